@@ -1,0 +1,404 @@
+//! Extractors: the values a component function can ask for by type, next to its arguments.
+//!
+//! `#[tool]`, `#[prompt]` and `#[resource]` recognise `Context`, `Progress`, `State<T>`,
+//! `CurrentDocket` and `CurrentWorker` anywhere in the signature; they are filled from the call
+//! and never appear in the schema.
+
+use crate::protocol::{
+    CreateMessageParams, CreateMessageResult, ElicitResult, ErrorObject, Implementation, LoggingLevel, Message,
+    RequestId, Role, Root, SamplingMessage,
+};
+use crate::server::{ServerInner, Session};
+use crate::transport::Outbound;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+
+/// Why an extractor could not be produced for a call.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExtractError {
+    #[error(
+        "No state of type `{0}` is registered. Add it with `FastMcp::state(value)` or return it from the lifespan."
+    )]
+    MissingState(&'static str),
+    #[error("No Docket instance found. Docket is only available within a running FastMCP server context.")]
+    NoDocket,
+    #[error("No Worker instance found. Worker is only available within a running FastMCP server context.")]
+    NoWorker,
+}
+
+impl From<ExtractError> for ErrorObject {
+    fn from(e: ExtractError) -> Self {
+        ErrorObject::internal(e.to_string())
+    }
+}
+
+/// A type that can be produced from the call a component is handling.
+pub trait FromCall: Sized {
+    fn from_call(call: &Call) -> Result<Self, ExtractError>;
+}
+
+/// One invocation of a component: its arguments (or the URI read) and its [`Context`].
+pub struct Call {
+    pub(crate) args: Map<String, Value>,
+    pub(crate) uri: Option<String>,
+    pub(crate) ctx: Context,
+}
+
+impl Call {
+    pub(crate) fn new(args: Map<String, Value>, uri: Option<String>, ctx: Context) -> Self {
+        Call { args, uri, ctx }
+    }
+    pub fn arguments(&self) -> &Map<String, Value> {
+        &self.args
+    }
+    pub fn uri(&self) -> Option<&str> {
+        self.uri.as_deref()
+    }
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+    pub fn into_parts(self) -> (Map<String, Value>, Context) {
+        (self.args, self.ctx)
+    }
+}
+
+pub(crate) struct RequestCtx {
+    pub server: Arc<ServerInner>,
+    pub session: Option<Arc<Session>>,
+    pub request_id: Option<RequestId>,
+    pub progress_token: Option<Value>,
+    pub meta: Option<Map<String, Value>>,
+    /// Where messages related to this request go (the request's own stream).
+    pub out: Option<Outbound>,
+    pub cancel: CancellationToken,
+    pub progress: Mutex<ProgressState>,
+}
+
+#[derive(Default, Clone, Debug, PartialEq)]
+pub(crate) struct ProgressState {
+    pub current: f64,
+    pub total: Option<f64>,
+    pub message: Option<String>,
+}
+
+/// The request a handler is serving, and the way back to the client: logging, progress,
+/// sampling, elicitation, roots and server state.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) inner: Arc<RequestCtx>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("request_id", &self.inner.request_id)
+            .field("session_id", &self.session_id())
+            .finish()
+    }
+}
+
+/// Why a server-to-client request failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientRequestError {
+    #[error("the client did not declare the `{0}` capability")]
+    NotSupported(&'static str),
+    #[error("there is no client connection for this call")]
+    NoClient,
+    #[error("the client answered with an error: {0}")]
+    Client(ErrorObject),
+    #[error("the client's answer could not be decoded: {0}")]
+    Decode(String),
+    #[error("the connection closed before the client answered")]
+    Closed,
+}
+
+impl Context {
+    pub(crate) fn new(inner: RequestCtx) -> Self {
+        Context { inner: Arc::new(inner) }
+    }
+
+    /// The JSON-RPC id of the request being served.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.inner.request_id.as_ref()
+    }
+
+    /// The session this request belongs to (transport-assigned; the stdio and in-memory
+    /// transports have one session per connection).
+    pub fn session_id(&self) -> Option<&str> {
+        self.inner.session.as_ref().map(|s| s.id())
+    }
+
+    /// The `_meta` object of the request.
+    pub fn request_meta(&self) -> Option<&Map<String, Value>> {
+        self.inner.meta.as_ref()
+    }
+
+    /// What the client said about itself at `initialize`.
+    pub fn client_info(&self) -> Option<Implementation> {
+        self.inner.session.as_ref().and_then(|s| s.client_info())
+    }
+
+    /// The negotiated protocol version.
+    pub fn protocol_version(&self) -> Option<String> {
+        self.inner.session.as_ref().and_then(|s| s.protocol_version())
+    }
+
+    /// The client's capabilities (`{}` when unknown).
+    pub fn client_capabilities(&self) -> Value {
+        self.inner.session.as_ref().map_or_else(|| json!({}), |s| s.client_capabilities())
+    }
+
+    /// Shared state registered with `FastMcp::state` or by the lifespan.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.inner.server.state::<T>()
+    }
+
+    /// Resolves when the client cancels this request or the server shuts down.
+    pub async fn cancelled(&self) {
+        self.inner.cancel.cancelled().await
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    async fn send(&self, message: Message) {
+        if let Some(out) = &self.inner.out {
+            // A closed stream means the client went away; there is nobody left to tell.
+            let _ = out.send(message).await;
+        }
+    }
+
+    /// Sends a notification on this request's stream.
+    pub async fn send_notification(&self, method: &str, params: Value) {
+        self.send(Message::notification(method, Some(params))).await
+    }
+
+    /// Sends `notifications/message` when `level` passes the session's `logging/setLevel`.
+    pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: impl Into<Value>) {
+        if let Some(session) = &self.inner.session
+            && level < session.log_level()
+        {
+            return;
+        }
+        let mut params = json!({ "level": level, "data": data.into() });
+        if let Some(logger) = logger {
+            params["logger"] = Value::from(logger);
+        }
+        self.send_notification("notifications/message", params).await
+    }
+
+    pub async fn debug(&self, message: impl Into<String>) {
+        self.log(LoggingLevel::Debug, None, message.into()).await
+    }
+    pub async fn info(&self, message: impl Into<String>) {
+        self.log(LoggingLevel::Info, None, message.into()).await
+    }
+    pub async fn notice(&self, message: impl Into<String>) {
+        self.log(LoggingLevel::Notice, None, message.into()).await
+    }
+    pub async fn warning(&self, message: impl Into<String>) {
+        self.log(LoggingLevel::Warning, None, message.into()).await
+    }
+    pub async fn error(&self, message: impl Into<String>) {
+        self.log(LoggingLevel::Error, None, message.into()).await
+    }
+
+    /// Sends `notifications/progress` when the client asked for progress (a `progressToken`);
+    /// the token is echoed with its original JSON type.
+    pub async fn report_progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        {
+            let mut state = self.inner.progress.lock().unwrap_or_else(|e| e.into_inner());
+            state.current = progress;
+            if total.is_some() {
+                state.total = total;
+            }
+            if let Some(m) = message {
+                state.message = Some(m.to_owned());
+            }
+        }
+        let Some(token) = &self.inner.progress_token else { return };
+        let mut params = json!({ "progressToken": token, "progress": progress });
+        if let Some(total) = total {
+            params["total"] = Value::from(total);
+        }
+        if let Some(message) = message {
+            params["message"] = Value::from(message);
+        }
+        self.send_notification("notifications/progress", params).await
+    }
+
+    /// Sends a request to the client on this request's stream and waits for the answer.
+    pub async fn request<R: DeserializeOwned>(&self, method: &str, params: Value) -> Result<R, ClientRequestError> {
+        let session = self.inner.session.as_ref().ok_or(ClientRequestError::NoClient)?;
+        let out = self.inner.out.as_ref().ok_or(ClientRequestError::NoClient)?;
+        let value = session.request_client(method, params, out, &self.inner.cancel).await?;
+        serde_json::from_value(value).map_err(|e| ClientRequestError::Decode(e.to_string()))
+    }
+
+    fn require_capability(&self, name: &'static str) -> Result<(), ClientRequestError> {
+        if self.client_capabilities().get(name).is_some() {
+            Ok(())
+        } else {
+            Err(ClientRequestError::NotSupported(name))
+        }
+    }
+
+    /// `sampling/createMessage` with full parameters.
+    pub async fn create_message(&self, params: CreateMessageParams) -> Result<CreateMessageResult, ClientRequestError> {
+        self.require_capability("sampling")?;
+        let params = serde_json::to_value(params).map_err(|e| ClientRequestError::Decode(e.to_string()))?;
+        self.request("sampling/createMessage", params).await
+    }
+
+    /// Asks the client's model to answer `prompt`; returns the text of the answer.
+    pub async fn sample(&self, prompt: impl Into<String>, max_tokens: u32) -> Result<String, ClientRequestError> {
+        let result = self
+            .create_message(CreateMessageParams {
+                messages: vec![SamplingMessage { role: Role::User, content: crate::Content::text(prompt) }],
+                max_tokens,
+                ..Default::default()
+            })
+            .await?;
+        Ok(result.content.as_text().unwrap_or_default().to_owned())
+    }
+
+    /// `elicitation/create` in form mode with a raw `requestedSchema`.
+    pub async fn elicit(&self, message: impl Into<String>, requested_schema: Value) -> Result<ElicitResult, ClientRequestError> {
+        self.require_capability("elicitation")?;
+        let params = json!({ "message": message.into(), "requestedSchema": requested_schema });
+        self.request("elicitation/create", params).await
+    }
+
+    /// `roots/list`.
+    pub async fn list_roots(&self) -> Result<Vec<Root>, ClientRequestError> {
+        self.require_capability("roots")?;
+        #[derive(serde::Deserialize)]
+        struct Roots {
+            roots: Vec<Root>,
+        }
+        let roots: Roots = self.request("roots/list", json!({})).await?;
+        Ok(roots.roots)
+    }
+
+    /// Tells every session subscribed to `uri` that it changed.
+    pub async fn notify_resource_updated(&self, uri: &str) {
+        crate::server::Server::from_inner(self.inner.server.clone()).notify_resource_updated(uri).await
+    }
+
+    /// The server this request runs on, e.g. to add or remove components at run time.
+    pub fn server(&self) -> crate::server::Server {
+        crate::server::Server::from_inner(self.inner.server.clone())
+    }
+}
+
+impl FromCall for Context {
+    fn from_call(call: &Call) -> Result<Self, ExtractError> {
+        Ok(call.ctx.clone())
+    }
+}
+
+/// Progress of the running component. Inline calls send `notifications/progress` to the
+/// client (when it asked for progress); values are also kept so they can be read back.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    ctx: Context,
+}
+
+impl Progress {
+    /// Reports an absolute position.
+    pub async fn report(&self, current: f64, total: Option<f64>, message: Option<&str>) {
+        self.ctx.report_progress(current, total, message).await
+    }
+
+    pub async fn set_total(&self, total: f64) {
+        let current = self.current().current;
+        self.report(current, Some(total), None).await
+    }
+
+    pub async fn increment(&self, by: f64) {
+        let state = self.current();
+        self.report(state.current + by, state.total, None).await
+    }
+
+    pub async fn set_message(&self, message: &str) {
+        let state = self.current();
+        self.report(state.current, state.total, Some(message)).await
+    }
+
+    fn current(&self) -> ProgressState {
+        self.ctx.inner.progress.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// (current, total, message) as last reported.
+    pub fn snapshot(&self) -> (f64, Option<f64>, Option<String>) {
+        let s = self.current();
+        (s.current, s.total, s.message)
+    }
+}
+
+impl FromCall for Progress {
+    fn from_call(call: &Call) -> Result<Self, ExtractError> {
+        Ok(Progress { ctx: call.ctx.clone() })
+    }
+}
+
+/// Shared state of type `T`, from `FastMcp::state` or the lifespan.
+pub struct State<T>(pub Arc<T>);
+
+impl<T> Clone for State<T> {
+    fn clone(&self) -> Self {
+        State(self.0.clone())
+    }
+}
+
+impl<T> Deref for State<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Send + Sync + 'static> FromCall for State<T> {
+    fn from_call(call: &Call) -> Result<Self, ExtractError> {
+        call.ctx.state::<T>().map(State).ok_or(ExtractError::MissingState(std::any::type_name::<T>()))
+    }
+}
+
+/// The docket (task queue) of the running server.
+#[derive(Clone)]
+pub struct CurrentDocket(pub crate::docket::Docket);
+
+impl Deref for CurrentDocket {
+    type Target = crate::docket::Docket;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl FromCall for CurrentDocket {
+    fn from_call(call: &Call) -> Result<Self, ExtractError> {
+        call.ctx.inner.server.docket().map(CurrentDocket).ok_or(ExtractError::NoDocket)
+    }
+}
+
+/// The task worker of the running server.
+#[derive(Clone)]
+pub struct CurrentWorker(pub crate::docket::Worker);
+
+impl Deref for CurrentWorker {
+    type Target = crate::docket::Worker;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl FromCall for CurrentWorker {
+    fn from_call(call: &Call) -> Result<Self, ExtractError> {
+        call.ctx.inner.server.worker().map(CurrentWorker).ok_or(ExtractError::NoWorker)
+    }
+}

@@ -1,0 +1,59 @@
+//! # fastmcp
+//!
+//! The fastest, most complete way to build [MCP](https://modelcontextprotocol.io) servers in Rust.
+//!
+//! ```no_run
+//! use fastmcp::prelude::*;
+//!
+//! /// Adds two numbers.
+//! #[tool]
+//! fn add(
+//!     /// The first number.
+//!     a: i64,
+//!     /// The second number.
+//!     b: i64,
+//! ) -> i64 {
+//!     a + b
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), fastmcp::ServerError> {
+//!     fastmcp::logging::init();
+//!     FastMcp::new("calculator").run_stdio().await
+//! }
+//! ```
+//!
+//! Modules, one per concern: [`protocol`] (JSON-RPC and MCP types), [`registry`] (components and
+//! the compile-time registry), [`server`] (builder, lifespan, sessions, dispatch), [`transport`]
+//! (stdio, in-memory), [`docket`] (the always-on task worker) and [`extract`] (extractors).
+
+pub mod docket;
+pub mod extract;
+pub mod logging;
+pub mod protocol;
+pub mod registry;
+pub mod server;
+pub mod transport;
+pub mod uri_template;
+
+#[doc(hidden)]
+#[path = "macro_support.rs"]
+pub mod __private;
+
+pub use extract::{ClientRequestError, Context, CurrentDocket, CurrentWorker, ExtractError, FromCall, Progress, State};
+pub use fastmcp_macros::{prompt, resource, tool};
+pub use protocol::{
+    CallToolResult, Content, ErrorObject, GetPromptResult, LoggingLevel, PromptMessage, ReadResourceResult,
+    ResourceContents, Role,
+};
+pub use registry::{TaskSupport, Tool};
+pub use server::{FastMcp, Lifespan, Server, ServerError};
+pub use transport::memory::{Client, ClientError};
+
+/// Everything a server author usually needs.
+pub mod prelude {
+    pub use crate::{
+        CallToolResult, Client, Content, Context, CurrentDocket, CurrentWorker, FastMcp, GetPromptResult, Lifespan,
+        Progress, PromptMessage, ResourceContents, Server, State, prompt, resource, tool,
+    };
+}

@@ -1,0 +1,313 @@
+//! What the attribute macros expand to. Not a public API: reached as `fastmcp::__private`.
+
+pub use crate::extract::{Call, FromCall};
+pub use crate::protocol::{
+    CallToolResult, Content, ErrorObject, GetPromptResult, PromptMessage, ReadResourceResult, ResourceContents,
+};
+pub use crate::registry::{
+    BoxFuture, CompleteFn, PROMPTS, PromptArgDef, PromptDef, RESOURCES, ResourceDef, TOOLS, TaskSupport, ToolAnnotations,
+    ToolDef,
+};
+pub use linkme;
+pub use schemars;
+pub use serde;
+pub use serde_json;
+pub use std::sync::OnceLock;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+use std::any::TypeId;
+use std::fmt::Display;
+
+pub fn type_id_of_val<T: 'static>(_: &T) -> TypeId {
+    TypeId::of::<T>()
+}
+
+fn schema_for<T: JsonSchema>() -> Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let mut schema = generator.into_root_schema_for::<T>().to_value();
+    if let Some(obj) = schema.as_object_mut() {
+        // The dialect is 2020-12 by default in MCP; stating it trips up clients whose
+        // validators default to draft-07. The generated struct name is not a useful title.
+        obj.remove("$schema");
+        obj.remove("title");
+    }
+    schema
+}
+
+/// The `inputSchema` of a tool whose arguments deserialize into `T`.
+pub fn input_schema<T: JsonSchema>() -> Value {
+    let mut schema = schema_for::<T>();
+    if let Some(obj) = schema.as_object_mut() {
+        obj.entry("properties").or_insert_with(|| json!({}));
+    }
+    schema
+}
+
+/// Whether the structured output of `T` is wrapped as `{"result": value}` because its schema is
+/// not an object (MCP requires `outputSchema` to describe an object).
+pub fn output_wraps<T: JsonSchema>() -> bool {
+    schema_for::<T>().get("type") != Some(&Value::from("object"))
+}
+
+/// The `outputSchema` of a tool returning `T`.
+pub fn output_schema<T: JsonSchema>() -> Value {
+    let mut schema = schema_for::<T>();
+    if schema.get("type") == Some(&Value::from("object")) {
+        return schema;
+    }
+    let defs = schema.as_object_mut().and_then(|o| o.remove("$defs"));
+    let mut wrapped = json!({
+        "type": "object",
+        "properties": { "result": schema },
+        "required": ["result"],
+        "x-fastmcp-wrap-result": true,
+    });
+    if let Some(defs) = defs {
+        wrapped["$defs"] = defs;
+    }
+    wrapped
+}
+
+/// Decodes tool arguments. A bad argument is a tool execution error (visible to the model, so it
+/// can correct itself), and its message names the argument and says why.
+pub fn parse_tool_args<T: DeserializeOwned>(tool: &str, args: Map<String, Value>) -> Result<T, CallToolResult> {
+    serde_path_to_error::deserialize::<_, T>(Value::Object(args)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let msg = if path == "." {
+            format!("Invalid arguments for tool `{tool}`: {inner}")
+        } else {
+            format!("Invalid arguments for tool `{tool}`: argument `{path}`: {inner}")
+        };
+        CallToolResult::error(msg)
+    })
+}
+
+/// Decodes one string-valued argument (prompt arguments, URI template variables) into `T`: as a
+/// JSON string first, then as JSON text (so `"42"` becomes `42_i64`).
+pub fn string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<Option<T>, ErrorObject> {
+    let Some(value) = args.get(name) else { return Ok(None) };
+    if let Ok(v) = serde_json::from_value::<T>(value.clone()) {
+        return Ok(Some(v));
+    }
+    let parsed = match value.as_str() {
+        Some(s) => serde_json::from_str::<T>(s).map_err(|e| e.to_string()),
+        None => Err(format!("expected a string, got {value}")),
+    };
+    parsed.map(Some).map_err(|why| ErrorObject::invalid_params(format!("invalid argument `{name}`: {why}")))
+}
+
+pub fn required_string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<T, ErrorObject> {
+    string_arg(args, name)?.ok_or_else(|| ErrorObject::invalid_params(format!("missing required argument `{name}`")))
+}
+
+/// A value returned from a `#[tool]` as content blocks.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a #[tool] as content",
+    note = "return a String, a content type (Content, Vec<Content>, CallToolResult) or a type that implements serde::Serialize + schemars::JsonSchema"
+)]
+pub trait IntoCallToolResult {
+    fn into_call_tool_result(self) -> CallToolResult;
+}
+
+impl IntoCallToolResult for CallToolResult {
+    fn into_call_tool_result(self) -> CallToolResult {
+        self
+    }
+}
+impl IntoCallToolResult for String {
+    fn into_call_tool_result(self) -> CallToolResult {
+        CallToolResult::text(self)
+    }
+}
+impl IntoCallToolResult for &'static str {
+    fn into_call_tool_result(self) -> CallToolResult {
+        CallToolResult::text(self)
+    }
+}
+impl IntoCallToolResult for std::borrow::Cow<'static, str> {
+    fn into_call_tool_result(self) -> CallToolResult {
+        CallToolResult::text(self)
+    }
+}
+impl IntoCallToolResult for () {
+    fn into_call_tool_result(self) -> CallToolResult {
+        CallToolResult::success(Vec::new())
+    }
+}
+impl IntoCallToolResult for Content {
+    fn into_call_tool_result(self) -> CallToolResult {
+        CallToolResult::success(vec![self])
+    }
+}
+impl IntoCallToolResult for Vec<Content> {
+    fn into_call_tool_result(self) -> CallToolResult {
+        CallToolResult::success(self)
+    }
+}
+
+macro_rules! content_variant {
+    ($($ty:ident => $variant:ident),*) => {$(
+        impl IntoCallToolResult for crate::protocol::$ty {
+            fn into_call_tool_result(self) -> CallToolResult {
+                CallToolResult::success(vec![Content::$variant(self)])
+            }
+        }
+    )*};
+}
+content_variant!(TextContent => Text, ImageContent => Image, AudioContent => Audio, ResourceLink => ResourceLink, EmbeddedResource => Resource);
+
+/// A value returned from a `#[tool]` as structured content with an `outputSchema`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a #[tool]",
+    label = "unsupported return type",
+    note = "return a String, a content type (Content, Vec<Content>, CallToolResult), or a type that implements serde::Serialize + schemars::JsonSchema (add `#[derive(Serialize, JsonSchema)]`)"
+)]
+pub trait StructuredOutput: Serialize + JsonSchema {}
+impl<T: Serialize + JsonSchema> StructuredOutput for T {}
+
+pub fn structured_result<T: StructuredOutput>(value: T, wrap: bool) -> CallToolResult {
+    let value = match serde_json::to_value(&value) {
+        Ok(v) => v,
+        Err(e) => return CallToolResult::error(format!("the tool's result could not be serialized: {e}")),
+    };
+    let structured = if wrap { json!({ "result": value }) } else { value };
+    // Older clients read the text block; newer ones the structured content.
+    let text = match &structured {
+        Value::Object(o) if wrap => o.get("result").map(Value::to_string).unwrap_or_default(),
+        other => other.to_string(),
+    };
+    CallToolResult { structured_content: Some(structured), ..CallToolResult::text(text) }
+}
+
+/// The error half of a `Result` returned by a component.
+#[diagnostic::on_unimplemented(
+    message = "the error type `{Self}` of a #[tool] result must implement std::fmt::Display",
+    note = "use a type such as String, Box<dyn std::error::Error + Send + Sync> or anyhow::Error"
+)]
+pub trait ComponentError {
+    fn message(&self) -> String;
+}
+impl<E: Display> ComponentError for E {
+    fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+pub fn tool_error<E: ComponentError>(e: E) -> CallToolResult {
+    CallToolResult::error(e.message())
+}
+
+pub fn component_error<E: ComponentError>(e: E) -> ErrorObject {
+    ErrorObject::internal(e.message())
+}
+
+/// A value returned from a `#[prompt]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a #[prompt]",
+    label = "unsupported prompt return type",
+    note = "return a String (one user message), PromptMessage, Vec<PromptMessage> or GetPromptResult"
+)]
+pub trait IntoPromptResult {
+    fn into_prompt_result(self) -> GetPromptResult;
+}
+impl IntoPromptResult for GetPromptResult {
+    fn into_prompt_result(self) -> GetPromptResult {
+        self
+    }
+}
+impl IntoPromptResult for String {
+    fn into_prompt_result(self) -> GetPromptResult {
+        vec![PromptMessage::user(self)].into_prompt_result()
+    }
+}
+impl IntoPromptResult for &'static str {
+    fn into_prompt_result(self) -> GetPromptResult {
+        self.to_owned().into_prompt_result()
+    }
+}
+impl IntoPromptResult for PromptMessage {
+    fn into_prompt_result(self) -> GetPromptResult {
+        vec![self].into_prompt_result()
+    }
+}
+impl IntoPromptResult for Vec<PromptMessage> {
+    fn into_prompt_result(self) -> GetPromptResult {
+        GetPromptResult { description: None, messages: self, meta: None }
+    }
+}
+
+/// A value returned from a `#[resource]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a #[resource]",
+    label = "unsupported resource return type",
+    note = "return a String (text), Vec<u8> (binary), serde_json::Value (JSON), ResourceContents or Vec<ResourceContents>"
+)]
+pub trait IntoResourceResult {
+    /// The MIME type listed when the attribute names none.
+    const DEFAULT_MIME: Option<&'static str>;
+    fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult;
+}
+
+fn contents(c: ResourceContents) -> ReadResourceResult {
+    ReadResourceResult { contents: vec![c], meta: None }
+}
+
+impl IntoResourceResult for String {
+    const DEFAULT_MIME: Option<&'static str> = Some("text/plain");
+    fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult {
+        contents(ResourceContents::text(uri, mime.or(Self::DEFAULT_MIME), self))
+    }
+}
+impl IntoResourceResult for &'static str {
+    const DEFAULT_MIME: Option<&'static str> = Some("text/plain");
+    fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult {
+        self.to_owned().into_resource_result(uri, mime)
+    }
+}
+impl IntoResourceResult for Vec<u8> {
+    const DEFAULT_MIME: Option<&'static str> = Some("application/octet-stream");
+    fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult {
+        contents(ResourceContents::blob(uri, mime.or(Self::DEFAULT_MIME), &self))
+    }
+}
+impl IntoResourceResult for Value {
+    const DEFAULT_MIME: Option<&'static str> = Some("application/json");
+    fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult {
+        contents(ResourceContents::text(uri, mime.or(Self::DEFAULT_MIME), self.to_string()))
+    }
+}
+impl IntoResourceResult for ResourceContents {
+    const DEFAULT_MIME: Option<&'static str> = None;
+    fn into_resource_result(self, _uri: &str, _mime: Option<&str>) -> ReadResourceResult {
+        contents(self)
+    }
+}
+impl IntoResourceResult for Vec<ResourceContents> {
+    const DEFAULT_MIME: Option<&'static str> = None;
+    fn into_resource_result(self, _uri: &str, _mime: Option<&str>) -> ReadResourceResult {
+        ReadResourceResult { contents: self, meta: None }
+    }
+}
+impl IntoResourceResult for ReadResourceResult {
+    const DEFAULT_MIME: Option<&'static str> = None;
+    fn into_resource_result(self, _uri: &str, _mime: Option<&str>) -> ReadResourceResult {
+        self
+    }
+}
+
+/// Listing MIME type: the attribute's, else the return type's default.
+pub const fn mime_or(explicit: Option<&'static str>, default: Option<&'static str>) -> Option<&'static str> {
+    match explicit {
+        Some(m) => Some(m),
+        None => default,
+    }
+}
+
+/// Parses a `meta(...)` attribute's JSON text (validated at compile time by the macro).
+pub fn parse_meta(json: &str) -> Option<Value> {
+    serde_json::from_str(json).ok()
+}

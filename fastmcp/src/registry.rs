@@ -1,0 +1,409 @@
+//! Components: the compile-time registry the macros fill, and the runtime form a server serves.
+//!
+//! `#[tool]`, `#[prompt]` and `#[resource]` each add a `'static` definition to a linkme
+//! distributed slice. The server and the task worker read the same slices, so any process that
+//! links the code can execute any component by name.
+
+use crate::extract::Call;
+use crate::protocol::{CallToolResult, ErrorObject, GetPromptResult, ReadResourceResult};
+use crate::uri_template::UriTemplate;
+use serde_json::{Map, Value, json};
+use std::any::TypeId;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+#[linkme::distributed_slice]
+pub static TOOLS: [ToolDef];
+#[linkme::distributed_slice]
+pub static PROMPTS: [PromptDef];
+#[linkme::distributed_slice]
+pub static RESOURCES: [ResourceDef];
+
+/// Whether a component may (or must) run as an MCP task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskSupport {
+    #[default]
+    Forbidden,
+    Optional,
+    Required,
+}
+
+impl TaskSupport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskSupport::Forbidden => "forbidden",
+            TaskSupport::Optional => "optional",
+            TaskSupport::Required => "required",
+        }
+    }
+}
+
+/// Tool annotations: hints for clients, never trusted for security.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToolAnnotations {
+    pub title: Option<&'static str>,
+    pub read_only: Option<bool>,
+    pub destructive: Option<bool>,
+    pub idempotent: Option<bool>,
+    pub open_world: Option<bool>,
+}
+
+impl ToolAnnotations {
+    fn to_json(self) -> Option<Value> {
+        let mut m = Map::new();
+        let mut put = |k: &str, v: Option<Value>| {
+            if let Some(v) = v {
+                m.insert(k.to_owned(), v);
+            }
+        };
+        put("title", self.title.map(Value::from));
+        put("readOnlyHint", self.read_only.map(Value::from));
+        put("destructiveHint", self.destructive.map(Value::from));
+        put("idempotentHint", self.idempotent.map(Value::from));
+        put("openWorldHint", self.open_world.map(Value::from));
+        (!m.is_empty()).then_some(Value::Object(m))
+    }
+}
+
+pub type ToolHandlerFn = fn(Call) -> BoxFuture<Result<CallToolResult, ErrorObject>>;
+pub type PromptHandlerFn = fn(Call) -> BoxFuture<Result<GetPromptResult, ErrorObject>>;
+pub type ResourceHandlerFn = fn(Call) -> BoxFuture<Result<ReadResourceResult, ErrorObject>>;
+/// A completion hook: the partial value typed so far -> suggestions.
+pub type CompleteFn = fn(&str) -> Vec<String>;
+
+/// What `#[tool]` registers.
+pub struct ToolDef {
+    pub name: &'static str,
+    pub title: Option<&'static str>,
+    pub description: Option<&'static str>,
+    pub input_schema: fn() -> Value,
+    pub output_schema: fn() -> Option<Value>,
+    pub annotations: ToolAnnotations,
+    pub tags: &'static [&'static str],
+    pub meta: fn() -> Option<Value>,
+    pub task: TaskSupport,
+    pub handler: ToolHandlerFn,
+    /// The `TypeId` of the annotated function item, so `.tool(add)` can find this definition.
+    pub type_id: fn() -> TypeId,
+}
+
+/// One declared prompt argument.
+pub struct PromptArgDef {
+    pub name: &'static str,
+    pub description: Option<&'static str>,
+    pub required: bool,
+}
+
+/// What `#[prompt]` registers.
+pub struct PromptDef {
+    pub name: &'static str,
+    pub title: Option<&'static str>,
+    pub description: Option<&'static str>,
+    pub arguments: &'static [PromptArgDef],
+    pub tags: &'static [&'static str],
+    pub meta: fn() -> Option<Value>,
+    pub task: TaskSupport,
+    pub completions: &'static [(&'static str, CompleteFn)],
+    pub handler: PromptHandlerFn,
+    pub type_id: fn() -> TypeId,
+}
+
+/// What `#[resource("scheme://...")]` registers: a static resource, or a template when the URI
+/// has `{variables}`.
+pub struct ResourceDef {
+    pub uri: &'static str,
+    pub name: &'static str,
+    pub title: Option<&'static str>,
+    pub description: Option<&'static str>,
+    pub mime_type: Option<&'static str>,
+    pub tags: &'static [&'static str],
+    pub meta: fn() -> Option<Value>,
+    pub task: TaskSupport,
+    pub completions: &'static [(&'static str, CompleteFn)],
+    pub handler: ResourceHandlerFn,
+    pub type_id: fn() -> TypeId,
+}
+
+fn meta_with_tags(meta: Option<Value>, tags: &[String]) -> Option<Value> {
+    if tags.is_empty() {
+        return meta;
+    }
+    let mut m = match meta {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    m.insert("fastmcp".into(), json!({ "tags": tags }));
+    Some(Value::Object(m))
+}
+
+type DynToolHandler = Arc<dyn Fn(Call) -> BoxFuture<Result<CallToolResult, ErrorObject>> + Send + Sync>;
+type DynPromptHandler = Arc<dyn Fn(Call) -> BoxFuture<Result<GetPromptResult, ErrorObject>> + Send + Sync>;
+type DynResourceHandler = Arc<dyn Fn(Call) -> BoxFuture<Result<ReadResourceResult, ErrorObject>> + Send + Sync>;
+
+/// A tool as a server serves it (possibly renamed by `mount`).
+#[derive(Clone)]
+pub struct Tool {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    input_schema: Arc<dyn Fn() -> Value + Send + Sync>,
+    output_schema: Arc<dyn Fn() -> Option<Value> + Send + Sync>,
+    pub annotations: ToolAnnotations,
+    pub tags: Vec<String>,
+    pub meta: Option<Value>,
+    pub task: TaskSupport,
+    handler: DynToolHandler,
+    /// Built on first `tools/list`; schemas are not computed at startup.
+    listing: Arc<OnceLock<Value>>,
+}
+
+impl Tool {
+    pub fn from_def(def: &'static ToolDef) -> Self {
+        Tool {
+            name: def.name.to_owned(),
+            title: def.title.map(str::to_owned),
+            description: def.description.map(str::to_owned),
+            input_schema: Arc::new(def.input_schema),
+            output_schema: Arc::new(def.output_schema),
+            annotations: def.annotations,
+            tags: def.tags.iter().map(|t| (*t).to_owned()).collect(),
+            meta: (def.meta)(),
+            task: def.task,
+            handler: Arc::new(def.handler),
+            listing: Arc::default(),
+        }
+    }
+
+    /// A tool built at run time from a raw JSON Schema and a handler that receives the raw
+    /// arguments and the request [`Context`](crate::Context).
+    pub fn new<F, Fut>(name: impl Into<String>, input_schema: Value, handler: F) -> Self
+    where
+        F: Fn(Map<String, Value>, crate::Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = CallToolResult> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        Tool {
+            name: name.into(),
+            title: None,
+            description: None,
+            input_schema: Arc::new(move || input_schema.clone()),
+            output_schema: Arc::new(|| None),
+            annotations: ToolAnnotations::default(),
+            tags: Vec::new(),
+            meta: None,
+            task: TaskSupport::Forbidden,
+            handler: Arc::new(move |call: Call| {
+                let handler = handler.clone();
+                Box::pin(async move {
+                    let (args, ctx) = call.into_parts();
+                    Ok(handler(args, ctx).await)
+                })
+            }),
+            listing: Arc::default(),
+        }
+    }
+
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self.listing = Arc::default();
+        self
+    }
+
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self.listing = Arc::default();
+        self
+    }
+
+    pub(crate) fn renamed(&self, name: String) -> Self {
+        Tool { name, listing: Arc::default(), ..self.clone() }
+    }
+
+    pub fn input_schema(&self) -> Value {
+        (self.input_schema)()
+    }
+
+    pub fn output_schema(&self) -> Option<Value> {
+        (self.output_schema)()
+    }
+
+    pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<CallToolResult, ErrorObject>> {
+        (self.handler)(call)
+    }
+
+    /// The `Tool` object of `tools/list`.
+    pub fn listing(&self) -> &Value {
+        self.listing.get_or_init(|| {
+            let mut m = Map::new();
+            m.insert("name".into(), Value::from(self.name.clone()));
+            if let Some(t) = &self.title {
+                m.insert("title".into(), Value::from(t.clone()));
+            }
+            if let Some(d) = &self.description {
+                m.insert("description".into(), Value::from(d.clone()));
+            }
+            m.insert("inputSchema".into(), self.input_schema());
+            if let Some(o) = self.output_schema() {
+                m.insert("outputSchema".into(), o);
+            }
+            if let Some(a) = self.annotations.to_json() {
+                m.insert("annotations".into(), a);
+            }
+            if self.task != TaskSupport::Forbidden {
+                m.insert("execution".into(), json!({ "taskSupport": self.task.as_str() }));
+            }
+            if let Some(meta) = meta_with_tags(self.meta.clone(), &self.tags) {
+                m.insert("_meta".into(), meta);
+            }
+            Value::Object(m)
+        })
+    }
+}
+
+/// A prompt as a server serves it.
+#[derive(Clone)]
+pub struct Prompt {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub arguments: Vec<(String, Option<String>, bool)>,
+    pub tags: Vec<String>,
+    pub meta: Option<Value>,
+    pub task: TaskSupport,
+    pub(crate) completions: Vec<(String, CompleteFn)>,
+    handler: DynPromptHandler,
+}
+
+impl Prompt {
+    pub fn from_def(def: &'static PromptDef) -> Self {
+        Prompt {
+            name: def.name.to_owned(),
+            title: def.title.map(str::to_owned),
+            description: def.description.map(str::to_owned),
+            arguments: def
+                .arguments
+                .iter()
+                .map(|a| (a.name.to_owned(), a.description.map(str::to_owned), a.required))
+                .collect(),
+            tags: def.tags.iter().map(|t| (*t).to_owned()).collect(),
+            meta: (def.meta)(),
+            task: def.task,
+            completions: def.completions.iter().map(|(n, f)| ((*n).to_owned(), *f)).collect(),
+            handler: Arc::new(def.handler),
+        }
+    }
+
+    pub(crate) fn renamed(&self, name: String) -> Self {
+        Prompt { name, ..self.clone() }
+    }
+
+    pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<GetPromptResult, ErrorObject>> {
+        (self.handler)(call)
+    }
+
+    pub fn listing(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), Value::from(self.name.clone()));
+        if let Some(t) = &self.title {
+            m.insert("title".into(), Value::from(t.clone()));
+        }
+        if let Some(d) = &self.description {
+            m.insert("description".into(), Value::from(d.clone()));
+        }
+        let args: Vec<Value> = self
+            .arguments
+            .iter()
+            .map(|(name, desc, required)| {
+                let mut a = Map::new();
+                a.insert("name".into(), Value::from(name.clone()));
+                if let Some(d) = desc {
+                    a.insert("description".into(), Value::from(d.clone()));
+                }
+                a.insert("required".into(), Value::from(*required));
+                Value::Object(a)
+            })
+            .collect();
+        m.insert("arguments".into(), Value::Array(args));
+        if let Some(meta) = meta_with_tags(self.meta.clone(), &self.tags) {
+            m.insert("_meta".into(), meta);
+        }
+        Value::Object(m)
+    }
+}
+
+/// A resource or resource template as a server serves it.
+#[derive(Clone)]
+pub struct Resource {
+    pub uri: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub mime_type: Option<String>,
+    pub tags: Vec<String>,
+    pub meta: Option<Value>,
+    pub task: TaskSupport,
+    pub(crate) template: Option<UriTemplate>,
+    pub(crate) completions: Vec<(String, CompleteFn)>,
+    handler: DynResourceHandler,
+}
+
+impl Resource {
+    pub fn from_def(def: &'static ResourceDef) -> Self {
+        let template = UriTemplate::parse(def.uri).ok().filter(|t| !t.variables().is_empty());
+        Resource {
+            uri: def.uri.to_owned(),
+            name: def.name.to_owned(),
+            title: def.title.map(str::to_owned),
+            description: def.description.map(str::to_owned),
+            mime_type: def.mime_type.map(str::to_owned),
+            tags: def.tags.iter().map(|t| (*t).to_owned()).collect(),
+            meta: (def.meta)(),
+            task: def.task,
+            template,
+            completions: def.completions.iter().map(|(n, f)| ((*n).to_owned(), *f)).collect(),
+            handler: Arc::new(def.handler),
+        }
+    }
+
+    pub fn is_template(&self) -> bool {
+        self.template.is_some()
+    }
+
+    /// The same resource under another URI (used by `mount`).
+    pub(crate) fn with_uri(&self, uri: String) -> Self {
+        let template = UriTemplate::parse(&uri).ok().filter(|t| !t.variables().is_empty());
+        Resource { uri, template, ..self.clone() }
+    }
+
+    pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<ReadResourceResult, ErrorObject>> {
+        (self.handler)(call)
+    }
+
+    pub fn listing(&self) -> Value {
+        let mut m = Map::new();
+        let key = if self.is_template() { "uriTemplate" } else { "uri" };
+        m.insert(key.into(), Value::from(self.uri.clone()));
+        m.insert("name".into(), Value::from(self.name.clone()));
+        if let Some(t) = &self.title {
+            m.insert("title".into(), Value::from(t.clone()));
+        }
+        if let Some(d) = &self.description {
+            m.insert("description".into(), Value::from(d.clone()));
+        }
+        if let Some(mt) = &self.mime_type {
+            m.insert("mimeType".into(), Value::from(mt.clone()));
+        }
+        if let Some(meta) = meta_with_tags(self.meta.clone(), &self.tags) {
+            m.insert("_meta".into(), meta);
+        }
+        Value::Object(m)
+    }
+}
+
+/// Looks up the registered definition of an annotated function item.
+pub(crate) fn find_def<D>(slice: &'static [D], type_id: TypeId, id_of: impl Fn(&D) -> TypeId) -> Option<&'static D> {
+    slice.iter().find(|d| id_of(d) == type_id)
+}

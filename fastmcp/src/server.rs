@@ -1,0 +1,1067 @@
+//! The server: the `FastMcp` builder, lifespan and readiness, sessions and method dispatch.
+
+use crate::docket::{Docket, Worker};
+use crate::extract::{Call, Context, RequestCtx};
+use crate::protocol::{
+    ErrorObject, Implementation, LATEST_PROTOCOL_VERSION, LoggingLevel, Message, Request, RequestId, Response,
+    SUPPORTED_PROTOCOL_VERSIONS,
+};
+use crate::registry::{self, BoxFuture, Prompt, Resource, Tool};
+use crate::transport::Outbound;
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::any::{Any, TypeId};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type StateMap = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
+
+/// Errors of building, starting or running a server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("invalid server configuration: {0}")]
+    Config(String),
+    #[error("lifespan setup failed: {0}")]
+    Lifespan(String),
+    #[error("the server has shut down")]
+    Stopped,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// What a lifespan hands to the server: state for handlers, and what to do at shutdown.
+#[derive(Default)]
+pub struct Lifespan {
+    states: StateMap,
+    teardown: Option<Box<dyn FnOnce() -> BoxFuture<()> + Send>>,
+}
+
+impl Lifespan {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// State that handlers receive as `State<T>` (or `ctx.state::<T>()`).
+    pub fn with_state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(TypeId::of::<T>(), Arc::new(value));
+        self
+    }
+
+    /// Runs once at shutdown, after in-flight requests finished or the wait ran out.
+    pub fn on_shutdown<F, Fut>(mut self, teardown: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.teardown = Some(Box::new(move || Box::pin(teardown())));
+        self
+    }
+}
+
+type LifespanFn = Arc<dyn Fn() -> BoxFuture<Result<Lifespan, BoxError>> + Send + Sync>;
+
+enum Pending {
+    Tool(TypeId, &'static str),
+    Prompt(TypeId, &'static str),
+    Resource(TypeId, &'static str),
+    DynTool(Tool),
+}
+
+/// Builds a server. With no component named explicitly, the server serves every component
+/// registered by the macros in this binary; naming any with `.tool()`, `.prompt()`,
+/// `.resource()` (or the `tools![]` forms) serves exactly those instead.
+pub struct FastMcp {
+    name: String,
+    version: String,
+    title: Option<String>,
+    instructions: Option<String>,
+    pending: Vec<Pending>,
+    registered: bool,
+    mounts: Vec<(String, FastMcp)>,
+    states: StateMap,
+    lifespans: Vec<LifespanFn>,
+    include_tags: Vec<String>,
+    exclude_tags: Vec<String>,
+    page_size: usize,
+    shutdown_timeout: Duration,
+}
+
+impl FastMcp {
+    pub fn new(name: impl Into<String>) -> Self {
+        FastMcp {
+            name: name.into(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            title: None,
+            instructions: None,
+            pending: Vec::new(),
+            registered: false,
+            mounts: Vec::new(),
+            states: StateMap::new(),
+            lifespans: Vec::new(),
+            include_tags: Vec::new(),
+            exclude_tags: Vec::new(),
+            page_size: 100,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Instructions returned by `initialize`, telling the model how to use this server.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Serves the `#[tool]` function `f` (by its function item: `.tool(add)`).
+    pub fn tool<F: 'static>(mut self, _f: F) -> Self {
+        self.pending.push(Pending::Tool(TypeId::of::<F>(), std::any::type_name::<F>()));
+        self
+    }
+
+    /// Serves the `#[prompt]` function `f`.
+    pub fn prompt<F: 'static>(mut self, _f: F) -> Self {
+        self.pending.push(Pending::Prompt(TypeId::of::<F>(), std::any::type_name::<F>()));
+        self
+    }
+
+    /// Serves the `#[resource]` function `f`.
+    pub fn resource<F: 'static>(mut self, _f: F) -> Self {
+        self.pending.push(Pending::Resource(TypeId::of::<F>(), std::any::type_name::<F>()));
+        self
+    }
+
+    /// Serves a tool built at run time (`Tool::new`).
+    pub fn dynamic_tool(mut self, tool: Tool) -> Self {
+        self.pending.push(Pending::DynTool(tool));
+        self
+    }
+
+    /// Also serves every component the macros registered in this binary.
+    pub fn all_registered(mut self) -> Self {
+        self.registered = true;
+        self
+    }
+
+    /// Serves the components of `server` under `prefix`: tool and prompt names become
+    /// `{prefix}_{name}`, resource URIs `scheme://{prefix}/{rest}`. Its lifespan is entered once
+    /// when this server starts.
+    pub fn mount(mut self, prefix: impl Into<String>, server: FastMcp) -> Self {
+        self.mounts.push((prefix.into(), server));
+        self
+    }
+
+    /// Shared state that handlers receive as `State<T>`.
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(TypeId::of::<T>(), Arc::new(value));
+        self
+    }
+
+    /// Async setup run once per server start; its state is available to handlers and its
+    /// teardown runs at shutdown.
+    pub fn lifespan<F, Fut, E>(mut self, setup: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Lifespan, E>> + Send + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        let setup = Arc::new(setup);
+        self.lifespans.push(Arc::new(move || {
+            let fut = setup();
+            Box::pin(async move { fut.await.map_err(Into::into) })
+        }));
+        self
+    }
+
+    /// Serves only components carrying one of these tags.
+    pub fn include_tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
+        self.include_tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+
+    /// Hides components carrying any of these tags.
+    pub fn exclude_tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
+        self.exclude_tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+
+    /// Items per page of the list methods (default 100).
+    pub fn page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size.max(1);
+        self
+    }
+
+    /// How long shutdown waits for in-flight requests (default 10 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    fn keep(&self, tags: &[String]) -> bool {
+        (self.include_tags.is_empty() || tags.iter().any(|t| self.include_tags.contains(t)))
+            && !tags.iter().any(|t| self.exclude_tags.contains(t))
+    }
+
+    /// Resolves this builder's components (and its mounts') into `into`, with names prefixed.
+    fn collect(self, prefix: Option<&str>, into: &mut Components, lifespans: &mut Vec<LifespanFn>, states: &mut StateMap) -> Result<(), ServerError> {
+        let not_annotated = |what: &str, name: &str| {
+            ServerError::Config(format!("`{name}` was passed to `.{what}()` but is not a #[{what}] function"))
+        };
+        let mut tools = Vec::new();
+        let mut prompts = Vec::new();
+        let mut resources = Vec::new();
+        let use_registry = self.registered || self.pending.is_empty();
+        if use_registry {
+            tools.extend(registry::TOOLS.iter().map(Tool::from_def));
+            prompts.extend(registry::PROMPTS.iter().map(Prompt::from_def));
+            resources.extend(registry::RESOURCES.iter().map(Resource::from_def));
+        }
+        for p in &self.pending {
+            match p {
+                Pending::Tool(id, name) => tools.push(Tool::from_def(
+                    registry::find_def(&registry::TOOLS, *id, |d| (d.type_id)()).ok_or_else(|| not_annotated("tool", name))?,
+                )),
+                Pending::Prompt(id, name) => prompts.push(Prompt::from_def(
+                    registry::find_def(&registry::PROMPTS, *id, |d| (d.type_id)()).ok_or_else(|| not_annotated("prompt", name))?,
+                )),
+                Pending::Resource(id, name) => resources.push(Resource::from_def(
+                    registry::find_def(&registry::RESOURCES, *id, |d| (d.type_id)())
+                        .ok_or_else(|| not_annotated("resource", name))?,
+                )),
+                Pending::DynTool(t) => tools.push(t.clone()),
+            }
+        }
+        for t in tools.into_iter().filter(|t| self.keep(&t.tags)) {
+            let t = match prefix {
+                Some(p) => t.renamed(format!("{p}_{}", t.name)),
+                None => t,
+            };
+            into.add_tool(t)?;
+        }
+        for pr in prompts.into_iter().filter(|p| self.keep(&p.tags)) {
+            let pr = match prefix {
+                Some(p) => pr.renamed(format!("{p}_{}", pr.name)),
+                None => pr,
+            };
+            into.add_prompt(pr)?;
+        }
+        for r in resources.into_iter().filter(|r| self.keep(&r.tags)) {
+            let r = match prefix {
+                Some(p) => r.with_uri(prefix_uri(p, &r.uri)),
+                None => r,
+            };
+            into.add_resource(r)?;
+        }
+        lifespans.extend(self.lifespans);
+        for (k, v) in self.states {
+            states.entry(k).or_insert(v);
+        }
+        for (sub_prefix, sub) in self.mounts {
+            let full = match prefix {
+                Some(p) => format!("{p}_{sub_prefix}"),
+                None => sub_prefix,
+            };
+            sub.collect(Some(&full), into, lifespans, states)?;
+        }
+        Ok(())
+    }
+
+    /// Resolves components and checks names; duplicate names are an error here, at startup.
+    pub fn build(self) -> Result<Server, ServerError> {
+        let info = Implementation { name: self.name.clone(), version: self.version.clone(), title: self.title.clone() };
+        let instructions = self.instructions.clone();
+        let page_size = self.page_size;
+        let shutdown_timeout = self.shutdown_timeout;
+        let mut components = Components::default();
+        let mut lifespans = Vec::new();
+        let mut states = StateMap::new();
+        self.collect(None, &mut components, &mut lifespans, &mut states)?;
+        let (phase, _) = watch::channel(Phase::Created);
+        Ok(Server {
+            inner: Arc::new(ServerInner {
+                info,
+                instructions,
+                page_size,
+                shutdown_timeout,
+                components: RwLock::new(components),
+                states: RwLock::new(states),
+                lifespans,
+                teardowns: Mutex::new(Vec::new()),
+                sessions: Mutex::new(HashMap::new()),
+                phase,
+                start_lock: tokio::sync::Mutex::new(()),
+                tracker: TaskTracker::new(),
+                shutdown: CancellationToken::new(),
+                docket: OnceLock::new(),
+                worker: OnceLock::new(),
+                session_counter: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// Builds and serves over stdio until stdin closes.
+    pub async fn run_stdio(self) -> Result<(), ServerError> {
+        self.build()?.run_stdio().await
+    }
+}
+
+fn prefix_uri(prefix: &str, uri: &str) -> String {
+    match uri.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{prefix}/{rest}"),
+        None => format!("{prefix}/{uri}"),
+    }
+}
+
+#[derive(Default, Clone)]
+pub(crate) struct Components {
+    pub tools: IndexMap<String, Tool>,
+    pub prompts: IndexMap<String, Prompt>,
+    /// Static resources by URI.
+    pub resources: IndexMap<String, Resource>,
+    /// Resource templates by URI template.
+    pub templates: IndexMap<String, Resource>,
+}
+
+impl Components {
+    fn add_tool(&mut self, tool: Tool) -> Result<(), ServerError> {
+        if self.tools.contains_key(&tool.name) {
+            return Err(ServerError::Config(format!("duplicate tool name `{}`: tool names must be unique", tool.name)));
+        }
+        self.tools.insert(tool.name.clone(), tool);
+        Ok(())
+    }
+    fn add_prompt(&mut self, prompt: Prompt) -> Result<(), ServerError> {
+        if self.prompts.contains_key(&prompt.name) {
+            return Err(ServerError::Config(format!("duplicate prompt name `{}`: prompt names must be unique", prompt.name)));
+        }
+        self.prompts.insert(prompt.name.clone(), prompt);
+        Ok(())
+    }
+    fn add_resource(&mut self, resource: Resource) -> Result<(), ServerError> {
+        let map = if resource.is_template() { &mut self.templates } else { &mut self.resources };
+        if map.contains_key(&resource.uri) {
+            return Err(ServerError::Config(format!("duplicate resource URI `{}`: resource URIs must be unique", resource.uri)));
+        }
+        map.insert(resource.uri.clone(), resource);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Created,
+    Starting,
+    /// Lifespan and worker are up; waiting for a transport.
+    Started,
+    Ready,
+    Failed(String),
+    Stopped,
+}
+
+pub(crate) struct ServerInner {
+    pub info: Implementation,
+    instructions: Option<String>,
+    page_size: usize,
+    shutdown_timeout: Duration,
+    pub components: RwLock<Components>,
+    states: RwLock<StateMap>,
+    lifespans: Vec<LifespanFn>,
+    teardowns: Mutex<Vec<Box<dyn FnOnce() -> BoxFuture<()> + Send>>>,
+    sessions: Mutex<HashMap<String, Weak<Session>>>,
+    phase: watch::Sender<Phase>,
+    start_lock: tokio::sync::Mutex<()>,
+    pub tracker: TaskTracker,
+    pub shutdown: CancellationToken,
+    docket: OnceLock<Docket>,
+    worker: OnceLock<Worker>,
+    session_counter: AtomicU64,
+}
+
+impl ServerInner {
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        let states = self.states.read().unwrap_or_else(|e| e.into_inner());
+        states.get(&TypeId::of::<T>()).cloned().and_then(|a| a.downcast::<T>().ok())
+    }
+    pub fn docket(&self) -> Option<Docket> {
+        self.docket.get().cloned()
+    }
+    pub fn worker(&self) -> Option<Worker> {
+        self.worker.get().cloned()
+    }
+    fn sessions(&self) -> Vec<Arc<Session>> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.retain(|_, s| s.strong_count() > 0);
+        sessions.values().filter_map(Weak::upgrade).collect()
+    }
+}
+
+/// A built server. Cheap to clone; all clones are the same server.
+#[derive(Clone)]
+pub struct Server {
+    pub(crate) inner: Arc<ServerInner>,
+}
+
+impl Server {
+    pub(crate) fn from_inner(inner: Arc<ServerInner>) -> Self {
+        Server { inner }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.inner.info.name
+    }
+
+    /// Enters the lifespans (once) and starts the task worker. Transports call this; calling it
+    /// again while started is a no-op.
+    pub async fn start(&self) -> Result<(), ServerError> {
+        let _guard = self.inner.start_lock.lock().await;
+        match &*self.inner.phase.borrow() {
+            Phase::Started | Phase::Ready => return Ok(()),
+            Phase::Stopped => return Err(ServerError::Stopped),
+            Phase::Failed(e) => return Err(ServerError::Lifespan(e.clone())),
+            Phase::Created | Phase::Starting => {}
+        }
+        self.inner.phase.send_replace(Phase::Starting);
+        for setup in &self.inner.lifespans {
+            match setup().await {
+                Ok(lifespan) => {
+                    self.inner.states.write().unwrap_or_else(|e| e.into_inner()).extend(lifespan.states);
+                    if let Some(t) = lifespan.teardown {
+                        self.inner.teardowns.lock().unwrap_or_else(|e| e.into_inner()).push(t);
+                    }
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    self.inner.phase.send_replace(Phase::Failed(msg.clone()));
+                    self.run_teardowns().await;
+                    return Err(ServerError::Lifespan(msg));
+                }
+            }
+        }
+        let docket = Docket::from_env(self)?;
+        let worker = docket.start_worker(self.clone());
+        let _ = self.inner.docket.set(docket);
+        let _ = self.inner.worker.set(worker);
+        self.inner.phase.send_replace(Phase::Started);
+        Ok(())
+    }
+
+    /// Called by a transport once it accepts traffic.
+    pub(crate) fn mark_transport_ready(&self) {
+        self.inner.phase.send_if_modified(|p| {
+            if *p == Phase::Started {
+                *p = Phase::Ready;
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Resolves once lifespan, task worker and transport are all up; fails if startup failed or
+    /// the server stopped first.
+    pub async fn wait_until_ready(&self) -> Result<(), ServerError> {
+        let mut rx = self.inner.phase.subscribe();
+        let phase = rx
+            .wait_for(|p| matches!(p, Phase::Ready | Phase::Failed(_) | Phase::Stopped))
+            .await
+            .map_err(|_| ServerError::Stopped)?
+            .clone();
+        match phase {
+            Phase::Ready => Ok(()),
+            Phase::Failed(e) => Err(ServerError::Lifespan(e)),
+            _ => Err(ServerError::Stopped),
+        }
+    }
+
+    /// A token cancelled when shutdown begins; transports stop accepting on it.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.inner.shutdown.clone()
+    }
+
+    /// Graceful shutdown: stop accepting, wait (bounded) for in-flight requests, abort what is
+    /// left, stop the worker, run lifespan teardowns.
+    pub async fn shutdown(&self) {
+        {
+            let _guard = self.inner.start_lock.lock().await;
+            if *self.inner.phase.borrow() == Phase::Stopped {
+                return;
+            }
+            self.inner.phase.send_replace(Phase::Stopped);
+        }
+        self.inner.shutdown.cancel();
+        self.inner.tracker.close();
+        if tokio::time::timeout(self.inner.shutdown_timeout, self.inner.tracker.wait()).await.is_err() {
+            tracing::warn!("shutdown: in-flight requests did not finish in {:?}; aborting them", self.inner.shutdown_timeout);
+            for session in self.inner.sessions() {
+                session.cancel_all();
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.inner.tracker.wait()).await;
+        }
+        if let Some(worker) = self.inner.worker.get() {
+            worker.stop().await;
+        }
+        self.run_teardowns().await;
+    }
+
+    async fn run_teardowns(&self) {
+        let teardowns: Vec<_> = std::mem::take(&mut *self.inner.teardowns.lock().unwrap_or_else(|e| e.into_inner()));
+        for t in teardowns.into_iter().rev() {
+            t().await;
+        }
+    }
+
+    /// Opens a session whose unsolicited notifications (list changes, resource updates) go to
+    /// `notify`. Transports call this once per connection.
+    pub(crate) fn new_session(&self, id: Option<String>, notify: Option<Outbound>) -> Arc<Session> {
+        let id = id.unwrap_or_else(|| format!("s{}", self.inner.session_counter.fetch_add(1, Ordering::Relaxed)));
+        let session = Arc::new(Session {
+            id: id.clone(),
+            server: self.inner.clone(),
+            state: Mutex::new(SessionState::default()),
+            subscriptions: Mutex::new(HashSet::new()),
+            pending: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::new()),
+            next_id: AtomicI64::new(0),
+            notify: Mutex::new(notify),
+        });
+        self.inner.sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(id, Arc::downgrade(&session));
+        session
+    }
+
+    pub(crate) fn remove_session(&self, id: &str) {
+        if let Some(s) = self.inner.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(id).and_then(|w| w.upgrade()) {
+            s.cancel_all();
+        }
+    }
+
+    async fn broadcast(&self, method: &str, params: Option<Value>, filter: impl Fn(&Session) -> bool) {
+        for session in self.inner.sessions() {
+            if session.is_initialized() && filter(&session) {
+                session.notify(Message::notification(method, params.clone())).await;
+            }
+        }
+    }
+
+    /// Sends `notifications/resources/updated` to every session subscribed to `uri`.
+    pub async fn notify_resource_updated(&self, uri: &str) {
+        let params = json!({ "uri": uri });
+        self.broadcast("notifications/resources/updated", Some(params), |s| s.is_subscribed(uri)).await
+    }
+
+    /// Adds (or replaces) a tool at run time and tells clients the list changed.
+    pub async fn add_tool(&self, tool: Tool) {
+        self.inner.components.write().unwrap_or_else(|e| e.into_inner()).tools.insert(tool.name.clone(), tool);
+        self.broadcast("notifications/tools/list_changed", None, |_| true).await
+    }
+
+    /// Removes a tool at run time and tells clients the list changed. Returns whether it existed.
+    pub async fn remove_tool(&self, name: &str) -> bool {
+        let removed = self.inner.components.write().unwrap_or_else(|e| e.into_inner()).tools.shift_remove(name).is_some();
+        if removed {
+            self.broadcast("notifications/tools/list_changed", None, |_| true).await
+        }
+        removed
+    }
+
+    /// Removes a prompt at run time and tells clients the list changed.
+    pub async fn remove_prompt(&self, name: &str) -> bool {
+        let removed = self.inner.components.write().unwrap_or_else(|e| e.into_inner()).prompts.shift_remove(name).is_some();
+        if removed {
+            self.broadcast("notifications/prompts/list_changed", None, |_| true).await
+        }
+        removed
+    }
+
+    /// Removes a resource or template (by URI or URI template) and tells clients the list changed.
+    pub async fn remove_resource(&self, uri: &str) -> bool {
+        let removed = {
+            let mut c = self.inner.components.write().unwrap_or_else(|e| e.into_inner());
+            c.resources.shift_remove(uri).is_some() || c.templates.shift_remove(uri).is_some()
+        };
+        if removed {
+            self.broadcast("notifications/resources/list_changed", None, |_| true).await
+        }
+        removed
+    }
+
+    /// Names of the tools served now.
+    pub fn tool_names(&self) -> Vec<String> {
+        self.inner.components.read().unwrap_or_else(|e| e.into_inner()).tools.keys().cloned().collect()
+    }
+
+    /// The capabilities announced at `initialize`, derived from what is registered.
+    pub fn capabilities(&self) -> Value {
+        let c = self.inner.components.read().unwrap_or_else(|e| e.into_inner());
+        let mut caps = Map::new();
+        caps.insert("logging".into(), json!({}));
+        if !c.tools.is_empty() {
+            caps.insert("tools".into(), json!({ "listChanged": true }));
+        }
+        if !c.prompts.is_empty() {
+            caps.insert("prompts".into(), json!({ "listChanged": true }));
+        }
+        if !c.resources.is_empty() || !c.templates.is_empty() {
+            caps.insert("resources".into(), json!({ "subscribe": true, "listChanged": true }));
+        }
+        if !c.prompts.is_empty() || !c.templates.is_empty() {
+            caps.insert("completions".into(), json!({}));
+        }
+        Value::Object(caps)
+    }
+}
+
+#[derive(Default)]
+struct SessionState {
+    protocol_version: Option<String>,
+    client_info: Option<Implementation>,
+    client_capabilities: Value,
+    initialized: bool,
+    log_level: Option<LoggingLevel>,
+}
+
+/// One client connection's protocol state.
+pub(crate) struct Session {
+    id: String,
+    server: Arc<ServerInner>,
+    state: Mutex<SessionState>,
+    subscriptions: Mutex<HashSet<String>>,
+    pending: Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>,
+    running: Mutex<HashMap<RequestId, CancellationToken>>,
+    next_id: AtomicI64,
+    notify: Mutex<Option<Outbound>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[derive(Deserialize)]
+struct PagedParams {
+    cursor: Option<String>,
+}
+
+impl Session {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    pub fn protocol_version(&self) -> Option<String> {
+        lock(&self.state).protocol_version.clone()
+    }
+    pub fn client_info(&self) -> Option<Implementation> {
+        lock(&self.state).client_info.clone()
+    }
+    pub fn client_capabilities(&self) -> Value {
+        let caps = &lock(&self.state).client_capabilities;
+        if caps.is_null() { json!({}) } else { caps.clone() }
+    }
+    /// Messages below this level are not sent. Before `logging/setLevel`, everything is sent.
+    pub fn log_level(&self) -> LoggingLevel {
+        lock(&self.state).log_level.unwrap_or(LoggingLevel::Debug)
+    }
+    fn is_initialized(&self) -> bool {
+        lock(&self.state).initialized
+    }
+    fn is_subscribed(&self, uri: &str) -> bool {
+        lock(&self.subscriptions).contains(uri)
+    }
+    async fn notify(&self, message: Message) {
+        let out = lock(&self.notify).clone();
+        if let Some(out) = out {
+            let _ = out.send(message).await;
+        }
+    }
+
+    /// Cancels every request in flight (session closed or shutdown timed out).
+    pub fn cancel_all(&self) {
+        for (_, token) in lock(&self.running).drain() {
+            token.cancel();
+        }
+        lock(&self.pending).clear();
+    }
+
+    /// Handles one message from the client. Responses to requests go to `out`, as do the
+    /// notifications and server-to-client requests a handler sends while serving it.
+    pub fn handle(self: &Arc<Self>, message: Message, out: Outbound) {
+        match message {
+            Message::Request(req) => self.handle_request(req, out),
+            Message::Notification(n) => self.handle_notification(&n.method, n.params),
+            Message::Response(resp) => self.handle_response(resp),
+        }
+    }
+
+    fn handle_notification(&self, method: &str, params: Option<Value>) {
+        match method {
+            "notifications/initialized" => lock(&self.state).initialized = true,
+            "notifications/cancelled" => {
+                let id = params
+                    .as_ref()
+                    .and_then(|p| p.get("requestId"))
+                    .and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok());
+                if let Some(id) = id
+                    && let Some(token) = lock(&self.running).remove(&id)
+                {
+                    tracing::debug!(%id, "request cancelled by the client");
+                    token.cancel();
+                }
+            }
+            _ => tracing::trace!(method, "notification ignored"),
+        }
+    }
+
+    fn handle_response(&self, resp: Response) {
+        let Some(id) = resp.id else {
+            tracing::warn!(error = ?resp.outcome.err(), "client sent an error without an id");
+            return;
+        };
+        match lock(&self.pending).remove(&id) {
+            Some(tx) => {
+                let _ = tx.send(resp.outcome);
+            }
+            None => tracing::debug!(%id, "response to an unknown request ignored"),
+        }
+    }
+
+    fn handle_request(self: &Arc<Self>, req: Request, out: Outbound) {
+        // Cheap methods are answered inline; initialize must complete before anything else.
+        let inline = match req.method.as_str() {
+            "initialize" => Some(self.initialize(req.params.clone())),
+            "ping" => Some(Ok(json!({}))),
+            _ => None,
+        };
+        if let Some(outcome) = inline {
+            let response = Message::Response(Response { id: Some(req.id), outcome });
+            if out.try_send(response.clone()).is_err() {
+                tokio::spawn(async move {
+                    let _ = out.send(response).await;
+                });
+            }
+            return;
+        }
+        let cancel = self.server.shutdown.child_token();
+        {
+            let mut running = lock(&self.running);
+            if running.contains_key(&req.id) {
+                let err = ErrorObject::invalid_request(format!("request id {} is already in use by a request in flight", req.id));
+                drop(running);
+                let response = Message::Response(Response::err(Some(req.id), err));
+                tokio::spawn(async move {
+                    let _ = out.send(response).await;
+                });
+                return;
+            }
+            running.insert(req.id.clone(), cancel.clone());
+        }
+        let session = self.clone();
+        self.server.tracker.spawn(async move {
+            let id = req.id.clone();
+            let work = session.clone().dispatch(req, out.clone(), cancel.clone());
+            let outcome = tokio::select! {
+                outcome = work => Some(outcome),
+                _ = cancel.cancelled() => None,
+            };
+            lock(&session.running).remove(&id);
+            // A cancelled request gets no response (basic/utilities/cancellation).
+            if let Some(outcome) = outcome {
+                let _ = out.send(Message::Response(Response { id: Some(id), outcome })).await;
+            }
+        });
+    }
+
+    fn initialize(&self, params: Option<Value>) -> Result<Value, ErrorObject> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct InitParams {
+            protocol_version: String,
+            #[serde(default)]
+            capabilities: Value,
+            client_info: Option<Implementation>,
+        }
+        let p: InitParams = parse_params(params)?;
+        let version = if SUPPORTED_PROTOCOL_VERSIONS.contains(&p.protocol_version.as_str()) {
+            p.protocol_version
+        } else {
+            LATEST_PROTOCOL_VERSION.to_owned()
+        };
+        {
+            let mut st = lock(&self.state);
+            st.protocol_version = Some(version.clone());
+            st.client_info = p.client_info;
+            st.client_capabilities = p.capabilities;
+        }
+        let server = Server::from_inner(self.server.clone());
+        let mut result = json!({
+            "protocolVersion": version,
+            "capabilities": server.capabilities(),
+            "serverInfo": self.server.info,
+        });
+        if let Some(instructions) = &self.server.instructions {
+            result["instructions"] = Value::from(instructions.clone());
+        }
+        Ok(result)
+    }
+
+    /// Sends a request to the client and waits for its answer.
+    pub async fn request_client(&self, method: &str, params: Value, out: &Outbound, cancel: &CancellationToken) -> Result<Value, crate::extract::ClientRequestError> {
+        use crate::extract::ClientRequestError;
+        let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(id.clone(), tx);
+        if out.send(Message::request(id.clone(), method, Some(params))).await.is_err() {
+            lock(&self.pending).remove(&id);
+            return Err(ClientRequestError::Closed);
+        }
+        tokio::select! {
+            answer = rx => match answer {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => Err(ClientRequestError::Client(e)),
+                Err(_) => Err(ClientRequestError::Closed),
+            },
+            _ = cancel.cancelled() => {
+                lock(&self.pending).remove(&id);
+                let _ = out.try_send(Message::notification(
+                    "notifications/cancelled",
+                    Some(json!({ "requestId": id, "reason": "the server request was cancelled" })),
+                ));
+                Err(ClientRequestError::Closed)
+            }
+        }
+    }
+
+    fn context(self: &Arc<Self>, id: RequestId, params: &Option<Value>, out: Outbound, cancel: CancellationToken) -> Context {
+        let meta = params.as_ref().and_then(|p| p.get("_meta")).and_then(Value::as_object).cloned();
+        let progress_token = meta.as_ref().and_then(|m| m.get("progressToken")).filter(|t| t.is_string() || t.is_i64() || t.is_u64()).cloned();
+        Context::new(RequestCtx {
+            server: self.server.clone(),
+            session: Some(self.clone()),
+            request_id: Some(id),
+            progress_token,
+            meta,
+            out: Some(out),
+            cancel,
+            progress: Mutex::default(),
+        })
+    }
+
+    async fn dispatch(self: Arc<Self>, req: Request, out: Outbound, cancel: CancellationToken) -> Result<Value, ErrorObject> {
+        let Request { id, method, params } = req;
+        match method.as_str() {
+            "tools/list" => self.list(params, |c| c.tools.values().map(|t| t.listing().clone()).collect(), "tools"),
+            "prompts/list" => self.list(params, |c| c.prompts.values().map(Prompt::listing).collect(), "prompts"),
+            "resources/list" => self.list(params, |c| c.resources.values().map(Resource::listing).collect(), "resources"),
+            "resources/templates/list" => {
+                self.list(params, |c| c.templates.values().map(Resource::listing).collect(), "resourceTemplates")
+            }
+            "tools/call" => {
+                #[derive(Deserialize)]
+                struct P {
+                    name: String,
+                    #[serde(default)]
+                    arguments: Option<Map<String, Value>>,
+                }
+                let ctx = self.context(id, &params, out, cancel);
+                let p: P = parse_params(params)?;
+                let tool = self.components().tools.get(&p.name).cloned();
+                let tool = tool.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {}", p.name)))?;
+                let result = tool.call(Call::new(p.arguments.unwrap_or_default(), None, ctx)).await?;
+                to_value(&result)
+            }
+            "prompts/get" => {
+                #[derive(Deserialize)]
+                struct P {
+                    name: String,
+                    #[serde(default)]
+                    arguments: Option<Map<String, Value>>,
+                }
+                let ctx = self.context(id, &params, out, cancel);
+                let p: P = parse_params(params)?;
+                let prompt = self.components().prompts.get(&p.name).cloned();
+                let prompt = prompt.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {}", p.name)))?;
+                let args = p.arguments.unwrap_or_default();
+                for (name, _, required) in &prompt.arguments {
+                    if *required && !args.contains_key(name) {
+                        return Err(ErrorObject::invalid_params(format!("missing required argument `{name}` for prompt `{}`", p.name)));
+                    }
+                }
+                let result = prompt.call(Call::new(args, None, ctx)).await?;
+                to_value(&result)
+            }
+            "resources/read" => {
+                #[derive(Deserialize)]
+                struct P {
+                    uri: String,
+                }
+                let ctx = self.context(id, &params, out, cancel);
+                let p: P = parse_params(params)?;
+                let (resource, vars) = self.find_resource(&p.uri).ok_or_else(|| ErrorObject::resource_not_found(&p.uri))?;
+                let result = resource.call(Call::new(vars, Some(p.uri), ctx)).await?;
+                to_value(&result)
+            }
+            "resources/subscribe" | "resources/unsubscribe" => {
+                #[derive(Deserialize)]
+                struct P {
+                    uri: String,
+                }
+                let p: P = parse_params(params)?;
+                if method == "resources/subscribe" {
+                    lock(&self.subscriptions).insert(p.uri);
+                } else {
+                    lock(&self.subscriptions).remove(&p.uri);
+                }
+                Ok(json!({}))
+            }
+            "logging/setLevel" => {
+                #[derive(Deserialize)]
+                struct P {
+                    level: LoggingLevel,
+                }
+                let p: P = parse_params(params)?;
+                lock(&self.state).log_level = Some(p.level);
+                Ok(json!({}))
+            }
+            "completion/complete" => self.complete(params),
+            _ => Err(ErrorObject::method_not_found(&method)),
+        }
+    }
+
+    fn components(&self) -> std::sync::RwLockReadGuard<'_, Components> {
+        self.server.components.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn find_resource(&self, uri: &str) -> Option<(Resource, Map<String, Value>)> {
+        let c = self.components();
+        if let Some(r) = c.resources.get(uri) {
+            return Some((r.clone(), Map::new()));
+        }
+        c.templates.values().find_map(|t| {
+            let vars = t.template.as_ref()?.matches(uri)?;
+            Some((t.clone(), vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect()))
+        })
+    }
+
+    fn list(&self, params: Option<Value>, items: impl Fn(&Components) -> Vec<Value>, key: &str) -> Result<Value, ErrorObject> {
+        let p: PagedParams = match params {
+            Some(p) => parse_params(Some(p))?,
+            None => PagedParams { cursor: None },
+        };
+        let start = match &p.cursor {
+            None => 0,
+            Some(c) => decode_cursor(c).ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {c:?}")))?,
+        };
+        let all = items(&self.components());
+        if start > all.len() {
+            return Err(ErrorObject::invalid_params("cursor is past the end of the list"));
+        }
+        let end = (start + self.server.page_size).min(all.len());
+        let mut result = Map::new();
+        result.insert(key.into(), Value::Array(all[start..end].to_vec()));
+        if end < all.len() {
+            result.insert("nextCursor".into(), Value::from(encode_cursor(end)));
+        }
+        Ok(Value::Object(result))
+    }
+
+    fn complete(&self, params: Option<Value>) -> Result<Value, ErrorObject> {
+        #[derive(Deserialize)]
+        struct Ref {
+            #[serde(rename = "type")]
+            kind: String,
+            name: Option<String>,
+            uri: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Arg {
+            name: String,
+            value: String,
+        }
+        #[derive(Deserialize)]
+        struct P {
+            #[serde(rename = "ref")]
+            reference: Ref,
+            argument: Arg,
+        }
+        let p: P = parse_params(params)?;
+        let c = self.components();
+        let hooks = match p.reference.kind.as_str() {
+            "ref/prompt" => {
+                let name = p.reference.name.unwrap_or_default();
+                let prompt = c.prompts.get(&name).ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {name}")))?;
+                if !prompt.arguments.iter().any(|(n, _, _)| *n == p.argument.name) {
+                    return Err(ErrorObject::invalid_params(format!("prompt `{name}` has no argument `{}`", p.argument.name)));
+                }
+                &prompt.completions
+            }
+            "ref/resource" => {
+                let uri = p.reference.uri.unwrap_or_default();
+                let r = c.templates.get(&uri).or_else(|| c.resources.get(&uri));
+                &r.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown resource: {uri}")))?.completions
+            }
+            other => return Err(ErrorObject::invalid_params(format!("unknown reference type {other:?}"))),
+        };
+        let mut values = hooks.iter().find(|(n, _)| *n == p.argument.name).map(|(_, f)| f(&p.argument.value)).unwrap_or_default();
+        let total = values.len();
+        values.truncate(100);
+        Ok(json!({ "completion": { "values": values, "total": total, "hasMore": total > 100 } }))
+    }
+}
+
+fn encode_cursor(offset: usize) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    std::str::from_utf8(&raw).ok()?.strip_prefix("o:")?.parse().ok()
+}
+
+/// Decodes request params; failures name the offending field.
+pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
+    let value = params.unwrap_or_else(|| json!({}));
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            ErrorObject::invalid_params(format!("Invalid params: {}", e.into_inner()))
+        } else {
+            ErrorObject::invalid_params(format!("Invalid params: `{path}`: {}", e.into_inner()))
+        }
+    })
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ErrorObject> {
+    serde_json::to_value(v).map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
+        assert_eq!(decode_cursor("nope"), None);
+        assert_eq!(decode_cursor(""), None);
+    }
+
+    #[test]
+    fn mounted_uris_gain_the_prefix_after_the_scheme() {
+        assert_eq!(prefix_uri("sub", "test://static-text"), "test://sub/static-text");
+        assert_eq!(prefix_uri("sub", "plain"), "sub/plain");
+    }
+}

@@ -1,0 +1,135 @@
+//! stdio transport: one compact JSON message per line on stdout, requests from stdin.
+//! Nothing but protocol messages is ever written to stdout.
+
+use crate::protocol::{Message, Response};
+use crate::server::{Server, ServerError};
+use crate::transport::{OUTBOUND_CAPACITY, Outbound};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+/// Longest accepted line; longer lines are answered with a parse error and skipped.
+pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+impl Server {
+    /// Serves one client over stdin/stdout until stdin closes, then shuts down gracefully.
+    pub async fn run_stdio(&self) -> Result<(), ServerError> {
+        serve(self, BufReader::new(tokio::io::stdin()), tokio::io::stdout()).await
+    }
+}
+
+/// Serves one client over any line-oriented byte streams (used by `run_stdio` and by tests).
+pub async fn serve<R, W>(server: &Server, mut reader: R, writer: W) -> Result<(), ServerError>
+where
+    R: AsyncBufRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    server.start().await?;
+    let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
+    let writer_task = tokio::spawn(write_loop(rx, writer));
+    let session = server.new_session(None, Some(tx.clone()));
+    server.mark_transport_ready();
+    let shutdown = server.shutdown_token();
+    let mut line = Vec::new();
+    loop {
+        let read = tokio::select! {
+            r = read_line(&mut reader, &mut line) => r,
+            _ = shutdown.cancelled() => break,
+        };
+        match read {
+            Ok(LineRead::Eof) => break,
+            Ok(LineRead::TooLong) => {
+                let err = crate::protocol::ErrorObject::parse_error(format!("message longer than {MAX_LINE_BYTES} bytes"));
+                send(&tx, Message::Response(Response::err(None, err))).await;
+            }
+            Ok(LineRead::Line) => handle_line(&session, &line, &tx).await,
+            Err(e) => {
+                tracing::error!("stdin read failed: {e}");
+                break;
+            }
+        }
+    }
+    server.shutdown().await;
+    server.remove_session(session.id());
+    drop(session);
+    drop(tx);
+    let _ = writer_task.await;
+    Ok(())
+}
+
+async fn handle_line(session: &std::sync::Arc<crate::server::Session>, line: &[u8], tx: &Outbound) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return;
+    }
+    match Message::decode(line) {
+        Ok(message) => session.handle(message, tx.clone()),
+        Err(e) => send(tx, Message::Response(Response::err(e.id, e.error))).await,
+    }
+}
+
+async fn send(tx: &Outbound, message: Message) {
+    let _ = tx.send(message).await;
+}
+
+enum LineRead {
+    Line,
+    TooLong,
+    Eof,
+}
+
+/// Reads one line into `line` (without the newline), never buffering more than
+/// `MAX_LINE_BYTES`. A last line without a newline still counts as a line.
+async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) -> std::io::Result<LineRead> {
+    line.clear();
+    let mut too_long = false;
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(match (too_long, line.is_empty()) {
+                (true, _) => LineRead::TooLong,
+                (false, true) => LineRead::Eof,
+                (false, false) => LineRead::Line,
+            });
+        }
+        let (chunk, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (&available[..i], Some(i + 1)),
+            None => (available, None),
+        };
+        if !too_long {
+            if line.len() + chunk.len() > MAX_LINE_BYTES {
+                too_long = true;
+                line.clear();
+            } else {
+                line.extend_from_slice(chunk);
+            }
+        }
+        let consumed = done.unwrap_or(available.len());
+        reader.consume(consumed);
+        if done.is_some() {
+            return Ok(if too_long { LineRead::TooLong } else { LineRead::Line });
+        }
+    }
+}
+
+async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Message>, mut writer: W) {
+    let mut buf = Vec::with_capacity(4096);
+    while let Some(message) = rx.recv().await {
+        buf.clear();
+        push(&mut buf, &message);
+        // Batch whatever else is already queued into one write.
+        while let Ok(more) = rx.try_recv() {
+            push(&mut buf, &more);
+        }
+        if writer.write_all(&buf).await.is_err() || writer.flush().await.is_err() {
+            tracing::error!("stdout closed; dropping further output");
+            return;
+        }
+    }
+}
+
+fn push(buf: &mut Vec<u8>, message: &Message) {
+    // serde_json never emits raw newlines in compact output, as stdio framing requires.
+    if serde_json::to_writer(&mut *buf, message).is_ok() {
+        buf.push(b'\n');
+    }
+}
