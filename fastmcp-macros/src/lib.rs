@@ -1,7 +1,430 @@
+//! `#[tool]`, `#[prompt]` and `#[resource("scheme://{var}")]` for fastmcp.
+//!
+//! Each macro keeps the annotated function as it is (callable, documented) and adds, next to it,
+//! a handler plus a `'static` definition registered in fastmcp's compile-time registry.
+
+mod options;
+mod signature;
+
+use options::{Kind, Options, TaskMode};
 use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{format_ident, quote, quote_spanned};
+use signature::{Param, ReturnKind, Signature};
+use syn::spanned::Spanned;
+use syn::{ItemFn, LitStr};
+
+/// Turns a function into an MCP tool.
+///
+/// Options: `name`, `title`, `description`, `read_only`, `destructive`, `idempotent`,
+/// `open_world` (or inside `annotations(...)`), `tags("a", "b")`, `meta(key = value)`,
+/// `task = "forbidden" | "optional" | "required"`.
 #[proc_macro_attribute]
-pub fn tool(_a: TokenStream, i: TokenStream) -> TokenStream { i }
+pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Tool, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
+}
+
+/// Turns a function into an MCP prompt. Options: `name`, `title`, `description`, `tags`,
+/// `meta`, `task`, `complete(arg = completer_fn)`.
 #[proc_macro_attribute]
-pub fn prompt(_a: TokenStream, i: TokenStream) -> TokenStream { i }
+pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Prompt, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
+}
+
+/// Turns a function into an MCP resource: `#[resource("scheme://path/{var}")]`. With
+/// `{variables}` it is a resource template whose variables bind to parameters of the same name.
+/// Options: `name`, `title`, `description`, `mime_type`, `tags`, `meta`, `task`,
+/// `complete(var = completer_fn)`.
 #[proc_macro_attribute]
-pub fn resource(_a: TokenStream, i: TokenStream) -> TokenStream { i }
+pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Resource, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
+}
+
+fn expand(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
+    let mut func: ItemFn = syn::parse2(item).map_err(|e| {
+        syn::Error::new(e.span(), format!("#[{}] goes on a free function (`fn name(...) {{ ... }}`)", kind.name()))
+    })?;
+    let opts = Options::parse(kind, attr)?;
+    let sig = Signature::analyze(kind, &mut func)?;
+    let body = match kind {
+        Kind::Tool => expand_tool(&opts, &sig, &func)?,
+        Kind::Prompt => expand_prompt(&opts, &sig, &func)?,
+        Kind::Resource => expand_resource(&opts, &sig, &func)?,
+    };
+    Ok(quote! {
+        #func
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, non_camel_case_types, non_snake_case, unused_qualifications, clippy::all)]
+        const _: () = {
+            #body
+        };
+    })
+}
+
+fn opt_str(s: &Option<String>) -> TokenStream2 {
+    match s {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn opt_bool(b: Option<bool>) -> TokenStream2 {
+    match b {
+        Some(b) => quote!(::core::option::Option::Some(#b)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn task_tokens(t: TaskMode) -> TokenStream2 {
+    match t {
+        TaskMode::Forbidden => quote!(::fastmcp::__private::TaskSupport::Forbidden),
+        TaskMode::Optional => quote!(::fastmcp::__private::TaskSupport::Optional),
+        TaskMode::Required => quote!(::fastmcp::__private::TaskSupport::Required),
+    }
+}
+
+fn meta_fn(opts: &Options) -> TokenStream2 {
+    match &opts.meta_json {
+        Some(json) => quote! {
+            fn __meta() -> ::core::option::Option<::fastmcp::__private::serde_json::Value> {
+                ::fastmcp::__private::parse_meta(#json)
+            }
+        },
+        None => quote! {
+            fn __meta() -> ::core::option::Option<::fastmcp::__private::serde_json::Value> { ::core::option::Option::None }
+        },
+    }
+}
+
+/// `let ctx = <Context as FromCall>::from_call(&__call)?;` for each extractor parameter.
+fn extractor_bindings(sig: &Signature) -> TokenStream2 {
+    let lets = sig.params.iter().filter(|p| p.extractor.is_some()).map(|p| {
+        let ident = &p.ident;
+        let ty = &p.ty;
+        quote_spanned! {ty.span()=>
+            let #ident: #ty = <#ty as ::fastmcp::__private::FromCall>::from_call(&__call)
+                .map_err(::fastmcp::__private::ErrorObject::from)?;
+        }
+    });
+    quote!(#(#lets)*)
+}
+
+/// The call of the user's function with every parameter in its original order.
+fn invoke(sig: &Signature, func: &ItemFn) -> TokenStream2 {
+    let name = &func.sig.ident;
+    let args = sig.params.iter().map(|p| &p.ident);
+    if func.sig.asyncness.is_some() {
+        quote!(#name(#(#args),*).await)
+    } else {
+        quote!(#name(#(#args),*))
+    }
+}
+
+fn completions(opts: &Options, sig: &Signature, kind: Kind) -> syn::Result<TokenStream2> {
+    let mut entries = Vec::new();
+    for (arg, path) in &opts.complete {
+        let known = sig.params.iter().any(|p| p.extractor.is_none() && p.wire_name == arg.value());
+        if !known {
+            let what = if kind == Kind::Resource { "URI template variable" } else { "argument" };
+            return Err(syn::Error::new(arg.span(), format!("`complete`: there is no {what} named `{}`", arg.value())));
+        }
+        entries.push(quote!((#arg, #path as ::fastmcp::__private::CompleteFn)));
+    }
+    Ok(quote!(&[#(#entries),*]))
+}
+
+fn description(opts: &Options, sig: &Signature) -> TokenStream2 {
+    opt_str(&opts.description.clone().or_else(|| sig.doc.clone()))
+}
+
+fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
+    let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
+    let fn_ident = &func.sig.ident;
+    let fields = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
+        let Param { ident, ty, forwarded_attrs, doc, .. } = p;
+        let doc = doc.as_ref().map(|d| quote!(#[doc = #d]));
+        quote!(#doc #(#forwarded_attrs)* #ident: #ty)
+    });
+    let arg_idents: Vec<_> = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| &p.ident).collect();
+    let extract = extractor_bindings(sig);
+    let call = invoke(sig, func);
+    let ret_span = sig.ret_span;
+
+    let success = |ty: &syn::Type, value: TokenStream2| -> TokenStream2 {
+        match ReturnKind::of(ty) {
+            ReturnKind::Content => quote_spanned! {ty.span()=>
+                <#ty as ::fastmcp::__private::IntoCallToolResult>::into_call_tool_result(#value)
+            },
+            ReturnKind::Structured => quote_spanned! {ty.span()=>
+                ::fastmcp::__private::structured_result::<#ty>(#value, *__WRAP.get_or_init(::fastmcp::__private::output_wraps::<#ty>))
+            },
+        }
+    };
+    let structured_ty = |ty: &syn::Type| -> Option<syn::Type> { (ReturnKind::of(ty) == ReturnKind::Structured).then(|| ty.clone()) };
+    let (convert, output_ty) = match &sig.ret {
+        None => (quote!(::fastmcp::__private::CallToolResult::success(::std::vec::Vec::new())), None),
+        Some(ty) => match signature::result_parts(ty) {
+            Some((ok, err)) => {
+                let ok_conv = success(&ok, quote!(__v));
+                let err_conv = match &err {
+                    Some(e) => quote_spanned!(e.span()=> ::fastmcp::__private::tool_error::<#e>(__e)),
+                    None => quote_spanned!(ret_span=> ::fastmcp::__private::tool_error(__e)),
+                };
+                (quote!(match __ret { ::core::result::Result::Ok(__v) => #ok_conv, ::core::result::Result::Err(__e) => #err_conv }), structured_ty(&ok))
+            }
+            None => (success(ty, quote!(__ret)), structured_ty(ty)),
+        },
+    };
+    let output_schema = match &output_ty {
+        Some(ty) => quote_spanned!(ty.span()=> ::core::option::Option::Some(::fastmcp::__private::output_schema::<#ty>())),
+        None => quote!(::core::option::Option::None),
+    };
+    let a = &opts.annotations;
+    let (title, ann_title) = (opt_str(&opts.title), opt_str(&a.title));
+    let (ro, de, id, ow) = (opt_bool(a.read_only), opt_bool(a.destructive), opt_bool(a.idempotent), opt_bool(a.open_world));
+    let tags = &opts.tags;
+    let task = task_tokens(opts.task);
+    let desc = description(opts, sig);
+    let meta = meta_fn(opts);
+    let send = send_wrapper(func);
+    Ok(quote! {
+        #[derive(::fastmcp::__private::serde::Deserialize, ::fastmcp::__private::schemars::JsonSchema)]
+        #[serde(crate = "::fastmcp::__private::serde")]
+        #[schemars(crate = "::fastmcp::__private::schemars")]
+        struct __FastmcpArgs { #(#fields,)* }
+
+        static __WRAP: ::fastmcp::__private::OnceLock<bool> = ::fastmcp::__private::OnceLock::new();
+
+        fn __input_schema() -> ::fastmcp::__private::serde_json::Value {
+            ::fastmcp::__private::input_schema::<__FastmcpArgs>()
+        }
+        fn __output_schema() -> ::core::option::Option<::fastmcp::__private::serde_json::Value> { #output_schema }
+        #meta
+        fn __type_id() -> ::std::any::TypeId { ::fastmcp::__private::type_id_of_val(&#fn_ident) }
+
+        fn __handler(__call: ::fastmcp::__private::Call) -> ::fastmcp::__private::BoxFuture<
+            ::core::result::Result<::fastmcp::__private::CallToolResult, ::fastmcp::__private::ErrorObject>
+        > {
+            #send(async move {
+                #extract
+                let (__args, _) = __call.into_parts();
+                let __FastmcpArgs { #(#arg_idents,)* } = match ::fastmcp::__private::parse_tool_args::<__FastmcpArgs>(#name, __args) {
+                    ::core::result::Result::Ok(__a) => __a,
+                    ::core::result::Result::Err(__r) => return ::core::result::Result::Ok(__r),
+                };
+                let __ret = #call;
+                ::core::result::Result::Ok(#convert)
+            })
+        }
+
+        #[::fastmcp::__private::linkme::distributed_slice(::fastmcp::__private::TOOLS)]
+        #[linkme(crate = ::fastmcp::__private::linkme)]
+        static __FASTMCP_TOOL: ::fastmcp::__private::ToolDef = ::fastmcp::__private::ToolDef {
+            name: #name,
+            title: #title,
+            description: #desc,
+            input_schema: __input_schema,
+            output_schema: __output_schema,
+            annotations: ::fastmcp::__private::ToolAnnotations {
+                title: #ann_title, read_only: #ro, destructive: #de, idempotent: #id, open_world: #ow,
+            },
+            tags: &[#(#tags),*],
+            meta: __meta,
+            task: #task,
+            handler: __handler,
+            type_id: __type_id,
+        };
+    })
+}
+
+/// `send_future` spanned at the function name, so a non-`Send` future is reported there.
+fn send_wrapper(func: &ItemFn) -> TokenStream2 {
+    let span = func.sig.ident.span();
+    quote_spanned!(span=> ::fastmcp::__private::send_future)
+}
+
+/// `let x: T = required_string_arg(...)?;` for each string-valued argument (prompts, URIs).
+fn string_arg_bindings(sig: &Signature) -> TokenStream2 {
+    let lets = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
+        let ident = &p.ident;
+        let wire = &p.wire_name;
+        match signature::option_inner(&p.ty) {
+            Some(inner) => quote_spanned! {p.ty.span()=>
+                let #ident: ::core::option::Option<#inner> = ::fastmcp::__private::string_arg::<#inner>(__call.arguments(), #wire)?;
+            },
+            None => {
+                let ty = &p.ty;
+                quote_spanned! {ty.span()=>
+                    let #ident: #ty = ::fastmcp::__private::required_string_arg::<#ty>(__call.arguments(), #wire)?;
+                }
+            }
+        }
+    });
+    quote!(#(#lets)*)
+}
+
+/// Converts `__ret` of type `ty` (possibly a `Result`) with `conv`, mapping errors to JSON-RPC.
+fn convert_fallible(ty: Option<&syn::Type>, ret_span: Span, conv: impl Fn(&syn::Type, TokenStream2) -> TokenStream2) -> TokenStream2 {
+    let Some(ty) = ty else {
+        let unit: syn::Type = syn::parse_quote_spanned!(ret_span=> ());
+        return conv(&unit, quote!(__ret));
+    };
+    match signature::result_parts(ty) {
+        Some((ok, err)) => {
+            let ok_conv = conv(&ok, quote!(__v));
+            let err_conv = match &err {
+                Some(e) => quote_spanned!(e.span()=> ::fastmcp::__private::component_error::<#e>(__e)),
+                None => quote!(::fastmcp::__private::component_error(__e)),
+            };
+            quote!(match __ret {
+                ::core::result::Result::Ok(__v) => #ok_conv,
+                ::core::result::Result::Err(__e) => return ::core::result::Result::Err(#err_conv),
+            })
+        }
+        None => conv(ty, quote!(__ret)),
+    }
+}
+
+fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
+    let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
+    let fn_ident = &func.sig.ident;
+    let args = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
+        let wire = &p.wire_name;
+        let desc = opt_str(&p.doc);
+        let required = signature::option_inner(&p.ty).is_none();
+        quote!(::fastmcp::__private::PromptArgDef { name: #wire, description: #desc, required: #required })
+    });
+    let extract = extractor_bindings(sig);
+    let bind = string_arg_bindings(sig);
+    let call = invoke(sig, func);
+    let convert = convert_fallible(sig.ret.as_ref(), sig.ret_span, |ty, v| {
+        quote_spanned!(ty.span()=> <#ty as ::fastmcp::__private::IntoPromptResult>::into_prompt_result(#v))
+    });
+    let title = opt_str(&opts.title);
+    let desc = description(opts, sig);
+    let tags = &opts.tags;
+    let task = task_tokens(opts.task);
+    let meta = meta_fn(opts);
+    let completions = completions(opts, sig, Kind::Prompt)?;
+    let send = send_wrapper(func);
+    Ok(quote! {
+        #meta
+        fn __type_id() -> ::std::any::TypeId { ::fastmcp::__private::type_id_of_val(&#fn_ident) }
+
+        fn __handler(__call: ::fastmcp::__private::Call) -> ::fastmcp::__private::BoxFuture<
+            ::core::result::Result<::fastmcp::__private::GetPromptResult, ::fastmcp::__private::ErrorObject>
+        > {
+            #send(async move {
+                #extract
+                #bind
+                let __ret = #call;
+                let mut __result = #convert;
+                if __result.description.is_none() {
+                    __result.description = #desc.map(::std::borrow::ToOwned::to_owned);
+                }
+                ::core::result::Result::Ok(__result)
+            })
+        }
+
+        #[::fastmcp::__private::linkme::distributed_slice(::fastmcp::__private::PROMPTS)]
+        #[linkme(crate = ::fastmcp::__private::linkme)]
+        static __FASTMCP_PROMPT: ::fastmcp::__private::PromptDef = ::fastmcp::__private::PromptDef {
+            name: #name,
+            title: #title,
+            description: #desc,
+            arguments: &[#(#args),*],
+            tags: &[#(#tags),*],
+            meta: __meta,
+            task: #task,
+            completions: #completions,
+            handler: __handler,
+            type_id: __type_id,
+        };
+    })
+}
+
+fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
+    let uri_lit: &LitStr = opts.uri.as_ref().ok_or_else(|| {
+        syn::Error::new(
+            Span::call_site(),
+            "#[resource] needs a URI: `#[resource(\"scheme://path\")]` or `#[resource(\"scheme://items/{id}\")]`",
+        )
+    })?;
+    let vars = options::template_variables(uri_lit)?;
+    for var in &vars {
+        if !sig.params.iter().any(|p| p.extractor.is_none() && p.wire_name == *var) {
+            return Err(syn::Error::new(
+                uri_lit.span(),
+                format!("URI template variable `{{{var}}}` has no matching parameter; add a parameter `{var}: String` to the function"),
+            ));
+        }
+    }
+    for p in sig.params.iter().filter(|p| p.extractor.is_none()) {
+        if !vars.contains(&p.wire_name) {
+            return Err(syn::Error::new(
+                p.ident.span(),
+                format!(
+                    "parameter `{}` is not a variable of the URI template {:?}; add `{{{}}}` to the URI or remove the parameter",
+                    p.wire_name,
+                    uri_lit.value(),
+                    p.wire_name
+                ),
+            ));
+        }
+    }
+    let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
+    let fn_ident = &func.sig.ident;
+    let extract = extractor_bindings(sig);
+    let bind = string_arg_bindings(sig);
+    let call = invoke(sig, func);
+    let mime = opt_str(&opts.mime_type);
+    let convert = convert_fallible(sig.ret.as_ref(), sig.ret_span, |ty, v| {
+        quote_spanned!(ty.span()=> <#ty as ::fastmcp::__private::IntoResourceResult>::into_resource_result(#v, &__uri, __MIME))
+    });
+    let ok_ty: syn::Type = match &sig.ret {
+        None => syn::parse_quote!(()),
+        Some(ty) => signature::result_parts(ty).map(|(ok, _)| ok).unwrap_or_else(|| ty.clone()),
+    };
+    let default_mime = quote_spanned!(ok_ty.span()=> <#ok_ty as ::fastmcp::__private::IntoResourceResult>::DEFAULT_MIME);
+    let title = opt_str(&opts.title);
+    let desc = description(opts, sig);
+    let tags = &opts.tags;
+    let task = task_tokens(opts.task);
+    let meta = meta_fn(opts);
+    let completions = completions(opts, sig, Kind::Resource)?;
+    let send = send_wrapper(func);
+    let static_ident = format_ident!("__FASTMCP_RESOURCE");
+    Ok(quote! {
+        #meta
+        fn __type_id() -> ::std::any::TypeId { ::fastmcp::__private::type_id_of_val(&#fn_ident) }
+        const __MIME: ::core::option::Option<&'static str> = ::fastmcp::__private::mime_or(#mime, #default_mime);
+
+        fn __handler(__call: ::fastmcp::__private::Call) -> ::fastmcp::__private::BoxFuture<
+            ::core::result::Result<::fastmcp::__private::ReadResourceResult, ::fastmcp::__private::ErrorObject>
+        > {
+            #send(async move {
+                let __uri: ::std::string::String = __call.uri().unwrap_or(#uri_lit).to_owned();
+                #extract
+                #bind
+                let __ret = #call;
+                ::core::result::Result::Ok(#convert)
+            })
+        }
+
+        #[::fastmcp::__private::linkme::distributed_slice(::fastmcp::__private::RESOURCES)]
+        #[linkme(crate = ::fastmcp::__private::linkme)]
+        static #static_ident: ::fastmcp::__private::ResourceDef = ::fastmcp::__private::ResourceDef {
+            uri: #uri_lit,
+            name: #name,
+            title: #title,
+            description: #desc,
+            mime_type: __MIME,
+            tags: &[#(#tags),*],
+            meta: __meta,
+            task: #task,
+            completions: #completions,
+            handler: __handler,
+            type_id: __type_id,
+        };
+    })
+}

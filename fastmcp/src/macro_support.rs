@@ -21,6 +21,15 @@ use serde_json::{Map, Value, json};
 use std::any::TypeId;
 use std::fmt::Display;
 
+/// Boxes a component's future. Spanned at the function's name by the macros, so a future that
+/// is not `Send` (e.g. it holds an `Rc` across an `.await`) is reported there.
+pub fn send_future<F>(future: F) -> BoxFuture<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+{
+    Box::pin(future)
+}
+
 pub fn type_id_of_val<T: 'static>(_: &T) -> TypeId {
     TypeId::of::<T>()
 }
