@@ -157,7 +157,7 @@ impl Context {
         self.inner.server.state::<T>()
     }
 
-    /// Resolves when the client cancels this request or the server shuts down.
+    /// Resolves when the client cancels this request, or shutdown gives up waiting for it.
     pub async fn cancelled(&self) {
         self.inner.cancel.cancelled().await
     }

@@ -753,7 +753,9 @@ impl Session {
             }
             return;
         }
-        let cancel = self.server.shutdown.child_token();
+        // Not a child of the shutdown token: shutdown lets in-flight requests finish, and only
+        // cancels them (cancel_all) once its wait runs out.
+        let cancel = CancellationToken::new();
         {
             let mut running = lock(&self.running);
             if running.contains_key(&req.id) {
