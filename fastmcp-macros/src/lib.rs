@@ -21,14 +21,18 @@ use syn::{ItemFn, LitStr};
 /// `task = "forbidden" | "optional" | "required"`.
 #[proc_macro_attribute]
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand(Kind::Tool, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
+    expand(Kind::Tool, attr.into(), item.into())
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
 }
 
 /// Turns a function into an MCP prompt. Options: `name`, `title`, `description`, `tags`,
 /// `meta`, `task`, `complete(arg = completer_fn)`.
 #[proc_macro_attribute]
 pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand(Kind::Prompt, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
+    expand(Kind::Prompt, attr.into(), item.into())
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
 }
 
 /// Turns a function into an MCP resource: `#[resource("scheme://path/{var}")]`. With
@@ -37,12 +41,29 @@ pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `complete(var = completer_fn)`.
 #[proc_macro_attribute]
 pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand(Kind::Resource, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
+    expand(Kind::Resource, attr.into(), item.into())
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
 }
 
 fn expand(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
+    // On error the item is emitted unchanged next to the error, so the user sees one error and
+    // not a cascade (unused imports, unknown function names).
+    expand_checked(kind, attr, item.clone()).or_else(|e| {
+        let err = e.to_compile_error();
+        Ok(quote!(#err #item))
+    })
+}
+
+fn expand_checked(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     let mut func: ItemFn = syn::parse2(item).map_err(|e| {
-        syn::Error::new(e.span(), format!("#[{}] goes on a free function (`fn name(...) {{ ... }}`)", kind.name()))
+        syn::Error::new(
+            e.span(),
+            format!(
+                "#[{}] goes on a free function (`fn name(...) {{ ... }}`)",
+                kind.name()
+            ),
+        )
     })?;
     let opts = Options::parse(kind, attr)?;
     let sig = Signature::analyze(kind, &mut func)?;
@@ -98,14 +119,18 @@ fn meta_fn(opts: &Options) -> TokenStream2 {
 
 /// `let ctx = <Context as FromCall>::from_call(&__call)?;` for each extractor parameter.
 fn extractor_bindings(sig: &Signature) -> TokenStream2 {
-    let lets = sig.params.iter().filter(|p| p.extractor.is_some()).map(|p| {
-        let ident = &p.ident;
-        let ty = &p.ty;
-        quote_spanned! {ty.span()=>
-            let #ident: #ty = <#ty as ::fastmcp::__private::FromCall>::from_call(&__call)
-                .map_err(::fastmcp::__private::ErrorObject::from)?;
-        }
-    });
+    let lets = sig
+        .params
+        .iter()
+        .filter(|p| p.extractor.is_some())
+        .map(|p| {
+            let ident = &p.ident;
+            let ty = &p.ty;
+            quote_spanned! {ty.span()=>
+                let #ident: #ty = <#ty as ::fastmcp::__private::FromCall>::from_call(&__call)
+                    .map_err(::fastmcp::__private::ErrorObject::from)?;
+            }
+        });
     quote!(#(#lets)*)
 }
 
@@ -123,10 +148,20 @@ fn invoke(sig: &Signature, func: &ItemFn) -> TokenStream2 {
 fn completions(opts: &Options, sig: &Signature, kind: Kind) -> syn::Result<TokenStream2> {
     let mut entries = Vec::new();
     for (arg, path) in &opts.complete {
-        let known = sig.params.iter().any(|p| p.extractor.is_none() && p.wire_name == arg.value());
+        let known = sig
+            .params
+            .iter()
+            .any(|p| p.extractor.is_none() && p.wire_name == arg.value());
         if !known {
-            let what = if kind == Kind::Resource { "URI template variable" } else { "argument" };
-            return Err(syn::Error::new(arg.span(), format!("`complete`: there is no {what} named `{}`", arg.value())));
+            let what = if kind == Kind::Resource {
+                "URI template variable"
+            } else {
+                "argument"
+            };
+            return Err(syn::Error::new(
+                arg.span(),
+                format!("`complete`: there is no {what} named `{}`", arg.value()),
+            ));
         }
         entries.push(quote!((#arg, #path as ::fastmcp::__private::CompleteFn)));
     }
@@ -138,14 +173,36 @@ fn description(opts: &Options, sig: &Signature) -> TokenStream2 {
 }
 
 fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
-    let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| func.sig.ident.to_string());
     let fn_ident = &func.sig.ident;
-    let fields = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
-        let Param { ident, ty, forwarded_attrs, doc, .. } = p;
-        let doc = doc.as_ref().map(|d| quote!(#[doc = #d]));
-        quote!(#doc #(#forwarded_attrs)* #ident: #ty)
+    let param_checks = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
+        let ty = &p.ty;
+        quote_spanned!(ty.span()=> const _: () = ::fastmcp::__private::assert_tool_param::<#ty>();)
     });
-    let arg_idents: Vec<_> = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| &p.ident).collect();
+    let fields = sig
+        .params
+        .iter()
+        .filter(|p| p.extractor.is_none())
+        .map(|p| {
+            let Param {
+                ident,
+                ty,
+                forwarded_attrs,
+                doc,
+                ..
+            } = p;
+            let doc = doc.as_ref().map(|d| quote!(#[doc = #d]));
+            quote!(#doc #(#forwarded_attrs)* #ident: #ty)
+        });
+    let arg_idents: Vec<_> = sig
+        .params
+        .iter()
+        .filter(|p| p.extractor.is_none())
+        .map(|p| &p.ident)
+        .collect();
     let extract = extractor_bindings(sig);
     let call = invoke(sig, func);
     let ret_span = sig.ret_span;
@@ -156,38 +213,70 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
                 <#ty as ::fastmcp::__private::IntoCallToolResult>::into_call_tool_result(#value)
             },
             ReturnKind::Structured => quote_spanned! {ty.span()=>
-                ::fastmcp::__private::structured_result::<#ty>(#value, *__WRAP.get_or_init(::fastmcp::__private::output_wraps::<#ty>))
+                (::fastmcp::__private::structured::<#ty>().convert)(#value, *__WRAP.get_or_init(::fastmcp::__private::structured::<#ty>().wraps))
             },
         }
     };
-    let structured_ty = |ty: &syn::Type| -> Option<syn::Type> { (ReturnKind::of(ty) == ReturnKind::Structured).then(|| ty.clone()) };
+    let structured_ty = |ty: &syn::Type| -> Option<syn::Type> {
+        (ReturnKind::of(ty) == ReturnKind::Structured).then(|| ty.clone())
+    };
     let (convert, output_ty) = match &sig.ret {
-        None => (quote!(::fastmcp::__private::CallToolResult::success(::std::vec::Vec::new())), None),
+        None => (
+            quote!(::fastmcp::__private::CallToolResult::success(
+                ::std::vec::Vec::new()
+            )),
+            None,
+        ),
         Some(ty) => match signature::result_parts(ty) {
             Some((ok, err)) => {
                 let ok_conv = success(&ok, quote!(__v));
                 let err_conv = match &err {
-                    Some(e) => quote_spanned!(e.span()=> ::fastmcp::__private::tool_error::<#e>(__e)),
+                    Some(e) => {
+                        quote_spanned!(e.span()=> ::fastmcp::__private::tool_error::<#e>(__e))
+                    }
                     None => quote_spanned!(ret_span=> ::fastmcp::__private::tool_error(__e)),
                 };
-                (quote!(match __ret { ::core::result::Result::Ok(__v) => #ok_conv, ::core::result::Result::Err(__e) => #err_conv }), structured_ty(&ok))
+                (
+                    quote!(match __ret { ::core::result::Result::Ok(__v) => #ok_conv, ::core::result::Result::Err(__e) => #err_conv }),
+                    structured_ty(&ok),
+                )
             }
             None => (success(ty, quote!(__ret)), structured_ty(ty)),
         },
     };
     let output_schema = match &output_ty {
-        Some(ty) => quote_spanned!(ty.span()=> ::core::option::Option::Some(::fastmcp::__private::output_schema::<#ty>())),
+        Some(ty) => {
+            quote_spanned!(ty.span()=> ::core::option::Option::Some((::fastmcp::__private::structured::<#ty>().schema)()))
+        }
         None => quote!(::core::option::Option::None),
     };
     let a = &opts.annotations;
     let (title, ann_title) = (opt_str(&opts.title), opt_str(&a.title));
-    let (ro, de, id, ow) = (opt_bool(a.read_only), opt_bool(a.destructive), opt_bool(a.idempotent), opt_bool(a.open_world));
+    let (ro, de, id, ow) = (
+        opt_bool(a.read_only),
+        opt_bool(a.destructive),
+        opt_bool(a.idempotent),
+        opt_bool(a.open_world),
+    );
     let tags = &opts.tags;
     let task = task_tokens(opts.task);
     let desc = description(opts, sig);
     let meta = meta_fn(opts);
-    let send = send_wrapper(func);
+    let boxed = boxed_async(
+        func,
+        quote! {
+                    #extract
+                    let (__args, _) = __call.into_parts();
+                    let __FastmcpArgs { #(#arg_idents,)* } = match ::fastmcp::__private::parse_tool_args::<__FastmcpArgs>(#name, __args) {
+                        ::core::result::Result::Ok(__a) => __a,
+                        ::core::result::Result::Err(__r) => return ::core::result::Result::Ok(__r),
+                    };
+                    let __ret = #call;
+                    ::core::result::Result::Ok(#convert)
+        },
+    );
     Ok(quote! {
+        #(#param_checks)*
         #[derive(::fastmcp::__private::serde::Deserialize, ::fastmcp::__private::schemars::JsonSchema)]
         #[serde(crate = "::fastmcp::__private::serde")]
         #[schemars(crate = "::fastmcp::__private::schemars")]
@@ -205,16 +294,7 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
         fn __handler(__call: ::fastmcp::__private::Call) -> ::fastmcp::__private::BoxFuture<
             ::core::result::Result<::fastmcp::__private::CallToolResult, ::fastmcp::__private::ErrorObject>
         > {
-            #send(async move {
-                #extract
-                let (__args, _) = __call.into_parts();
-                let __FastmcpArgs { #(#arg_idents,)* } = match ::fastmcp::__private::parse_tool_args::<__FastmcpArgs>(#name, __args) {
-                    ::core::result::Result::Ok(__a) => __a,
-                    ::core::result::Result::Err(__r) => return ::core::result::Result::Ok(__r),
-                };
-                let __ret = #call;
-                ::core::result::Result::Ok(#convert)
-            })
+            #boxed
         }
 
         #[::fastmcp::__private::linkme::distributed_slice(::fastmcp::__private::TOOLS)]
@@ -237,10 +317,11 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
     })
 }
 
-/// `send_future` spanned at the function name, so a non-`Send` future is reported there.
-fn send_wrapper(func: &ItemFn) -> TokenStream2 {
+/// `send_future(async move { body })` spanned at the function's name, so a future that is not
+/// `Send` is reported there.
+fn boxed_async(func: &ItemFn, body: TokenStream2) -> TokenStream2 {
     let span = func.sig.ident.span();
-    quote_spanned!(span=> ::fastmcp::__private::send_future)
+    quote_spanned!(span=> ::fastmcp::__private::send_future(async move { #body }))
 }
 
 /// `let x: T = required_string_arg(...)?;` for each string-valued argument (prompts, URIs).
@@ -264,7 +345,11 @@ fn string_arg_bindings(sig: &Signature) -> TokenStream2 {
 }
 
 /// Converts `__ret` of type `ty` (possibly a `Result`) with `conv`, mapping errors to JSON-RPC.
-fn convert_fallible(ty: Option<&syn::Type>, ret_span: Span, conv: impl Fn(&syn::Type, TokenStream2) -> TokenStream2) -> TokenStream2 {
+fn convert_fallible(
+    ty: Option<&syn::Type>,
+    ret_span: Span,
+    conv: impl Fn(&syn::Type, TokenStream2) -> TokenStream2,
+) -> TokenStream2 {
     let Some(ty) = ty else {
         let unit: syn::Type = syn::parse_quote_spanned!(ret_span=> ());
         return conv(&unit, quote!(__ret));
@@ -273,7 +358,9 @@ fn convert_fallible(ty: Option<&syn::Type>, ret_span: Span, conv: impl Fn(&syn::
         Some((ok, err)) => {
             let ok_conv = conv(&ok, quote!(__v));
             let err_conv = match &err {
-                Some(e) => quote_spanned!(e.span()=> ::fastmcp::__private::component_error::<#e>(__e)),
+                Some(e) => {
+                    quote_spanned!(e.span()=> ::fastmcp::__private::component_error::<#e>(__e))
+                }
                 None => quote!(::fastmcp::__private::component_error(__e)),
             };
             quote!(match __ret {
@@ -286,7 +373,10 @@ fn convert_fallible(ty: Option<&syn::Type>, ret_span: Span, conv: impl Fn(&syn::
 }
 
 fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
-    let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| func.sig.ident.to_string());
     let fn_ident = &func.sig.ident;
     let args = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
         let wire = &p.wire_name;
@@ -297,16 +387,30 @@ fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<
     let extract = extractor_bindings(sig);
     let bind = string_arg_bindings(sig);
     let call = invoke(sig, func);
-    let convert = convert_fallible(sig.ret.as_ref(), sig.ret_span, |ty, v| {
-        quote_spanned!(ty.span()=> <#ty as ::fastmcp::__private::IntoPromptResult>::into_prompt_result(#v))
-    });
+    let convert = convert_fallible(
+        sig.ret.as_ref(),
+        sig.ret_span,
+        |ty, v| quote_spanned!(ty.span()=> <#ty as ::fastmcp::__private::IntoPromptResult>::into_prompt_result(#v)),
+    );
     let title = opt_str(&opts.title);
     let desc = description(opts, sig);
     let tags = &opts.tags;
     let task = task_tokens(opts.task);
     let meta = meta_fn(opts);
     let completions = completions(opts, sig, Kind::Prompt)?;
-    let send = send_wrapper(func);
+    let boxed = boxed_async(
+        func,
+        quote! {
+                    #extract
+                    #bind
+                    let __ret = #call;
+                    let mut __result = #convert;
+                    if __result.description.is_none() {
+                        __result.description = #desc.map(::std::borrow::ToOwned::to_owned);
+                    }
+                    ::core::result::Result::Ok(__result)
+        },
+    );
     Ok(quote! {
         #meta
         fn __type_id() -> ::std::any::TypeId { ::fastmcp::__private::type_id_of_val(&#fn_ident) }
@@ -314,16 +418,7 @@ fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<
         fn __handler(__call: ::fastmcp::__private::Call) -> ::fastmcp::__private::BoxFuture<
             ::core::result::Result<::fastmcp::__private::GetPromptResult, ::fastmcp::__private::ErrorObject>
         > {
-            #send(async move {
-                #extract
-                #bind
-                let __ret = #call;
-                let mut __result = #convert;
-                if __result.description.is_none() {
-                    __result.description = #desc.map(::std::borrow::ToOwned::to_owned);
-                }
-                ::core::result::Result::Ok(__result)
-            })
+            #boxed
         }
 
         #[::fastmcp::__private::linkme::distributed_slice(::fastmcp::__private::PROMPTS)]
@@ -352,10 +447,16 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
     })?;
     let vars = options::template_variables(uri_lit)?;
     for var in &vars {
-        if !sig.params.iter().any(|p| p.extractor.is_none() && p.wire_name == *var) {
+        if !sig
+            .params
+            .iter()
+            .any(|p| p.extractor.is_none() && p.wire_name == *var)
+        {
             return Err(syn::Error::new(
                 uri_lit.span(),
-                format!("URI template variable `{{{var}}}` has no matching parameter; add a parameter `{var}: String` to the function"),
+                format!(
+                    "URI template variable `{{{var}}}` has no matching parameter; add a parameter `{var}: String` to the function"
+                ),
             ));
         }
     }
@@ -372,18 +473,25 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
             ));
         }
     }
-    let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| func.sig.ident.to_string());
     let fn_ident = &func.sig.ident;
     let extract = extractor_bindings(sig);
     let bind = string_arg_bindings(sig);
     let call = invoke(sig, func);
     let mime = opt_str(&opts.mime_type);
-    let convert = convert_fallible(sig.ret.as_ref(), sig.ret_span, |ty, v| {
-        quote_spanned!(ty.span()=> <#ty as ::fastmcp::__private::IntoResourceResult>::into_resource_result(#v, &__uri, __MIME))
-    });
+    let convert = convert_fallible(
+        sig.ret.as_ref(),
+        sig.ret_span,
+        |ty, v| quote_spanned!(ty.span()=> <#ty as ::fastmcp::__private::IntoResourceResult>::into_resource_result(#v, &__uri, __MIME)),
+    );
     let ok_ty: syn::Type = match &sig.ret {
         None => syn::parse_quote!(()),
-        Some(ty) => signature::result_parts(ty).map(|(ok, _)| ok).unwrap_or_else(|| ty.clone()),
+        Some(ty) => signature::result_parts(ty)
+            .map(|(ok, _)| ok)
+            .unwrap_or_else(|| ty.clone()),
     };
     let default_mime = quote_spanned!(ok_ty.span()=> <#ok_ty as ::fastmcp::__private::IntoResourceResult>::DEFAULT_MIME);
     let title = opt_str(&opts.title);
@@ -392,7 +500,16 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
     let task = task_tokens(opts.task);
     let meta = meta_fn(opts);
     let completions = completions(opts, sig, Kind::Resource)?;
-    let send = send_wrapper(func);
+    let boxed = boxed_async(
+        func,
+        quote! {
+                    let __uri: ::std::string::String = __call.uri().unwrap_or(#uri_lit).to_owned();
+                    #extract
+                    #bind
+                    let __ret = #call;
+                    ::core::result::Result::Ok(#convert)
+        },
+    );
     let static_ident = format_ident!("__FASTMCP_RESOURCE");
     Ok(quote! {
         #meta
@@ -402,13 +519,7 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
         fn __handler(__call: ::fastmcp::__private::Call) -> ::fastmcp::__private::BoxFuture<
             ::core::result::Result<::fastmcp::__private::ReadResourceResult, ::fastmcp::__private::ErrorObject>
         > {
-            #send(async move {
-                let __uri: ::std::string::String = __call.uri().unwrap_or(#uri_lit).to_owned();
-                #extract
-                #bind
-                let __ret = #call;
-                ::core::result::Result::Ok(#convert)
-            })
+            #boxed
         }
 
         #[::fastmcp::__private::linkme::distributed_slice(::fastmcp::__private::RESOURCES)]

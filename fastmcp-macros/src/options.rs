@@ -24,11 +24,38 @@ impl Kind {
     fn keys(self) -> &'static [&'static str] {
         match self {
             Kind::Tool => &[
-                "name", "title", "description", "read_only", "destructive", "idempotent", "open_world", "annotations", "tags",
-                "meta", "task",
+                "name",
+                "title",
+                "description",
+                "read_only",
+                "destructive",
+                "idempotent",
+                "open_world",
+                "annotations",
+                "tags",
+                "meta",
+                "task",
             ],
-            Kind::Prompt => &["name", "title", "description", "tags", "meta", "task", "complete"],
-            Kind::Resource => &["uri", "name", "title", "description", "mime_type", "tags", "meta", "task", "complete"],
+            Kind::Prompt => &[
+                "name",
+                "title",
+                "description",
+                "tags",
+                "meta",
+                "task",
+                "complete",
+            ],
+            Kind::Resource => &[
+                "uri",
+                "name",
+                "title",
+                "description",
+                "mime_type",
+                "tags",
+                "meta",
+                "task",
+                "complete",
+            ],
         }
     }
 }
@@ -81,7 +108,9 @@ fn flag(meta: &ParseNestedMeta) -> syn::Result<bool> {
 
 fn key_of(meta: &ParseNestedMeta) -> String {
     let path = &meta.path;
-    path.get_ident().map(ToString::to_string).unwrap_or_else(|| quote::quote!(#path).to_string().replace(' ', ""))
+    path.get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| quote::quote!(#path).to_string().replace(' ', ""))
 }
 
 impl Options {
@@ -114,8 +143,15 @@ impl Options {
     fn apply(&mut self, kind: Kind, meta: ParseNestedMeta) -> syn::Result<()> {
         let key = key_of(&meta);
         if !kind.keys().contains(&key.as_str()) {
+            let squash = |s: &str| s.replace('_', "").to_ascii_lowercase();
+            let hint = kind
+                .keys()
+                .iter()
+                .find(|k| squash(k) == squash(&key))
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
             return Err(meta.error(format!(
-                "unknown #[{}] option `{key}`; expected one of: {}",
+                "unknown #[{}] option `{key}`{hint}; expected one of: {}",
                 kind.name(),
                 kind.keys().join(", ")
             )));
@@ -229,7 +265,10 @@ impl Options {
 pub fn template_variables(uri: &LitStr) -> syn::Result<Vec<String>> {
     let text = uri.value();
     if !text.contains(':') {
-        return Err(syn::Error::new(uri.span(), "a resource URI needs a scheme, e.g. \"data://items\""));
+        return Err(syn::Error::new(
+            uri.span(),
+            "a resource URI needs a scheme, e.g. \"data://items\"",
+        ));
     }
     let mut vars = Vec::new();
     let mut rest = text.as_str();
@@ -240,10 +279,18 @@ pub fn template_variables(uri: &LitStr) -> syn::Result<Vec<String>> {
             + open;
         let name = rest[open + 1..close].trim_start_matches('+');
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(syn::Error::new(uri.span(), format!("`{{{name}}}` is not a valid template variable; use `{{name}}` with letters, digits and `_`")));
+            return Err(syn::Error::new(
+                uri.span(),
+                format!(
+                    "`{{{name}}}` is not a valid template variable; use `{{name}}` with letters, digits and `_`"
+                ),
+            ));
         }
         if vars.iter().any(|v| v == name) {
-            return Err(syn::Error::new(uri.span(), format!("template variable `{{{name}}}` appears twice")));
+            return Err(syn::Error::new(
+                uri.span(),
+                format!("template variable `{{{name}}}` appears twice"),
+            ));
         }
         vars.push(name.to_owned());
         rest = &rest[close + 1..];
@@ -261,7 +308,11 @@ mod serde_like {
             self.0.push((string(key), json));
         }
         pub fn finish(self) -> String {
-            let body: Vec<String> = self.0.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            let body: Vec<String> = self
+                .0
+                .into_iter()
+                .map(|(k, v)| format!("{k}:{v}"))
+                .collect();
             format!("{{{}}}", body.join(","))
         }
     }

@@ -69,14 +69,24 @@ pub enum ReturnKind {
 impl ReturnKind {
     pub fn of(ty: &Type) -> ReturnKind {
         const CONTENT: &[&str] = &[
-            "String", "str", "Cow", "Content", "CallToolResult", "TextContent", "ImageContent", "AudioContent",
-            "EmbeddedResource", "ResourceLink",
+            "String",
+            "str",
+            "Cow",
+            "Content",
+            "CallToolResult",
+            "TextContent",
+            "ImageContent",
+            "AudioContent",
+            "EmbeddedResource",
+            "ResourceLink",
         ];
         match ty {
             Type::Tuple(t) if t.elems.is_empty() => ReturnKind::Content,
             Type::Reference(_) => ReturnKind::Content,
             Type::Path(p) => {
-                let Some(last) = p.path.segments.last() else { return ReturnKind::Structured };
+                let Some(last) = p.path.segments.last() else {
+                    return ReturnKind::Structured;
+                };
                 let name = last.ident.to_string();
                 if CONTENT.contains(&name.as_str()) {
                     return ReturnKind::Content;
@@ -84,7 +94,11 @@ impl ReturnKind {
                 if name == "Vec"
                     && let Some(inner) = first_generic(&last.arguments)
                     && let Type::Path(ip) = inner
-                    && ip.path.segments.last().is_some_and(|s| s.ident == "Content")
+                    && ip
+                        .path
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident == "Content")
                 {
                     return ReturnKind::Content;
                 }
@@ -96,7 +110,9 @@ impl ReturnKind {
 }
 
 fn first_generic(args: &PathArguments) -> Option<&Type> {
-    let PathArguments::AngleBracketed(a) = args else { return None };
+    let PathArguments::AngleBracketed(a) = args else {
+        return None;
+    };
     a.args.iter().find_map(|g| match g {
         GenericArgument::Type(t) => Some(t),
         _ => None,
@@ -110,7 +126,9 @@ pub fn result_parts(ty: &Type) -> Option<(Type, Option<Type>)> {
     if last.ident != "Result" {
         return None;
     }
-    let PathArguments::AngleBracketed(a) = &last.arguments else { return None };
+    let PathArguments::AngleBracketed(a) = &last.arguments else {
+        return None;
+    };
     let mut types = a.args.iter().filter_map(|g| match g {
         GenericArgument::Type(t) => Some(t.clone()),
         _ => None,
@@ -135,7 +153,10 @@ fn doc_of(attrs: &[Attribute]) -> Option<String> {
         .filter(|a| a.path().is_ident("doc"))
         .filter_map(|a| match &a.meta {
             syn::Meta::NameValue(nv) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
                 _ => None,
             },
             _ => None,
@@ -197,6 +218,17 @@ fn serde_rename(attr: &Attribute) -> syn::Result<Option<String>> {
     Ok(rename)
 }
 
+/// `Vec < i64 >` -> `Vec<i64>` for messages.
+fn tidy(tokens: &str) -> String {
+    tokens
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" <", "<")
+        .replace(" >", ">")
+        .replace(" :: ", "::")
+        .replace(" ,", ",")
+}
+
 fn err(span: Span, msg: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(span, msg)
 }
@@ -208,16 +240,28 @@ impl Signature {
         let macro_name = kind.name();
         let sig = &mut func.sig;
         if let Some(c) = &sig.constness {
-            return Err(err(c.span(), format!("#[{macro_name}] functions cannot be `const`")));
+            return Err(err(
+                c.span(),
+                format!("#[{macro_name}] functions cannot be `const`"),
+            ));
         }
         if let Some(u) = &sig.unsafety {
-            return Err(err(u.span(), format!("#[{macro_name}] functions cannot be `unsafe`")));
+            return Err(err(
+                u.span(),
+                format!("#[{macro_name}] functions cannot be `unsafe`"),
+            ));
         }
         if let Some(abi) = &sig.abi {
-            return Err(err(abi.span(), format!("#[{macro_name}] functions cannot declare an ABI")));
+            return Err(err(
+                abi.span(),
+                format!("#[{macro_name}] functions cannot declare an ABI"),
+            ));
         }
         if let Some(v) = &sig.variadic {
-            return Err(err(v.span(), format!("#[{macro_name}] functions cannot be variadic")));
+            return Err(err(
+                v.span(),
+                format!("#[{macro_name}] functions cannot be variadic"),
+            ));
         }
         if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
             return Err(err(
@@ -270,7 +314,7 @@ impl Signature {
                         let inner = &r.elem;
                         format!(
                             "reference parameters are not supported: arguments are decoded into owned values. Use `{}` instead",
-                            quote::quote!(#inner)
+                            tidy(&quote::quote!(#inner).to_string())
                         )
                     };
                     return Err(err(ty.span(), msg));
@@ -278,7 +322,9 @@ impl Signature {
                 Type::ImplTrait(_) => {
                     return Err(err(
                         ty.span(),
-                        format!("#[{macro_name}] functions cannot be generic: `impl Trait` parameters have no schema; use a concrete type"),
+                        format!(
+                            "#[{macro_name}] functions cannot be generic: `impl Trait` parameters have no schema; use a concrete type"
+                        ),
                     ));
                 }
                 _ => {}
@@ -294,7 +340,10 @@ impl Signature {
                 }
                 if path.is_ident("serde") || path.is_ident("schemars") {
                     if extractor.is_some() {
-                        return Err(err(attr.span(), "extractor parameters take no `serde`/`schemars` attributes"));
+                        return Err(err(
+                            attr.span(),
+                            "extractor parameters take no `serde`/`schemars` attributes",
+                        ));
                     }
                     if path.is_ident("serde")
                         && let Some(rename) = serde_rename(&attr)?
@@ -304,7 +353,12 @@ impl Signature {
                     if kind == Kind::Tool {
                         forwarded_attrs.push(attr);
                     } else if !path.is_ident("serde") || serde_rename(&attr)?.is_none() {
-                        return Err(err(attr.span(), format!("#[{macro_name}] parameters accept only `#[serde(rename = \"...\")]`")));
+                        return Err(err(
+                            attr.span(),
+                            format!(
+                                "#[{macro_name}] parameters accept only `#[serde(rename = \"...\")]`"
+                            ),
+                        ));
                     }
                     continue;
                 }
@@ -314,31 +368,55 @@ impl Signature {
                 ));
             }
             if doc.is_none() {
-                doc = doc_args.iter().find(|(n, _)| *n == wire_name || *n == ident.to_string()).map(|(_, d)| d.clone());
+                doc = doc_args
+                    .iter()
+                    .find(|(n, _)| *n == wire_name || ident == n)
+                    .map(|(_, d)| d.clone());
             }
             if let Some(kind) = extractor
-                && let Some(prev) = params.iter().find(|p| p.extractor == Some(kind) && kind != Extractor::State)
+                && let Some(prev) = params
+                    .iter()
+                    .find(|p| p.extractor == Some(kind) && kind != Extractor::State)
             {
                 return Err(err(
                     ty.span(),
-                    format!("`{}` is already extracted by parameter `{}`; take each extractor once", kind.name(), prev.ident),
+                    format!(
+                        "`{}` is already extracted by parameter `{}`; take each extractor once",
+                        kind.name(),
+                        prev.ident
+                    ),
                 ));
             }
-            params.push(Param { ident, ty, extractor, doc, forwarded_attrs, wire_name });
+            params.push(Param {
+                ident,
+                ty,
+                extractor,
+                doc,
+                forwarded_attrs,
+                wire_name,
+            });
         }
 
         let (ret, ret_span) = match &sig.output {
             ReturnType::Default => (None, sig.ident.span()),
             ReturnType::Type(_, ty) => {
                 if let Type::ImplTrait(_) = &**ty {
-                    return Err(err(ty.span(), "`impl Trait` return types are not supported; return a concrete type"));
+                    return Err(err(
+                        ty.span(),
+                        "`impl Trait` return types are not supported; return a concrete type",
+                    ));
                 }
                 let ty = (**ty).clone();
                 let span = ty.span();
                 (Some(ty), span)
             }
         };
-        Ok(Signature { params, ret, ret_span, doc: description })
+        Ok(Signature {
+            params,
+            ret,
+            ret_span,
+            doc: description,
+        })
     }
 }
 
@@ -348,9 +426,17 @@ mod tests {
 
     #[test]
     fn arguments_section_is_split_from_the_description() {
-        let (d, args) = split_arguments_section("Adds.\n\n# Arguments\n* `a` - first\n* `b`: second\n  continued");
+        let (d, args) = split_arguments_section(
+            "Adds.\n\n# Arguments\n* `a` - first\n* `b`: second\n  continued",
+        );
         assert_eq!(d, "Adds.");
-        assert_eq!(args, vec![("a".into(), "first".into()), ("b".into(), "second continued".into())]);
+        assert_eq!(
+            args,
+            vec![
+                ("a".into(), "first".into()),
+                ("b".into(), "second continued".into())
+            ]
+        );
     }
 
     #[test]

@@ -45,7 +45,10 @@ pub enum RunState {
 
 impl RunState {
     pub fn is_terminal(self) -> bool {
-        matches!(self, RunState::Completed | RunState::Failed | RunState::Cancelled)
+        matches!(
+            self,
+            RunState::Completed | RunState::Failed | RunState::Cancelled
+        )
     }
 }
 
@@ -121,15 +124,32 @@ impl Docket {
 
     /// Queues a run with a key and/or a delay. Adding a key that is scheduled or running returns
     /// that run's key without queueing another.
-    pub fn add_with(&self, function: &str, args: Value, options: AddOptions) -> Result<String, DocketError> {
-        let Value::Object(args) = args else { return Err(DocketError::BadArguments) };
+    pub fn add_with(
+        &self,
+        function: &str,
+        args: Value,
+        options: AddOptions,
+    ) -> Result<String, DocketError> {
+        let Value::Object(args) = args else {
+            return Err(DocketError::BadArguments);
+        };
         let server = self.inner.server.upgrade().ok_or(DocketError::Stopped)?;
-        if !server.components.read().unwrap_or_else(|e| e.into_inner()).tools.contains_key(function) {
+        if !server
+            .components
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .tools
+            .contains_key(function)
+        {
             return Err(DocketError::UnknownFunction(function.to_owned()));
         }
-        let key = options
-            .key
-            .unwrap_or_else(|| format!("run-{}-{}", std::process::id(), self.inner.counter.fetch_add(1, Ordering::Relaxed)));
+        let key = options.key.unwrap_or_else(|| {
+            format!(
+                "run-{}-{}",
+                std::process::id(),
+                self.inner.counter.fetch_add(1, Ordering::Relaxed)
+            )
+        });
         {
             let mut runs = lock(&self.inner.runs);
             if let Some(existing) = runs.get(&key)
@@ -137,7 +157,11 @@ impl Docket {
             {
                 return Ok(key);
             }
-            let initial = if options.delay.is_some() { RunState::Scheduled } else { RunState::Queued };
+            let initial = if options.delay.is_some() {
+                RunState::Scheduled
+            } else {
+                RunState::Queued
+            };
             runs.insert(
                 key.clone(),
                 Run {
@@ -150,7 +174,11 @@ impl Docket {
             );
         }
         match options.delay {
-            None => self.inner.queue.send(key.clone()).map_err(|_| DocketError::Stopped)?,
+            None => self
+                .inner
+                .queue
+                .send(key.clone())
+                .map_err(|_| DocketError::Stopped)?,
             Some(delay) => {
                 let inner = self.inner.clone();
                 let k = key.clone();
@@ -182,7 +210,9 @@ impl Docket {
     /// Cancels a scheduled, queued or running run. Returns whether it was still live.
     pub fn cancel(&self, key: &str) -> bool {
         let runs = lock(&self.inner.runs);
-        let Some(run) = runs.get(key) else { return false };
+        let Some(run) = runs.get(key) else {
+            return false;
+        };
         let live = run.state.send_if_modified(|s| {
             let live = !s.is_terminal();
             if live {
@@ -200,8 +230,12 @@ impl Docket {
             .get(key)
             .map(|r| r.state.subscribe())
             .ok_or_else(|| DocketError::UnknownKey(key.to_owned()))?;
-        rx.wait_for(|s| s.is_terminal()).await.map_err(|_| DocketError::Stopped)?;
-        Ok(lock(&self.inner.runs).get(key).and_then(|r| r.result.clone()))
+        rx.wait_for(|s| s.is_terminal())
+            .await
+            .map_err(|_| DocketError::Stopped)?;
+        Ok(lock(&self.inner.runs)
+            .get(key)
+            .and_then(|r| r.result.clone()))
     }
 
     /// Starts the worker that executes this docket's runs.
@@ -222,7 +256,9 @@ impl Docket {
     }
 
     async fn execute(&self, key: String) {
-        let Some(server) = self.inner.server.upgrade() else { return };
+        let Some(server) = self.inner.server.upgrade() else {
+            return;
+        };
         let (function, args, cancel) = {
             let runs = lock(&self.inner.runs);
             let Some(run) = runs.get(&key) else { return };
@@ -238,7 +274,13 @@ impl Docket {
             }
             (run.function.clone(), run.args.clone(), run.cancel.clone())
         };
-        let tool = server.components.read().unwrap_or_else(|e| e.into_inner()).tools.get(&function).cloned();
+        let tool = server
+            .components
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .tools
+            .get(&function)
+            .cloned();
         let ctx = Context::new(RequestCtx {
             server: server.clone(),
             session: None,
@@ -250,7 +292,9 @@ impl Docket {
             progress: Mutex::default(),
         });
         let outcome = match tool {
-            None => Some(CallToolResult::error(format!("no component named `{function}`"))),
+            None => Some(CallToolResult::error(format!(
+                "no component named `{function}`"
+            ))),
             Some(tool) => tokio::select! {
                 r = tool.call(Call::new(args, None, ctx)) => Some(r.unwrap_or_else(|e| CallToolResult::error(e.message))),
                 _ = cancel.cancelled() => None,
@@ -259,7 +303,11 @@ impl Docket {
         if let Some(result) = outcome {
             let mut runs = lock(&self.inner.runs);
             if let Some(run) = runs.get_mut(&key) {
-                let state = if result.is_error() { RunState::Failed } else { RunState::Completed };
+                let state = if result.is_error() {
+                    RunState::Failed
+                } else {
+                    RunState::Completed
+                };
                 run.result = Some(result);
                 run.state.send_if_modified(|s| {
                     let live = !s.is_terminal();
@@ -306,7 +354,9 @@ impl Worker {
                 k = rx.recv() => match k { Some(k) => k, None => break },
                 _ = self.inner.stop.cancelled() => break,
             };
-            let Ok(permit) = self.inner.concurrency.clone().acquire_owned().await else { break };
+            let Ok(permit) = self.inner.concurrency.clone().acquire_owned().await else {
+                break;
+            };
             let docket = docket.clone();
             self.inner.tracker.spawn(async move {
                 docket.execute(key).await;

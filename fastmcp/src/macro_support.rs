@@ -2,11 +2,12 @@
 
 pub use crate::extract::{Call, FromCall};
 pub use crate::protocol::{
-    CallToolResult, Content, ErrorObject, GetPromptResult, PromptMessage, ReadResourceResult, ResourceContents,
+    CallToolResult, Content, ErrorObject, GetPromptResult, PromptMessage, ReadResourceResult,
+    ResourceContents,
 };
 pub use crate::registry::{
-    BoxFuture, CompleteFn, PROMPTS, PromptArgDef, PromptDef, RESOURCES, ResourceDef, TOOLS, TaskSupport, ToolAnnotations,
-    ToolDef,
+    BoxFuture, CompleteFn, PROMPTS, PromptArgDef, PromptDef, RESOURCES, ResourceDef, TOOLS,
+    TaskSupport, ToolAnnotations, ToolDef,
 };
 pub use linkme;
 pub use schemars;
@@ -55,14 +56,25 @@ pub fn input_schema<T: JsonSchema>() -> Value {
     schema
 }
 
+/// A tool argument: decoded from JSON and described by a schema.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a #[tool] parameter: it needs serde::Deserialize and schemars::JsonSchema",
+    label = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to this type",
+    note = "tool arguments are decoded from JSON and listed in the tool's inputSchema"
+)]
+pub trait ToolParam: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> ToolParam for T {}
+
+pub const fn assert_tool_param<T: ToolParam>() {}
+
 /// Whether the structured output of `T` is wrapped as `{"result": value}` because its schema is
 /// not an object (MCP requires `outputSchema` to describe an object).
-pub fn output_wraps<T: JsonSchema>() -> bool {
+pub fn output_wraps<T: StructuredOutput>() -> bool {
     schema_for::<T>().get("type") != Some(&Value::from("object"))
 }
 
 /// The `outputSchema` of a tool returning `T`.
-pub fn output_schema<T: JsonSchema>() -> Value {
+pub fn output_schema<T: StructuredOutput>() -> Value {
     let mut schema = schema_for::<T>();
     if schema.get("type") == Some(&Value::from("object")) {
         return schema;
@@ -82,7 +94,10 @@ pub fn output_schema<T: JsonSchema>() -> Value {
 
 /// Decodes tool arguments. A bad argument is a tool execution error (visible to the model, so it
 /// can correct itself), and its message names the argument and says why.
-pub fn parse_tool_args<T: DeserializeOwned>(tool: &str, args: Map<String, Value>) -> Result<T, CallToolResult> {
+pub fn parse_tool_args<T: DeserializeOwned>(
+    tool: &str,
+    args: Map<String, Value>,
+) -> Result<T, CallToolResult> {
     serde_path_to_error::deserialize::<_, T>(Value::Object(args)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -97,8 +112,13 @@ pub fn parse_tool_args<T: DeserializeOwned>(tool: &str, args: Map<String, Value>
 
 /// Decodes one string-valued argument (prompt arguments, URI template variables) into `T`: as a
 /// JSON string first, then as JSON text (so `"42"` becomes `42_i64`).
-pub fn string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<Option<T>, ErrorObject> {
-    let Some(value) = args.get(name) else { return Ok(None) };
+pub fn string_arg<T: DeserializeOwned>(
+    args: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<T>, ErrorObject> {
+    let Some(value) = args.get(name) else {
+        return Ok(None);
+    };
     if let Ok(v) = serde_json::from_value::<T>(value.clone()) {
         return Ok(Some(v));
     }
@@ -106,11 +126,17 @@ pub fn string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) ->
         Some(s) => serde_json::from_str::<T>(s).map_err(|e| e.to_string()),
         None => Err(format!("expected a string, got {value}")),
     };
-    parsed.map(Some).map_err(|why| ErrorObject::invalid_params(format!("invalid argument `{name}`: {why}")))
+    parsed
+        .map(Some)
+        .map_err(|why| ErrorObject::invalid_params(format!("invalid argument `{name}`: {why}")))
 }
 
-pub fn required_string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<T, ErrorObject> {
-    string_arg(args, name)?.ok_or_else(|| ErrorObject::invalid_params(format!("missing required argument `{name}`")))
+pub fn required_string_arg<T: DeserializeOwned>(
+    args: &Map<String, Value>,
+    name: &str,
+) -> Result<T, ErrorObject> {
+    string_arg(args, name)?
+        .ok_or_else(|| ErrorObject::invalid_params(format!("missing required argument `{name}`")))
 }
 
 /// A value returned from a `#[tool]` as content blocks.
@@ -178,18 +204,45 @@ content_variant!(TextContent => Text, ImageContent => Image, AudioContent => Aud
 pub trait StructuredOutput: Serialize + JsonSchema {}
 impl<T: Serialize + JsonSchema> StructuredOutput for T {}
 
+/// The structured-output functions for `T`, behind one bound so an unsupported return type is
+/// reported once.
+pub struct Structured<T> {
+    pub schema: fn() -> Value,
+    pub wraps: fn() -> bool,
+    pub convert: fn(T, bool) -> CallToolResult,
+}
+
+pub fn structured<T: StructuredOutput>() -> Structured<T> {
+    Structured {
+        schema: output_schema::<T>,
+        wraps: output_wraps::<T>,
+        convert: structured_result::<T>,
+    }
+}
+
 pub fn structured_result<T: StructuredOutput>(value: T, wrap: bool) -> CallToolResult {
     let value = match serde_json::to_value(&value) {
         Ok(v) => v,
-        Err(e) => return CallToolResult::error(format!("the tool's result could not be serialized: {e}")),
+        Err(e) => {
+            return CallToolResult::error(format!(
+                "the tool's result could not be serialized: {e}"
+            ));
+        }
     };
-    let structured = if wrap { json!({ "result": value }) } else { value };
+    let structured = if wrap {
+        json!({ "result": value })
+    } else {
+        value
+    };
     // Older clients read the text block; newer ones the structured content.
     let text = match &structured {
         Value::Object(o) if wrap => o.get("result").map(Value::to_string).unwrap_or_default(),
         other => other.to_string(),
     };
-    CallToolResult { structured_content: Some(structured), ..CallToolResult::text(text) }
+    CallToolResult {
+        structured_content: Some(structured),
+        ..CallToolResult::text(text)
+    }
 }
 
 /// The error half of a `Result` returned by a component.
@@ -245,7 +298,11 @@ impl IntoPromptResult for PromptMessage {
 }
 impl IntoPromptResult for Vec<PromptMessage> {
     fn into_prompt_result(self) -> GetPromptResult {
-        GetPromptResult { description: None, messages: self, meta: None }
+        GetPromptResult {
+            description: None,
+            messages: self,
+            meta: None,
+        }
     }
 }
 
@@ -262,13 +319,20 @@ pub trait IntoResourceResult {
 }
 
 fn contents(c: ResourceContents) -> ReadResourceResult {
-    ReadResourceResult { contents: vec![c], meta: None }
+    ReadResourceResult {
+        contents: vec![c],
+        meta: None,
+    }
 }
 
 impl IntoResourceResult for String {
     const DEFAULT_MIME: Option<&'static str> = Some("text/plain");
     fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult {
-        contents(ResourceContents::text(uri, mime.or(Self::DEFAULT_MIME), self))
+        contents(ResourceContents::text(
+            uri,
+            mime.or(Self::DEFAULT_MIME),
+            self,
+        ))
     }
 }
 impl IntoResourceResult for &'static str {
@@ -280,13 +344,21 @@ impl IntoResourceResult for &'static str {
 impl IntoResourceResult for Vec<u8> {
     const DEFAULT_MIME: Option<&'static str> = Some("application/octet-stream");
     fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult {
-        contents(ResourceContents::blob(uri, mime.or(Self::DEFAULT_MIME), &self))
+        contents(ResourceContents::blob(
+            uri,
+            mime.or(Self::DEFAULT_MIME),
+            &self,
+        ))
     }
 }
 impl IntoResourceResult for Value {
     const DEFAULT_MIME: Option<&'static str> = Some("application/json");
     fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult {
-        contents(ResourceContents::text(uri, mime.or(Self::DEFAULT_MIME), self.to_string()))
+        contents(ResourceContents::text(
+            uri,
+            mime.or(Self::DEFAULT_MIME),
+            self.to_string(),
+        ))
     }
 }
 impl IntoResourceResult for ResourceContents {
@@ -298,7 +370,10 @@ impl IntoResourceResult for ResourceContents {
 impl IntoResourceResult for Vec<ResourceContents> {
     const DEFAULT_MIME: Option<&'static str> = None;
     fn into_resource_result(self, _uri: &str, _mime: Option<&str>) -> ReadResourceResult {
-        ReadResourceResult { contents: self, meta: None }
+        ReadResourceResult {
+            contents: self,
+            meta: None,
+        }
     }
 }
 impl IntoResourceResult for ReadResourceResult {
@@ -309,7 +384,10 @@ impl IntoResourceResult for ReadResourceResult {
 }
 
 /// Listing MIME type: the attribute's, else the return type's default.
-pub const fn mime_or(explicit: Option<&'static str>, default: Option<&'static str>) -> Option<&'static str> {
+pub const fn mime_or(
+    explicit: Option<&'static str>,
+    default: Option<&'static str>,
+) -> Option<&'static str> {
     match explicit {
         Some(m) => Some(m),
         None => default,

@@ -3,8 +3,8 @@
 use crate::docket::{Docket, Worker};
 use crate::extract::{Call, Context, RequestCtx};
 use crate::protocol::{
-    ErrorObject, Implementation, LATEST_PROTOCOL_VERSION, LoggingLevel, Message, Request, RequestId, Response,
-    SUPPORTED_PROTOCOL_VERSIONS,
+    ErrorObject, Implementation, LATEST_PROTOCOL_VERSION, LoggingLevel, Message, Request,
+    RequestId, Response, SUPPORTED_PROTOCOL_VERSIONS,
 };
 use crate::registry::{self, BoxFuture, Prompt, Resource, Tool};
 use crate::transport::Outbound;
@@ -23,6 +23,7 @@ use tokio_util::task::TaskTracker;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type StateMap = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
+type Teardown = Box<dyn FnOnce() -> BoxFuture<()> + Send>;
 
 /// Errors of building, starting or running a server.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +42,7 @@ pub enum ServerError {
 #[derive(Default)]
 pub struct Lifespan {
     states: StateMap,
-    teardown: Option<Box<dyn FnOnce() -> BoxFuture<()> + Send>>,
+    teardown: Option<Teardown>,
 }
 
 impl Lifespan {
@@ -131,19 +132,26 @@ impl FastMcp {
 
     /// Serves the `#[tool]` function `f` (by its function item: `.tool(add)`).
     pub fn tool<F: 'static>(mut self, _f: F) -> Self {
-        self.pending.push(Pending::Tool(TypeId::of::<F>(), std::any::type_name::<F>()));
+        self.pending
+            .push(Pending::Tool(TypeId::of::<F>(), std::any::type_name::<F>()));
         self
     }
 
     /// Serves the `#[prompt]` function `f`.
     pub fn prompt<F: 'static>(mut self, _f: F) -> Self {
-        self.pending.push(Pending::Prompt(TypeId::of::<F>(), std::any::type_name::<F>()));
+        self.pending.push(Pending::Prompt(
+            TypeId::of::<F>(),
+            std::any::type_name::<F>(),
+        ));
         self
     }
 
     /// Serves the `#[resource]` function `f`.
     pub fn resource<F: 'static>(mut self, _f: F) -> Self {
-        self.pending.push(Pending::Resource(TypeId::of::<F>(), std::any::type_name::<F>()));
+        self.pending.push(Pending::Resource(
+            TypeId::of::<F>(),
+            std::any::type_name::<F>(),
+        ));
         self
     }
 
@@ -219,9 +227,17 @@ impl FastMcp {
     }
 
     /// Resolves this builder's components (and its mounts') into `into`, with names prefixed.
-    fn collect(self, prefix: Option<&str>, into: &mut Components, lifespans: &mut Vec<LifespanFn>, states: &mut StateMap) -> Result<(), ServerError> {
+    fn collect(
+        self,
+        prefix: Option<&str>,
+        into: &mut Components,
+        lifespans: &mut Vec<LifespanFn>,
+        states: &mut StateMap,
+    ) -> Result<(), ServerError> {
         let not_annotated = |what: &str, name: &str| {
-            ServerError::Config(format!("`{name}` was passed to `.{what}()` but is not a #[{what}] function"))
+            ServerError::Config(format!(
+                "`{name}` was passed to `.{what}()` but is not a #[{what}] function"
+            ))
         };
         let mut tools = Vec::new();
         let mut prompts = Vec::new();
@@ -235,10 +251,12 @@ impl FastMcp {
         for p in &self.pending {
             match p {
                 Pending::Tool(id, name) => tools.push(Tool::from_def(
-                    registry::find_def(&registry::TOOLS, *id, |d| (d.type_id)()).ok_or_else(|| not_annotated("tool", name))?,
+                    registry::find_def(&registry::TOOLS, *id, |d| (d.type_id)())
+                        .ok_or_else(|| not_annotated("tool", name))?,
                 )),
                 Pending::Prompt(id, name) => prompts.push(Prompt::from_def(
-                    registry::find_def(&registry::PROMPTS, *id, |d| (d.type_id)()).ok_or_else(|| not_annotated("prompt", name))?,
+                    registry::find_def(&registry::PROMPTS, *id, |d| (d.type_id)())
+                        .ok_or_else(|| not_annotated("prompt", name))?,
                 )),
                 Pending::Resource(id, name) => resources.push(Resource::from_def(
                     registry::find_def(&registry::RESOURCES, *id, |d| (d.type_id)())
@@ -284,7 +302,11 @@ impl FastMcp {
 
     /// Resolves components and checks names; duplicate names are an error here, at startup.
     pub fn build(self) -> Result<Server, ServerError> {
-        let info = Implementation { name: self.name.clone(), version: self.version.clone(), title: self.title.clone() };
+        let info = Implementation {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            title: self.title.clone(),
+        };
         let instructions = self.instructions.clone();
         let page_size = self.page_size;
         let shutdown_timeout = self.shutdown_timeout;
@@ -341,22 +363,35 @@ pub(crate) struct Components {
 impl Components {
     fn add_tool(&mut self, tool: Tool) -> Result<(), ServerError> {
         if self.tools.contains_key(&tool.name) {
-            return Err(ServerError::Config(format!("duplicate tool name `{}`: tool names must be unique", tool.name)));
+            return Err(ServerError::Config(format!(
+                "duplicate tool name `{}`: tool names must be unique",
+                tool.name
+            )));
         }
         self.tools.insert(tool.name.clone(), tool);
         Ok(())
     }
     fn add_prompt(&mut self, prompt: Prompt) -> Result<(), ServerError> {
         if self.prompts.contains_key(&prompt.name) {
-            return Err(ServerError::Config(format!("duplicate prompt name `{}`: prompt names must be unique", prompt.name)));
+            return Err(ServerError::Config(format!(
+                "duplicate prompt name `{}`: prompt names must be unique",
+                prompt.name
+            )));
         }
         self.prompts.insert(prompt.name.clone(), prompt);
         Ok(())
     }
     fn add_resource(&mut self, resource: Resource) -> Result<(), ServerError> {
-        let map = if resource.is_template() { &mut self.templates } else { &mut self.resources };
+        let map = if resource.is_template() {
+            &mut self.templates
+        } else {
+            &mut self.resources
+        };
         if map.contains_key(&resource.uri) {
-            return Err(ServerError::Config(format!("duplicate resource URI `{}`: resource URIs must be unique", resource.uri)));
+            return Err(ServerError::Config(format!(
+                "duplicate resource URI `{}`: resource URIs must be unique",
+                resource.uri
+            )));
         }
         map.insert(resource.uri.clone(), resource);
         Ok(())
@@ -382,7 +417,7 @@ pub(crate) struct ServerInner {
     pub components: RwLock<Components>,
     states: RwLock<StateMap>,
     lifespans: Vec<LifespanFn>,
-    teardowns: Mutex<Vec<Box<dyn FnOnce() -> BoxFuture<()> + Send>>>,
+    teardowns: Mutex<Vec<Teardown>>,
     sessions: Mutex<HashMap<String, Weak<Session>>>,
     phase: watch::Sender<Phase>,
     start_lock: tokio::sync::Mutex<()>,
@@ -396,7 +431,10 @@ pub(crate) struct ServerInner {
 impl ServerInner {
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
         let states = self.states.read().unwrap_or_else(|e| e.into_inner());
-        states.get(&TypeId::of::<T>()).cloned().and_then(|a| a.downcast::<T>().ok())
+        states
+            .get(&TypeId::of::<T>())
+            .cloned()
+            .and_then(|a| a.downcast::<T>().ok())
     }
     pub fn docket(&self) -> Option<Docket> {
         self.docket.get().cloned()
@@ -440,9 +478,17 @@ impl Server {
         for setup in &self.inner.lifespans {
             match setup().await {
                 Ok(lifespan) => {
-                    self.inner.states.write().unwrap_or_else(|e| e.into_inner()).extend(lifespan.states);
+                    self.inner
+                        .states
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend(lifespan.states);
                     if let Some(t) = lifespan.teardown {
-                        self.inner.teardowns.lock().unwrap_or_else(|e| e.into_inner()).push(t);
+                        self.inner
+                            .teardowns
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(t);
                     }
                 }
                 Err(e) => {
@@ -506,8 +552,14 @@ impl Server {
         }
         self.inner.shutdown.cancel();
         self.inner.tracker.close();
-        if tokio::time::timeout(self.inner.shutdown_timeout, self.inner.tracker.wait()).await.is_err() {
-            tracing::warn!("shutdown: in-flight requests did not finish in {:?}; aborting them", self.inner.shutdown_timeout);
+        if tokio::time::timeout(self.inner.shutdown_timeout, self.inner.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "shutdown: in-flight requests did not finish in {:?}; aborting them",
+                self.inner.shutdown_timeout
+            );
             for session in self.inner.sessions() {
                 session.cancel_all();
             }
@@ -520,7 +572,13 @@ impl Server {
     }
 
     async fn run_teardowns(&self) {
-        let teardowns: Vec<_> = std::mem::take(&mut *self.inner.teardowns.lock().unwrap_or_else(|e| e.into_inner()));
+        let teardowns: Vec<_> = std::mem::take(
+            &mut *self
+                .inner
+                .teardowns
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         for t in teardowns.into_iter().rev() {
             t().await;
         }
@@ -529,7 +587,12 @@ impl Server {
     /// Opens a session whose unsolicited notifications (list changes, resource updates) go to
     /// `notify`. Transports call this once per connection.
     pub(crate) fn new_session(&self, id: Option<String>, notify: Option<Outbound>) -> Arc<Session> {
-        let id = id.unwrap_or_else(|| format!("s{}", self.inner.session_counter.fetch_add(1, Ordering::Relaxed)));
+        let id = id.unwrap_or_else(|| {
+            format!(
+                "s{}",
+                self.inner.session_counter.fetch_add(1, Ordering::Relaxed)
+            )
+        });
         let session = Arc::new(Session {
             id: id.clone(),
             server: self.inner.clone(),
@@ -540,20 +603,38 @@ impl Server {
             next_id: AtomicI64::new(0),
             notify: Mutex::new(notify),
         });
-        self.inner.sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(id, Arc::downgrade(&session));
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, Arc::downgrade(&session));
         session
     }
 
     pub(crate) fn remove_session(&self, id: &str) {
-        if let Some(s) = self.inner.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(id).and_then(|w| w.upgrade()) {
+        if let Some(s) = self
+            .inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+            .and_then(|w| w.upgrade())
+        {
             s.cancel_all();
         }
     }
 
-    async fn broadcast(&self, method: &str, params: Option<Value>, filter: impl Fn(&Session) -> bool) {
+    async fn broadcast(
+        &self,
+        method: &str,
+        params: Option<Value>,
+        filter: impl Fn(&Session) -> bool,
+    ) {
         for session in self.inner.sessions() {
             if session.is_initialized() && filter(&session) {
-                session.notify(Message::notification(method, params.clone())).await;
+                session
+                    .notify(Message::notification(method, params.clone()))
+                    .await;
             }
         }
     }
@@ -561,29 +642,54 @@ impl Server {
     /// Sends `notifications/resources/updated` to every session subscribed to `uri`.
     pub async fn notify_resource_updated(&self, uri: &str) {
         let params = json!({ "uri": uri });
-        self.broadcast("notifications/resources/updated", Some(params), |s| s.is_subscribed(uri)).await
+        self.broadcast("notifications/resources/updated", Some(params), |s| {
+            s.is_subscribed(uri)
+        })
+        .await
     }
 
     /// Adds (or replaces) a tool at run time and tells clients the list changed.
     pub async fn add_tool(&self, tool: Tool) {
-        self.inner.components.write().unwrap_or_else(|e| e.into_inner()).tools.insert(tool.name.clone(), tool);
-        self.broadcast("notifications/tools/list_changed", None, |_| true).await
+        self.inner
+            .components
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .tools
+            .insert(tool.name.clone(), tool);
+        self.broadcast("notifications/tools/list_changed", None, |_| true)
+            .await
     }
 
     /// Removes a tool at run time and tells clients the list changed. Returns whether it existed.
     pub async fn remove_tool(&self, name: &str) -> bool {
-        let removed = self.inner.components.write().unwrap_or_else(|e| e.into_inner()).tools.shift_remove(name).is_some();
+        let removed = self
+            .inner
+            .components
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .tools
+            .shift_remove(name)
+            .is_some();
         if removed {
-            self.broadcast("notifications/tools/list_changed", None, |_| true).await
+            self.broadcast("notifications/tools/list_changed", None, |_| true)
+                .await
         }
         removed
     }
 
     /// Removes a prompt at run time and tells clients the list changed.
     pub async fn remove_prompt(&self, name: &str) -> bool {
-        let removed = self.inner.components.write().unwrap_or_else(|e| e.into_inner()).prompts.shift_remove(name).is_some();
+        let removed = self
+            .inner
+            .components
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .prompts
+            .shift_remove(name)
+            .is_some();
         if removed {
-            self.broadcast("notifications/prompts/list_changed", None, |_| true).await
+            self.broadcast("notifications/prompts/list_changed", None, |_| true)
+                .await
         }
         removed
     }
@@ -591,23 +697,39 @@ impl Server {
     /// Removes a resource or template (by URI or URI template) and tells clients the list changed.
     pub async fn remove_resource(&self, uri: &str) -> bool {
         let removed = {
-            let mut c = self.inner.components.write().unwrap_or_else(|e| e.into_inner());
+            let mut c = self
+                .inner
+                .components
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
             c.resources.shift_remove(uri).is_some() || c.templates.shift_remove(uri).is_some()
         };
         if removed {
-            self.broadcast("notifications/resources/list_changed", None, |_| true).await
+            self.broadcast("notifications/resources/list_changed", None, |_| true)
+                .await
         }
         removed
     }
 
     /// Names of the tools served now.
     pub fn tool_names(&self) -> Vec<String> {
-        self.inner.components.read().unwrap_or_else(|e| e.into_inner()).tools.keys().cloned().collect()
+        self.inner
+            .components
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .tools
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// The capabilities announced at `initialize`, derived from what is registered.
     pub fn capabilities(&self) -> Value {
-        let c = self.inner.components.read().unwrap_or_else(|e| e.into_inner());
+        let c = self
+            .inner
+            .components
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         let mut caps = Map::new();
         caps.insert("logging".into(), json!({}));
         if !c.tools.is_empty() {
@@ -617,7 +739,10 @@ impl Server {
             caps.insert("prompts".into(), json!({ "listChanged": true }));
         }
         if !c.resources.is_empty() || !c.templates.is_empty() {
-            caps.insert("resources".into(), json!({ "subscribe": true, "listChanged": true }));
+            caps.insert(
+                "resources".into(),
+                json!({ "subscribe": true, "listChanged": true }),
+            );
         }
         if !c.prompts.is_empty() || !c.templates.is_empty() {
             caps.insert("completions".into(), json!({}));
@@ -668,7 +793,11 @@ impl Session {
     }
     pub fn client_capabilities(&self) -> Value {
         let caps = &lock(&self.state).client_capabilities;
-        if caps.is_null() { json!({}) } else { caps.clone() }
+        if caps.is_null() {
+            json!({})
+        } else {
+            caps.clone()
+        }
     }
     /// Messages below this level are not sent. Before `logging/setLevel`, everything is sent.
     pub fn log_level(&self) -> LoggingLevel {
@@ -738,6 +867,7 @@ impl Session {
     }
 
     fn handle_request(self: &Arc<Self>, req: Request, out: Outbound) {
+        tracing::debug!(session = %self.id, id = %req.id, method = %req.method, "request");
         // Cheap methods are answered inline; initialize must complete before anything else.
         let inline = match req.method.as_str() {
             "initialize" => Some(self.initialize(req.params.clone())),
@@ -745,7 +875,10 @@ impl Session {
             _ => None,
         };
         if let Some(outcome) = inline {
-            let response = Message::Response(Response { id: Some(req.id), outcome });
+            let response = Message::Response(Response {
+                id: Some(req.id),
+                outcome,
+            });
             if out.try_send(response.clone()).is_err() {
                 tokio::spawn(async move {
                     let _ = out.send(response).await;
@@ -759,7 +892,10 @@ impl Session {
         {
             let mut running = lock(&self.running);
             if running.contains_key(&req.id) {
-                let err = ErrorObject::invalid_request(format!("request id {} is already in use by a request in flight", req.id));
+                let err = ErrorObject::invalid_request(format!(
+                    "request id {} is already in use by a request in flight",
+                    req.id
+                ));
                 drop(running);
                 let response = Message::Response(Response::err(Some(req.id), err));
                 tokio::spawn(async move {
@@ -780,7 +916,12 @@ impl Session {
             lock(&session.running).remove(&id);
             // A cancelled request gets no response (basic/utilities/cancellation).
             if let Some(outcome) = outcome {
-                let _ = out.send(Message::Response(Response { id: Some(id), outcome })).await;
+                let _ = out
+                    .send(Message::Response(Response {
+                        id: Some(id),
+                        outcome,
+                    }))
+                    .await;
             }
         });
     }
@@ -819,12 +960,22 @@ impl Session {
     }
 
     /// Sends a request to the client and waits for its answer.
-    pub async fn request_client(&self, method: &str, params: Value, out: &Outbound, cancel: &CancellationToken) -> Result<Value, crate::extract::ClientRequestError> {
+    pub async fn request_client(
+        &self,
+        method: &str,
+        params: Value,
+        out: &Outbound,
+        cancel: &CancellationToken,
+    ) -> Result<Value, crate::extract::ClientRequestError> {
         use crate::extract::ClientRequestError;
         let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id.clone(), tx);
-        if out.send(Message::request(id.clone(), method, Some(params))).await.is_err() {
+        if out
+            .send(Message::request(id.clone(), method, Some(params)))
+            .await
+            .is_err()
+        {
             lock(&self.pending).remove(&id);
             return Err(ClientRequestError::Closed);
         }
@@ -845,9 +996,23 @@ impl Session {
         }
     }
 
-    fn context(self: &Arc<Self>, id: RequestId, params: &Option<Value>, out: Outbound, cancel: CancellationToken) -> Context {
-        let meta = params.as_ref().and_then(|p| p.get("_meta")).and_then(Value::as_object).cloned();
-        let progress_token = meta.as_ref().and_then(|m| m.get("progressToken")).filter(|t| t.is_string() || t.is_i64() || t.is_u64()).cloned();
+    fn context(
+        self: &Arc<Self>,
+        id: RequestId,
+        params: &Option<Value>,
+        out: Outbound,
+        cancel: CancellationToken,
+    ) -> Context {
+        let meta = params
+            .as_ref()
+            .and_then(|p| p.get("_meta"))
+            .and_then(Value::as_object)
+            .cloned();
+        let progress_token = meta
+            .as_ref()
+            .and_then(|m| m.get("progressToken"))
+            .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
+            .cloned();
         Context::new(RequestCtx {
             server: self.server.clone(),
             session: Some(self.clone()),
@@ -860,15 +1025,34 @@ impl Session {
         })
     }
 
-    async fn dispatch(self: Arc<Self>, req: Request, out: Outbound, cancel: CancellationToken) -> Result<Value, ErrorObject> {
+    async fn dispatch(
+        self: Arc<Self>,
+        req: Request,
+        out: Outbound,
+        cancel: CancellationToken,
+    ) -> Result<Value, ErrorObject> {
         let Request { id, method, params } = req;
         match method.as_str() {
-            "tools/list" => self.list(params, |c| c.tools.values().map(|t| t.listing().clone()).collect(), "tools"),
-            "prompts/list" => self.list(params, |c| c.prompts.values().map(Prompt::listing).collect(), "prompts"),
-            "resources/list" => self.list(params, |c| c.resources.values().map(Resource::listing).collect(), "resources"),
-            "resources/templates/list" => {
-                self.list(params, |c| c.templates.values().map(Resource::listing).collect(), "resourceTemplates")
-            }
+            "tools/list" => self.list(
+                params,
+                |c| c.tools.values().map(|t| t.listing().clone()).collect(),
+                "tools",
+            ),
+            "prompts/list" => self.list(
+                params,
+                |c| c.prompts.values().map(Prompt::listing).collect(),
+                "prompts",
+            ),
+            "resources/list" => self.list(
+                params,
+                |c| c.resources.values().map(Resource::listing).collect(),
+                "resources",
+            ),
+            "resources/templates/list" => self.list(
+                params,
+                |c| c.templates.values().map(Resource::listing).collect(),
+                "resourceTemplates",
+            ),
             "tools/call" => {
                 #[derive(Deserialize)]
                 struct P {
@@ -879,8 +1063,12 @@ impl Session {
                 let ctx = self.context(id, &params, out, cancel);
                 let p: P = parse_params(params)?;
                 let tool = self.components().tools.get(&p.name).cloned();
-                let tool = tool.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {}", p.name)))?;
-                let result = tool.call(Call::new(p.arguments.unwrap_or_default(), None, ctx)).await?;
+                let tool = tool.ok_or_else(|| {
+                    ErrorObject::invalid_params(format!("Unknown tool: {}", p.name))
+                })?;
+                let result = tool
+                    .call(Call::new(p.arguments.unwrap_or_default(), None, ctx))
+                    .await?;
                 to_value(&result)
             }
             "prompts/get" => {
@@ -893,11 +1081,16 @@ impl Session {
                 let ctx = self.context(id, &params, out, cancel);
                 let p: P = parse_params(params)?;
                 let prompt = self.components().prompts.get(&p.name).cloned();
-                let prompt = prompt.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {}", p.name)))?;
+                let prompt = prompt.ok_or_else(|| {
+                    ErrorObject::invalid_params(format!("Unknown prompt: {}", p.name))
+                })?;
                 let args = p.arguments.unwrap_or_default();
                 for (name, _, required) in &prompt.arguments {
                     if *required && !args.contains_key(name) {
-                        return Err(ErrorObject::invalid_params(format!("missing required argument `{name}` for prompt `{}`", p.name)));
+                        return Err(ErrorObject::invalid_params(format!(
+                            "missing required argument `{name}` for prompt `{}`",
+                            p.name
+                        )));
                     }
                 }
                 let result = prompt.call(Call::new(args, None, ctx)).await?;
@@ -910,7 +1103,9 @@ impl Session {
                 }
                 let ctx = self.context(id, &params, out, cancel);
                 let p: P = parse_params(params)?;
-                let (resource, vars) = self.find_resource(&p.uri).ok_or_else(|| ErrorObject::resource_not_found(&p.uri))?;
+                let (resource, vars) = self
+                    .find_resource(&p.uri)
+                    .ok_or_else(|| ErrorObject::resource_not_found(&p.uri))?;
                 let result = resource.call(Call::new(vars, Some(p.uri), ctx)).await?;
                 to_value(&result)
             }
@@ -942,7 +1137,10 @@ impl Session {
     }
 
     fn components(&self) -> std::sync::RwLockReadGuard<'_, Components> {
-        self.server.components.read().unwrap_or_else(|e| e.into_inner())
+        self.server
+            .components
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     fn find_resource(&self, uri: &str) -> Option<(Resource, Map<String, Value>)> {
@@ -952,22 +1150,35 @@ impl Session {
         }
         c.templates.values().find_map(|t| {
             let vars = t.template.as_ref()?.matches(uri)?;
-            Some((t.clone(), vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect()))
+            Some((
+                t.clone(),
+                vars.into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            ))
         })
     }
 
-    fn list(&self, params: Option<Value>, items: impl Fn(&Components) -> Vec<Value>, key: &str) -> Result<Value, ErrorObject> {
+    fn list(
+        &self,
+        params: Option<Value>,
+        items: impl Fn(&Components) -> Vec<Value>,
+        key: &str,
+    ) -> Result<Value, ErrorObject> {
         let p: PagedParams = match params {
             Some(p) => parse_params(Some(p))?,
             None => PagedParams { cursor: None },
         };
         let start = match &p.cursor {
             None => 0,
-            Some(c) => decode_cursor(c).ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {c:?}")))?,
+            Some(c) => decode_cursor(c)
+                .ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {c:?}")))?,
         };
         let all = items(&self.components());
         if start > all.len() {
-            return Err(ErrorObject::invalid_params("cursor is past the end of the list"));
+            return Err(ErrorObject::invalid_params(
+                "cursor is past the end of the list",
+            ));
         }
         let end = (start + self.server.page_size).min(all.len());
         let mut result = Map::new();
@@ -1002,20 +1213,38 @@ impl Session {
         let hooks = match p.reference.kind.as_str() {
             "ref/prompt" => {
                 let name = p.reference.name.unwrap_or_default();
-                let prompt = c.prompts.get(&name).ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {name}")))?;
-                if !prompt.arguments.iter().any(|(n, _, _)| *n == p.argument.name) {
-                    return Err(ErrorObject::invalid_params(format!("prompt `{name}` has no argument `{}`", p.argument.name)));
+                let prompt = c.prompts.get(&name).ok_or_else(|| {
+                    ErrorObject::invalid_params(format!("Unknown prompt: {name}"))
+                })?;
+                if !prompt
+                    .arguments
+                    .iter()
+                    .any(|(n, _, _)| *n == p.argument.name)
+                {
+                    return Err(ErrorObject::invalid_params(format!(
+                        "prompt `{name}` has no argument `{}`",
+                        p.argument.name
+                    )));
                 }
                 &prompt.completions
             }
             "ref/resource" => {
                 let uri = p.reference.uri.unwrap_or_default();
                 let r = c.templates.get(&uri).or_else(|| c.resources.get(&uri));
-                &r.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown resource: {uri}")))?.completions
+                &r.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown resource: {uri}")))?
+                    .completions
             }
-            other => return Err(ErrorObject::invalid_params(format!("unknown reference type {other:?}"))),
+            other => {
+                return Err(ErrorObject::invalid_params(format!(
+                    "unknown reference type {other:?}"
+                )));
+            }
         };
-        let mut values = hooks.iter().find(|(n, _)| *n == p.argument.name).map(|(_, f)| f(&p.argument.value)).unwrap_or_default();
+        let mut values = hooks
+            .iter()
+            .find(|(n, _)| *n == p.argument.name)
+            .map(|(_, f)| f(&p.argument.value))
+            .unwrap_or_default();
         let total = values.len();
         values.truncate(100);
         Ok(json!({ "completion": { "values": values, "total": total, "hasMore": total > 100 } }))
@@ -1029,12 +1258,20 @@ fn encode_cursor(offset: usize) -> String {
 
 fn decode_cursor(cursor: &str) -> Option<usize> {
     use base64::Engine;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    std::str::from_utf8(&raw).ok()?.strip_prefix("o:")?.parse().ok()
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    std::str::from_utf8(&raw)
+        .ok()?
+        .strip_prefix("o:")?
+        .parse()
+        .ok()
 }
 
 /// Decodes request params; failures name the offending field.
-pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
+pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(
+    params: Option<Value>,
+) -> Result<T, ErrorObject> {
     let value = params.unwrap_or_else(|| json!({}));
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -1047,7 +1284,8 @@ pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ErrorObject> {
-    serde_json::to_value(v).map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")))
+    serde_json::to_value(v)
+        .map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")))
 }
 
 #[cfg(test)]
@@ -1063,7 +1301,10 @@ mod tests {
 
     #[test]
     fn mounted_uris_gain_the_prefix_after_the_scheme() {
-        assert_eq!(prefix_uri("sub", "test://static-text"), "test://sub/static-text");
+        assert_eq!(
+            prefix_uri("sub", "test://static-text"),
+            "test://sub/static-text"
+        );
         assert_eq!(prefix_uri("sub", "plain"), "sub/plain");
     }
 }

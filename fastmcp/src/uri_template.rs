@@ -37,12 +37,19 @@ impl UriTemplate {
                 name = &name[1..];
             }
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(TemplateError(format!("bad variable name {name:?} in {template:?}")));
+                return Err(TemplateError(format!(
+                    "bad variable name {name:?} in {template:?}"
+                )));
             }
             if matches!(parts.last(), Some(Part::Var { .. })) {
-                return Err(TemplateError(format!("two adjacent variables in {template:?} cannot be told apart")));
+                return Err(TemplateError(format!(
+                    "two adjacent variables in {template:?} cannot be told apart"
+                )));
             }
-            parts.push(Part::Var { name: name.to_owned(), reserved });
+            parts.push(Part::Var {
+                name: name.to_owned(),
+                reserved,
+            });
             rest = &rest[close + 1..];
         }
         if rest.contains('}') {
@@ -124,7 +131,10 @@ mod tests {
         assert!(t.matches("test://template/4/2/data").is_none());
         assert!(t.matches("test://template//data").is_none());
         assert!(t.matches("test://template/42/datax").is_none());
-        assert_eq!(t.matches("test://template/a%20b/data").unwrap()["id"], "a b");
+        assert_eq!(
+            t.matches("test://template/a%20b/data").unwrap()["id"],
+            "a b"
+        );
 
         let r = UriTemplate::parse("file:///{+path}").unwrap();
         assert_eq!(r.matches("file:///a/b/c.txt").unwrap()["path"], "a/b/c.txt");

@@ -39,7 +39,10 @@ async fn stats(
         return Err("`values` must not be empty".into());
     }
     progress.report(1.0, Some(1.0), Some("summed")).await;
-    Ok(Stats { count: values.len(), mean: values.iter().sum::<f64>() / values.len() as f64 })
+    Ok(Stats {
+        count: values.len(),
+        mean: values.iter().sum::<f64>() / values.len() as f64,
+    })
 }
 
 /// A greeting for someone.
@@ -67,11 +70,18 @@ fn review_code(
 }
 
 fn complete_language(prefix: &str) -> Vec<String> {
-    ["rust", "python", "typescript", "go"].iter().filter(|l| l.starts_with(prefix)).map(|l| l.to_string()).collect()
+    ["rust", "python", "typescript", "go"]
+        .iter()
+        .filter(|l| l.starts_with(prefix))
+        .map(|l| l.to_string())
+        .collect()
 }
 
 #[tokio::main]
 async fn main() -> Result<(), fastmcp::ServerError> {
     fastmcp::logging::init();
-    FastMcp::new("quickstart").instructions("Arithmetic, statistics, greetings and a code-review prompt.").run_stdio().await
+    FastMcp::new("quickstart")
+        .instructions("Arithmetic, statistics, greetings and a code-review prompt.")
+        .run_stdio()
+        .await
 }

@@ -13,7 +13,12 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 impl Server {
     /// Serves one client over stdin/stdout until stdin closes, then shuts down gracefully.
     pub async fn run_stdio(&self) -> Result<(), ServerError> {
-        serve(self, BufReader::new(tokio::io::stdin()), tokio::io::stdout()).await
+        serve(
+            self,
+            BufReader::new(tokio::io::stdin()),
+            tokio::io::stdout(),
+        )
+        .await
     }
 }
 
@@ -28,6 +33,7 @@ where
     let writer_task = tokio::spawn(write_loop(rx, writer));
     let session = server.new_session(None, Some(tx.clone()));
     server.mark_transport_ready();
+    tracing::debug!(server = server.name(), "serving over stdio");
     let shutdown = server.shutdown_token();
     let mut line = Vec::new();
     loop {
@@ -38,7 +44,9 @@ where
         match read {
             Ok(LineRead::Eof) => break,
             Ok(LineRead::TooLong) => {
-                let err = crate::protocol::ErrorObject::parse_error(format!("message longer than {MAX_LINE_BYTES} bytes"));
+                let err = crate::protocol::ErrorObject::parse_error(format!(
+                    "message longer than {MAX_LINE_BYTES} bytes"
+                ));
                 send(&tx, Message::Response(Response::err(None, err))).await;
             }
             Ok(LineRead::Line) => handle_line(&session, &line, &tx).await,
@@ -48,6 +56,7 @@ where
             }
         }
     }
+    tracing::debug!("stdin closed; shutting down");
     server.shutdown().await;
     server.remove_session(session.id());
     drop(session);
@@ -79,7 +88,10 @@ enum LineRead {
 
 /// Reads one line into `line` (without the newline), never buffering more than
 /// `MAX_LINE_BYTES`. A last line without a newline still counts as a line.
-async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) -> std::io::Result<LineRead> {
+async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+) -> std::io::Result<LineRead> {
     line.clear();
     let mut too_long = false;
     loop {
@@ -106,7 +118,11 @@ async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) 
         let consumed = done.unwrap_or(available.len());
         reader.consume(consumed);
         if done.is_some() {
-            return Ok(if too_long { LineRead::TooLong } else { LineRead::Line });
+            return Ok(if too_long {
+                LineRead::TooLong
+            } else {
+                LineRead::Line
+            });
         }
     }
 }

@@ -1,0 +1,1 @@
+//! Compile-fail tests of the fastmcp macros live in `tests/ui`.

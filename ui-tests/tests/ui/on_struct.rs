@@ -1,0 +1,6 @@
+use fastmcp::tool;
+
+#[tool]
+struct NotAFunction;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use fastmcp::prompt;
+
+#[prompt]
+fn number() -> i32 {
+    7
+}
+
+fn main() {}

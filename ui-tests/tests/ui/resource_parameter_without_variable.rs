@@ -1,0 +1,8 @@
+use fastmcp::resource;
+
+#[resource("users://{id}/profile")]
+fn profile(id: String, verbose: bool) -> String {
+    format!("{id} {verbose}")
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use fastmcp::resource;
+
+#[resource("users://{id}/profile")]
+fn profile() -> String {
+    String::new()
+}
+
+fn main() {}

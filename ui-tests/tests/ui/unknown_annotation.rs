@@ -1,0 +1,8 @@
+use fastmcp::tool;
+
+#[tool(annotations(safe = true))]
+fn work() -> String {
+    String::new()
+}
+
+fn main() {}

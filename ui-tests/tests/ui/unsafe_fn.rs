@@ -1,0 +1,8 @@
+use fastmcp::tool;
+
+#[tool]
+unsafe fn danger() -> String {
+    String::new()
+}
+
+fn main() {}
