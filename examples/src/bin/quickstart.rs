@@ -1,7 +1,8 @@
-//! The quickstart server: one tool, one resource template, one static resource, one prompt,
+//! The quickstart server: two tools, a resource template, a static resource and a prompt,
 //! served over stdio.
 //!
-//!     cargo run -p fastmcp-examples --bin quickstart
+//!     cargo run -p fastmcp-examples --bin quickstart -- --demo   # a client session, printed
+//!     cargo run -p fastmcp-examples --bin quickstart             # serve MCP on stdin/stdout
 //!
 //! then paste, line by line:
 //!     {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"sh","version":"0"}}}
@@ -77,11 +78,55 @@ fn complete_language(prefix: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::main]
-async fn main() -> Result<(), fastmcp::ServerError> {
-    fastmcp::logging::init();
+fn server() -> FastMcp {
     FastMcp::new("quickstart")
         .instructions("Arithmetic, statistics, greetings and a code-review prompt.")
-        .run_stdio()
-        .await
+}
+
+/// Connects an in-memory client to the server and prints what it sees.
+async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    let server = server().build()?;
+    let client = Client::connect(&server).await?;
+    println!("server: {}", client.initialize_result()["serverInfo"]);
+    for tool in client.list_tools().await? {
+        println!("tool {}: {}", tool["name"], tool["description"]);
+    }
+    let sum = client
+        .call_tool("add", serde_json::json!({"a": 2, "b": 3}))
+        .await?;
+    println!("add(2, 3) -> {}", serde_json::to_string(&sum)?);
+    let stats = client
+        .call_tool("stats", serde_json::json!({"values": [1.0, 2.0, 6.0]}))
+        .await?;
+    println!(
+        "stats([1, 2, 6]) -> {}",
+        serde_json::to_string(&stats.structured_content)?
+    );
+    let greeting = client.read_resource("greeting://Ferris").await?;
+    println!(
+        "greeting://Ferris -> {}",
+        serde_json::to_string(&greeting.contents[0])?
+    );
+    let prompt = client
+        .get_prompt(
+            "review_code",
+            serde_json::json!({"code": "fn main() {}", "language": "rust"}),
+        )
+        .await?;
+    println!(
+        "review_code -> {:?}",
+        prompt.messages[0].content.as_text().unwrap_or_default()
+    );
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    fastmcp::logging::init();
+    if std::env::args().any(|a| a == "--demo") {
+        return demo().await;
+    }
+    server().run_stdio().await?;
+    Ok(())
 }
