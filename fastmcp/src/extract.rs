@@ -181,7 +181,16 @@ impl Context {
     async fn send(&self, message: Message) {
         if let Some(out) = &self.inner.out {
             // A closed stream means the client went away; there is nobody left to tell.
-            let _ = out.send(message).await;
+            out.send(message).await;
+        }
+    }
+
+    /// Ends the HTTP connection carrying this request's SSE stream now; the client reconnects
+    /// with `Last-Event-ID` and receives what follows, including the result (SSE polling).
+    /// A no-op on stdio and in memory.
+    pub async fn close_sse_stream(&self) {
+        if let Some(out) = &self.inner.out {
+            out.close_stream().await;
         }
     }
 

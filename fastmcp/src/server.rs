@@ -93,6 +93,7 @@ pub struct FastMcp {
     exclude_tags: Vec<String>,
     page_size: usize,
     shutdown_timeout: Duration,
+    request_timeout: Duration,
 }
 
 impl FastMcp {
@@ -111,6 +112,7 @@ impl FastMcp {
             exclude_tags: Vec::new(),
             page_size: 100,
             shutdown_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(300),
         }
     }
 
@@ -215,6 +217,13 @@ impl FastMcp {
         self
     }
 
+    /// How long one request may run before it is cancelled and answered with an error
+    /// (default 300 s; long work belongs in a task).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
     /// How long shutdown waits for in-flight requests (default 10 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
@@ -310,6 +319,7 @@ impl FastMcp {
         let instructions = self.instructions.clone();
         let page_size = self.page_size;
         let shutdown_timeout = self.shutdown_timeout;
+        let request_timeout = self.request_timeout;
         let mut components = Components::default();
         let mut lifespans = Vec::new();
         let mut states = StateMap::new();
@@ -321,6 +331,8 @@ impl FastMcp {
                 instructions,
                 page_size,
                 shutdown_timeout,
+                request_timeout,
+                local_addr: OnceLock::new(),
                 components: RwLock::new(components),
                 states: RwLock::new(states),
                 lifespans,
@@ -414,6 +426,8 @@ pub(crate) struct ServerInner {
     instructions: Option<String>,
     page_size: usize,
     shutdown_timeout: Duration,
+    request_timeout: Duration,
+    pub local_addr: OnceLock<std::net::SocketAddr>,
     pub components: RwLock<Components>,
     states: RwLock<StateMap>,
     lifespans: Vec<LifespanFn>,
@@ -812,7 +826,7 @@ impl Session {
     async fn notify(&self, message: Message) {
         let out = lock(&self.notify).clone();
         if let Some(out) = out {
-            let _ = out.send(message).await;
+            out.send(message).await;
         }
     }
 
@@ -898,19 +912,25 @@ impl Session {
                 ));
                 drop(running);
                 let response = Message::Response(Response::err(Some(req.id), err));
-                tokio::spawn(async move {
-                    let _ = out.send(response).await;
-                });
+                tokio::spawn(async move { out.send(response).await });
                 return;
             }
             running.insert(req.id.clone(), cancel.clone());
         }
         let session = self.clone();
+        let timeout = self.server.request_timeout;
         self.server.tracker.spawn(async move {
             let id = req.id.clone();
-            let work = session.clone().dispatch(req, out.clone(), cancel.clone());
+            let method = req.method.clone();
+            let work = tokio::time::timeout(
+                timeout,
+                session.clone().dispatch(req, out.clone(), cancel.clone()),
+            );
             let outcome = tokio::select! {
-                outcome = work => Some(outcome),
+                outcome = work => Some(outcome.unwrap_or_else(|_| {
+                    tracing::warn!(%id, %method, ?timeout, "request timed out");
+                    Err(ErrorObject::internal(format!("request timed out after {timeout:?}")))
+                })),
                 _ = cancel.cancelled() => None,
             };
             lock(&session.running).remove(&id);
@@ -971,10 +991,9 @@ impl Session {
         let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id.clone(), tx);
-        if out
+        if !out
             .send(Message::request(id.clone(), method, Some(params)))
             .await
-            .is_err()
         {
             lock(&self.pending).remove(&id);
             return Err(ClientRequestError::Closed);

@@ -8,7 +8,7 @@ use crate::protocol::{
 };
 use crate::registry::BoxFuture;
 use crate::server::{Server, ServerError, Session};
-use crate::transport::OUTBOUND_CAPACITY;
+use crate::transport::{Outbound, Outgoing};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::future::Future;
@@ -86,7 +86,7 @@ impl ClientBuilder {
     /// Starts the server if needed, opens a session and performs the initialize handshake.
     pub async fn connect(self, server: &Server) -> Result<Client, ClientError> {
         server.start().await?;
-        let (out_tx, mut out_rx) = mpsc::channel::<Message>(OUTBOUND_CAPACITY);
+        let (out_tx, mut out_rx) = Outbound::channel();
         let session = server.new_session(None, Some(out_tx.clone()));
         server.mark_transport_ready();
         let pending: PendingMap = Arc::default();
@@ -97,7 +97,10 @@ impl ClientBuilder {
             let handler = self.handler.clone();
             let reply = out_tx.clone();
             tokio::spawn(async move {
-                while let Some(message) = out_rx.recv().await {
+                while let Some(outgoing) = out_rx.recv().await {
+                    let Outgoing::Message(message) = outgoing else {
+                        continue;
+                    };
                     match message {
                         Message::Response(r) => {
                             let Some(id) = r.id else { continue };
@@ -170,7 +173,7 @@ impl ClientBuilder {
 pub struct Client {
     server: Server,
     session: Arc<Session>,
-    out: mpsc::Sender<Message>,
+    out: Outbound,
     pending: PendingMap,
     next_id: AtomicI64,
     notifications: tokio::sync::Mutex<mpsc::UnboundedReceiver<Notification>>,

@@ -1,14 +1,55 @@
-//! Transports move JSON-RPC messages between a client and a server [`Session`](crate::server).
+//! Transports move JSON-RPC messages between a client and a server session.
 //!
 //! - [`stdio`]: newline-delimited JSON on stdin/stdout (logs go to stderr).
+//! - [`http`]: Streamable HTTP (POST/GET/DELETE on one endpoint, JSON or SSE answers).
 //! - [`memory`]: an in-process [`Client`](memory::Client) for tests.
 
+pub mod http;
 pub mod memory;
 pub mod stdio;
 
-/// Where a session writes the messages meant for one client stream. Bounded, so a client that
-/// stops reading slows its own handlers down instead of growing memory.
-pub type Outbound = tokio::sync::mpsc::Sender<crate::protocol::Message>;
+use crate::protocol::Message;
+use tokio::sync::mpsc;
+
+/// What a session hands a transport for one client stream.
+#[derive(Debug)]
+pub enum Outgoing {
+    Message(Message),
+    /// The handler asked to end the current HTTP connection of its stream early; the client
+    /// resumes with `Last-Event-ID` (no-op on stdio and in memory).
+    CloseStream,
+}
+
+/// Where a session writes what is meant for one client stream. Bounded, so a client that stops
+/// reading slows its own handlers down instead of growing memory.
+#[derive(Clone, Debug)]
+pub struct Outbound(mpsc::Sender<Outgoing>);
 
 /// Capacity of one outbound stream.
 pub(crate) const OUTBOUND_CAPACITY: usize = 256;
+
+impl Outbound {
+    pub fn channel() -> (Outbound, mpsc::Receiver<Outgoing>) {
+        let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
+        (Outbound(tx), rx)
+    }
+
+    /// Sends a message; `false` when the stream is gone.
+    pub async fn send(&self, message: Message) -> bool {
+        self.0.send(Outgoing::Message(message)).await.is_ok()
+    }
+
+    /// Sends without waiting; gives the message back when the stream is full or gone.
+    pub fn try_send(&self, message: Message) -> Result<(), Message> {
+        self.0
+            .try_send(Outgoing::Message(message))
+            .map_err(|e| match e.into_inner() {
+                Outgoing::Message(m) => m,
+                Outgoing::CloseStream => unreachable!("only messages are sent here"),
+            })
+    }
+
+    pub async fn close_stream(&self) {
+        let _ = self.0.send(Outgoing::CloseStream).await;
+    }
+}

@@ -3,7 +3,7 @@
 
 use crate::protocol::{Message, Response};
 use crate::server::{Server, ServerError};
-use crate::transport::{OUTBOUND_CAPACITY, Outbound};
+use crate::transport::{Outbound, Outgoing};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
@@ -29,7 +29,7 @@ where
     W: AsyncWrite + Unpin + Send + 'static,
 {
     server.start().await?;
-    let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
+    let (tx, rx) = Outbound::channel();
     let writer_task = tokio::spawn(write_loop(rx, writer));
     let session = server.new_session(None, Some(tx.clone()));
     server.mark_transport_ready();
@@ -77,7 +77,7 @@ async fn handle_line(session: &std::sync::Arc<crate::server::Session>, line: &[u
 }
 
 async fn send(tx: &Outbound, message: Message) {
-    let _ = tx.send(message).await;
+    tx.send(message).await;
 }
 
 enum LineRead {
@@ -127,14 +127,17 @@ async fn read_line<R: AsyncBufRead + Unpin>(
     }
 }
 
-async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Message>, mut writer: W) {
+async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Outgoing>, mut writer: W) {
     let mut buf = Vec::with_capacity(4096);
-    while let Some(message) = rx.recv().await {
+    while let Some(first) = rx.recv().await {
         buf.clear();
-        push(&mut buf, &message);
+        push(&mut buf, &first);
         // Batch whatever else is already queued into one write.
         while let Ok(more) = rx.try_recv() {
             push(&mut buf, &more);
+        }
+        if buf.is_empty() {
+            continue;
         }
         if writer.write_all(&buf).await.is_err() || writer.flush().await.is_err() {
             tracing::error!("stdout closed; dropping further output");
@@ -143,7 +146,10 @@ async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Message>, mut 
     }
 }
 
-fn push(buf: &mut Vec<u8>, message: &Message) {
+fn push(buf: &mut Vec<u8>, outgoing: &Outgoing) {
+    let Outgoing::Message(message) = outgoing else {
+        return;
+    };
     // serde_json never emits raw newlines in compact output, as stdio framing requires.
     if serde_json::to_writer(&mut *buf, message).is_ok() {
         buf.push(b'\n');

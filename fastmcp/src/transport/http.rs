@@ -1,0 +1,780 @@
+//! Streamable HTTP (MCP 2025-11-25 transport) on axum: one endpoint, POST / GET / DELETE.
+//!
+//! - POST carries one client message. Notifications and responses get 202. A request gets
+//!   `application/json` when its first outgoing message is its own response (the common case,
+//!   and the fast one), and `text/event-stream` when the handler sends notifications or
+//!   server-to-client requests first; that stream ends after the response.
+//! - Every SSE stream is logged (bounded) so a client can resume it with `GET` +
+//!   `Last-Event-ID`; event ids are `{stream}-{seq}`, so the id names its stream and a resume
+//!   replays that stream only. Clients at 2025-11-25 get a priming event (`id`, empty `data`,
+//!   `retry`) first.
+//! - GET without `Last-Event-ID` opens the session's standalone stream (list changes, resource
+//!   updates); DELETE ends the session, after which its id answers 404.
+//! - Host and Origin are checked against an allow-list (loopback by default) against DNS
+//!   rebinding; bodies are size-limited.
+//! - Stateless mode: no sessions, JSON answers only, GET/DELETE 405 — for load balancers.
+
+use crate::protocol::{ErrorObject, Message, RequestId, SUPPORTED_PROTOCOL_VERSIONS};
+use crate::server::{FastMcp, Server, ServerError, Session};
+use crate::transport::{Outbound, Outgoing};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const SESSION_HEADER: &str = "mcp-session-id";
+const VERSION_HEADER: &str = "mcp-protocol-version";
+const LAST_EVENT_HEADER: &str = "last-event-id";
+
+/// Settings of the HTTP transport.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// The MCP endpoint path (default `/mcp`).
+    pub path: String,
+    /// No sessions, JSON answers only (default false).
+    pub stateless: bool,
+    /// Host names (without port) accepted in `Host` and `Origin`; default loopback only.
+    /// An entry `*` accepts any host (only behind a proxy that checks it).
+    pub allowed_hosts: Vec<String>,
+    /// Largest accepted POST body (default 4 MiB); larger ones get 413.
+    pub max_body_bytes: usize,
+    /// The `retry:` hint sent with priming events (default 1 s).
+    pub sse_retry: Duration,
+    /// Events kept per SSE stream for `Last-Event-ID` resumption (default 1024).
+    pub stream_buffer_events: usize,
+    /// SSE streams kept per session (default 256); the oldest finished ones are dropped first.
+    pub max_streams_per_session: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            path: "/mcp".into(),
+            stateless: false,
+            allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()],
+            max_body_bytes: 4 * 1024 * 1024,
+            sse_retry: Duration::from_millis(1000),
+            stream_buffer_events: 1024,
+            max_streams_per_session: 256,
+        }
+    }
+}
+
+impl HttpOptions {
+    pub fn stateless(mut self, stateless: bool) -> Self {
+        self.stateless = stateless;
+        self
+    }
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+    pub fn allow_host(mut self, host: impl Into<String>) -> Self {
+        self.allowed_hosts.push(host.into());
+        self
+    }
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+    pub fn sse_retry(mut self, retry: Duration) -> Self {
+        self.sse_retry = retry;
+        self
+    }
+}
+
+impl FastMcp {
+    /// Builds and serves Streamable HTTP on `addr` until shutdown (Ctrl-C / SIGTERM).
+    pub async fn run_http(self, addr: impl tokio::net::ToSocketAddrs) -> Result<(), ServerError> {
+        self.build()?.run_http(addr, HttpOptions::default()).await
+    }
+}
+
+impl Server {
+    /// Serves Streamable HTTP on `addr` until `shutdown()` is called or the process gets Ctrl-C
+    /// / SIGTERM; then shuts down gracefully. Port 0 picks a free port: see [`Server::local_addr`].
+    pub async fn run_http(
+        &self,
+        addr: impl tokio::net::ToSocketAddrs,
+        options: HttpOptions,
+    ) -> Result<(), ServerError> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        self.serve_http(listener, options).await
+    }
+
+    /// Serves Streamable HTTP on an already bound listener.
+    pub async fn serve_http(
+        &self,
+        listener: tokio::net::TcpListener,
+        options: HttpOptions,
+    ) -> Result<(), ServerError> {
+        let local = listener.local_addr()?;
+        let _ = self.inner.local_addr.set(local);
+        self.start().await?;
+        let router = self.http_router(options);
+        let shutdown = self.shutdown_token();
+        let signals = {
+            let server = self.clone();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                tracing::info!("signal received; shutting down");
+                server.shutdown().await;
+            })
+        };
+        self.mark_transport_ready();
+        tracing::info!(%local, "serving Streamable HTTP");
+        let serve = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await });
+        let result = serve.await;
+        signals.abort();
+        self.shutdown().await;
+        result.map_err(ServerError::Io)
+    }
+
+    /// The address the HTTP transport listens on (the real port when bound to port 0).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.inner.local_addr.get().copied()
+    }
+
+    /// The axum router of the MCP endpoint, to mount in an application of your own. Call
+    /// [`Server::start`] before serving it.
+    pub fn http_router(&self, options: HttpOptions) -> Router {
+        let max_body = options.max_body_bytes;
+        let path = options.path.clone();
+        let state = Arc::new(HttpState {
+            server: self.clone(),
+            options,
+            sessions: Mutex::new(HashMap::new()),
+        });
+        {
+            // Ending sessions at shutdown closes their SSE connections, so axum's graceful
+            // shutdown is not held up by idle GET streams.
+            let state = state.clone();
+            let token = self.shutdown_token();
+            tokio::spawn(async move {
+                token.cancelled().await;
+                let sessions: Vec<_> = lock(&state.sessions).drain().map(|(_, s)| s).collect();
+                for s in sessions {
+                    s.close_all();
+                }
+            });
+        }
+        Router::new()
+            .route(&path, axum::routing::any(endpoint))
+            .layer(DefaultBodyLimit::max(max_body))
+            .with_state(state)
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct HttpState {
+    server: Server,
+    options: HttpOptions,
+    sessions: Mutex<HashMap<String, Arc<HttpSession>>>,
+}
+
+/// One SSE stream's event log, and the connection (if any) currently reading it.
+struct StreamLog {
+    id: u64,
+    inner: Mutex<StreamInner>,
+}
+
+struct StreamInner {
+    events: VecDeque<(u64, Bytes)>,
+    next_seq: u64,
+    conn: Option<mpsc::Sender<Bytes>>,
+    /// The response was logged; the stream ends once it is delivered.
+    finished: bool,
+    delivered: bool,
+    cap: usize,
+}
+
+impl StreamLog {
+    fn new(id: u64, cap: usize) -> Arc<StreamLog> {
+        Arc::new(StreamLog {
+            id,
+            inner: Mutex::new(StreamInner {
+                events: VecDeque::new(),
+                next_seq: 0,
+                conn: None,
+                finished: false,
+                delivered: false,
+                cap,
+            }),
+        })
+    }
+
+    /// Logs one event and forwards it to the attached connection, if any. A connection that
+    /// cannot keep up is dropped; the client resumes from its last event id.
+    fn push(&self, build: impl FnOnce(&str) -> Bytes, last: bool) {
+        let mut inner = lock(&self.inner);
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        let frame = build(&format!("{}-{seq}", self.id));
+        if inner.events.len() == inner.cap {
+            inner.events.pop_front();
+        }
+        inner.events.push_back((seq, frame.clone()));
+        if last {
+            inner.finished = true;
+        }
+        if let Some(conn) = &inner.conn {
+            if conn.try_send(frame).is_err() {
+                inner.conn = None;
+            } else if last {
+                inner.delivered = true;
+                inner.conn = None; // ends the HTTP response after the result
+            }
+        }
+    }
+
+    /// Attaches a new connection, replaying the events after `after` first.
+    fn attach(&self, after: Option<u64>, capacity: usize) -> mpsc::Receiver<Bytes> {
+        let (tx, rx) = mpsc::channel(capacity.max(16));
+        let mut inner = lock(&self.inner);
+        for (seq, frame) in &inner.events {
+            if after.is_none_or(|a| *seq > a) && tx.try_send(frame.clone()).is_err() {
+                break;
+            }
+        }
+        if inner.finished {
+            inner.delivered = true;
+        } else {
+            inner.conn = Some(tx);
+        }
+        rx
+    }
+
+    fn detach(&self) {
+        lock(&self.inner).conn = None;
+    }
+
+    fn is_attached(&self) -> bool {
+        lock(&self.inner)
+            .conn
+            .as_ref()
+            .is_some_and(|c| !c.is_closed())
+    }
+
+    fn is_done(&self) -> bool {
+        let inner = lock(&self.inner);
+        inner.finished && inner.delivered
+    }
+}
+
+struct HttpSession {
+    id: String,
+    session: Arc<Session>,
+    /// Stream 0 is the standalone GET stream.
+    streams: Mutex<HashMap<u64, Arc<StreamLog>>>,
+    next_stream: AtomicU64,
+    protocol_version: Mutex<String>,
+}
+
+impl HttpSession {
+    fn stream(&self, id: u64) -> Option<Arc<StreamLog>> {
+        lock(&self.streams).get(&id).cloned()
+    }
+
+    fn new_stream(&self, cap: usize, max_streams: usize) -> Arc<StreamLog> {
+        let id = self.next_stream.fetch_add(1, Ordering::Relaxed);
+        let log = StreamLog::new(id, cap);
+        let mut streams = lock(&self.streams);
+        streams.retain(|sid, s| *sid == 0 || !s.is_done());
+        if streams.len() >= max_streams
+            && let Some(oldest) = streams.keys().filter(|k| **k != 0).min().copied()
+        {
+            streams.remove(&oldest);
+        }
+        streams.insert(id, log.clone());
+        log
+    }
+
+    fn close_all(&self) {
+        for s in lock(&self.streams).values() {
+            s.detach();
+        }
+        self.session.cancel_all();
+    }
+
+    fn primes(&self) -> bool {
+        // Older clients choke on the empty data of a priming event.
+        lock(&self.protocol_version).as_str() >= "2025-11-25"
+    }
+}
+
+fn sse_frame(id: &str, message: &Message) -> Bytes {
+    let json = serde_json::to_string(message).unwrap_or_default();
+    Bytes::from(format!("event: message\nid: {id}\ndata: {json}\n\n"))
+}
+
+fn priming_frame(id: &str, retry: Duration) -> Bytes {
+    Bytes::from(format!(
+        "id: {id}\nretry: {}\ndata: \n\n",
+        retry.as_millis()
+    ))
+}
+
+fn json_error(status: StatusCode, id: Option<RequestId>, error: ErrorObject) -> Response {
+    let body = Message::Response(crate::protocol::Response::err(id, error)).to_json();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn plain_error(status: StatusCode, message: &str) -> Response {
+    json_error(status, None, ErrorObject::new(-32000, message))
+}
+
+fn json_response(message: &Message, session: Option<&str>) -> Response {
+    let mut resp = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        message.to_json(),
+    )
+        .into_response();
+    if let Some(id) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
+        resp.headers_mut().insert(SESSION_HEADER, id);
+    }
+    resp
+}
+
+fn sse_response(rx: mpsc::Receiver<Bytes>, session: Option<&str>) -> Response {
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(id) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
+        h.insert(SESSION_HEADER, id);
+    }
+    resp
+}
+
+/// `host[:port]` or `[v6]:port` -> host (lowercase, brackets kept for v6).
+fn host_of(authority: &str) -> String {
+    let a = authority.trim().to_ascii_lowercase();
+    if a.starts_with('[') {
+        return a.split(']').next().map(|h| format!("{h}]")).unwrap_or(a);
+    }
+    a.split(':').next().unwrap_or_default().to_owned()
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn check_host_and_origin(options: &HttpOptions, headers: &HeaderMap) -> Result<(), Response> {
+    if options.allowed_hosts.iter().any(|h| h == "*") {
+        return Ok(());
+    }
+    let allowed = |host: &str| {
+        options
+            .allowed_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(host))
+    };
+    if let Some(host) = header_str(headers, header::HOST.as_str())
+        && !allowed(&host_of(host))
+    {
+        return Err(plain_error(
+            StatusCode::FORBIDDEN,
+            &format!("Invalid Host: {host}"),
+        ));
+    }
+    if let Some(origin) = header_str(headers, header::ORIGIN.as_str()) {
+        let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        let authority = authority.split('/').next().unwrap_or_default();
+        if origin == "null" || !allowed(&host_of(authority)) {
+            return Err(plain_error(
+                StatusCode::FORBIDDEN,
+                &format!("Invalid Origin: {origin}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_version_header(headers: &HeaderMap) -> Result<(), Response> {
+    match header_str(headers, VERSION_HEADER) {
+        Some(v) if !SUPPORTED_PROTOCOL_VERSIONS.contains(&v) => Err(json_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            ErrorObject::invalid_request(format!(
+                "Unsupported MCP-Protocol-Version: {v} (supported: {})",
+                SUPPORTED_PROTOCOL_VERSIONS.join(", ")
+            )),
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn endpoint(
+    State(state): State<Arc<HttpState>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(resp) = check_host_and_origin(&state.options, &headers) {
+        return resp;
+    }
+    match method {
+        Method::POST => post(state, headers, body).await,
+        Method::GET if !state.options.stateless => get(state, headers),
+        Method::DELETE if !state.options.stateless => delete(state, headers),
+        _ => {
+            let mut resp = plain_error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
+            let allow = if state.options.stateless {
+                "POST"
+            } else {
+                "GET, POST, DELETE"
+            };
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
+            resp
+        }
+    }
+}
+
+fn session_of(state: &HttpState, headers: &HeaderMap) -> Result<Arc<HttpSession>, Response> {
+    let Some(id) = header_str(headers, SESSION_HEADER) else {
+        return Err(plain_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: Mcp-Session-Id header is required",
+        ));
+    };
+    lock(&state.sessions).get(id).cloned().ok_or_else(|| {
+        json_error(
+            StatusCode::NOT_FOUND,
+            None,
+            ErrorObject::new(-32001, "Session not found"),
+        )
+    })
+}
+
+async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    let accept = header_str(&headers, header::ACCEPT.as_str()).unwrap_or("*/*");
+    if ![
+        "application/json",
+        "text/event-stream",
+        "*/*",
+        "application/*",
+    ]
+    .iter()
+    .any(|t| accept.contains(t))
+    {
+        return plain_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable: accept application/json and text/event-stream",
+        );
+    }
+    let content_type = header_str(&headers, header::CONTENT_TYPE.as_str()).unwrap_or_default();
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return plain_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: Content-Type must be application/json",
+        );
+    }
+    let message = match Message::decode(&body) {
+        Ok(m) => m,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, e.id, e.error),
+    };
+    if state.options.stateless {
+        return post_stateless(&state, message).await;
+    }
+    let is_initialize = matches!(&message, Message::Request(r) if r.method == "initialize");
+    let session = if is_initialize {
+        if headers.contains_key(SESSION_HEADER) {
+            let id = match &message {
+                Message::Request(r) => Some(r.id.clone()),
+                _ => None,
+            };
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                id,
+                ErrorObject::invalid_request("Invalid Request: the session is already initialized"),
+            );
+        }
+        new_session(&state, &message)
+    } else {
+        if let Err(resp) = check_version_header(&headers) {
+            return resp;
+        }
+        match session_of(&state, &headers) {
+            Ok(s) => s,
+            Err(resp) => return resp,
+        }
+    };
+    let Message::Request(request) = &message else {
+        session.session.handle(message, detached_outbound());
+        return StatusCode::ACCEPTED.into_response();
+    };
+    let request_id = request.id.clone();
+    let (out, mut rx) = Outbound::channel();
+    session.session.handle(message, out);
+    let session_id = session.id.clone();
+    match rx.recv().await {
+        // The plain request/response case: answer with JSON, no stream.
+        Some(Outgoing::Message(m @ Message::Response(_))) => {
+            if is_initialize
+                && let Message::Response(r) = &m
+                && r.outcome.is_err()
+            {
+                lock(&state.sessions).remove(&session_id);
+                state.server.remove_session(&session_id);
+                return json_response(&m, None);
+            }
+            json_response(&m, Some(&session_id))
+        }
+        first => {
+            let log = session.new_stream(
+                state.options.stream_buffer_events,
+                state.options.max_streams_per_session,
+            );
+            if session.primes() {
+                let retry = state.options.sse_retry;
+                log.push(|id| priming_frame(id, retry), false);
+            }
+            let conn = log.attach(None, state.options.stream_buffer_events);
+            let pump_log = log.clone();
+            tokio::spawn(async move {
+                let mut next = first;
+                loop {
+                    match next {
+                        Some(Outgoing::Message(m)) => {
+                            let last = matches!(&m, Message::Response(r) if r.id.as_ref() == Some(&request_id));
+                            pump_log.push(|id| sse_frame(id, &m), last);
+                            if last {
+                                break;
+                            }
+                        }
+                        Some(Outgoing::CloseStream) => pump_log.detach(),
+                        // The request was cancelled: no response will come.
+                        None => {
+                            let mut inner = lock(&pump_log.inner);
+                            inner.finished = true;
+                            inner.delivered = true;
+                            inner.conn = None;
+                            break;
+                        }
+                    }
+                    next = rx.recv().await;
+                }
+            });
+            sse_response(conn, Some(&session_id))
+        }
+    }
+}
+
+/// An outbound for messages whose stream has no reader (notifications and responses from the
+/// client produce nothing on it).
+fn detached_outbound() -> Outbound {
+    let (out, _rx) = Outbound::channel();
+    out
+}
+
+fn new_session(state: &Arc<HttpState>, message: &Message) -> Arc<HttpSession> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (notify, mut notify_rx) = Outbound::channel();
+    let session = state.server.new_session(Some(id.clone()), Some(notify));
+    let version = match message {
+        Message::Request(r) => r
+            .params
+            .as_ref()
+            .and_then(|p| p.get("protocolVersion"))
+            .and_then(|v| v.as_str())
+            .filter(|v| SUPPORTED_PROTOCOL_VERSIONS.contains(v))
+            .unwrap_or(crate::protocol::LATEST_PROTOCOL_VERSION)
+            .to_owned(),
+        _ => crate::protocol::LATEST_PROTOCOL_VERSION.to_owned(),
+    };
+    let http = Arc::new(HttpSession {
+        id: id.clone(),
+        session,
+        streams: Mutex::new(HashMap::new()),
+        next_stream: AtomicU64::new(1),
+        protocol_version: Mutex::new(version),
+    });
+    let standalone = StreamLog::new(0, state.options.stream_buffer_events);
+    lock(&http.streams).insert(0, standalone.clone());
+    // Unsolicited notifications go to the standalone stream's log.
+    tokio::spawn(async move {
+        while let Some(outgoing) = notify_rx.recv().await {
+            if let Outgoing::Message(m) = outgoing {
+                standalone.push(|id| sse_frame(id, &m), false);
+            }
+        }
+    });
+    lock(&state.sessions).insert(id, http.clone());
+    http
+}
+
+async fn post_stateless(state: &HttpState, message: Message) -> Response {
+    let session = state.server.new_session(None, None);
+    let Message::Request(request) = &message else {
+        state.server.remove_session(session.id());
+        return StatusCode::ACCEPTED.into_response();
+    };
+    let request_id = request.id.clone();
+    let (out, mut rx) = Outbound::channel();
+    session.handle(message, out);
+    // Only the response is returned; notifications have no stream to go to.
+    let mut response = None;
+    while let Some(outgoing) = rx.recv().await {
+        if let Outgoing::Message(m @ Message::Response(_)) = outgoing {
+            if matches!(&m, Message::Response(r) if r.id.as_ref() == Some(&request_id)) {
+                response = Some(m);
+                break;
+            }
+        }
+    }
+    state.server.remove_session(session.id());
+    match response {
+        Some(m) => json_response(&m, None),
+        None => StatusCode::ACCEPTED.into_response(),
+    }
+}
+
+fn get(state: Arc<HttpState>, headers: HeaderMap) -> Response {
+    let accept = header_str(&headers, header::ACCEPT.as_str()).unwrap_or_default();
+    if !accept.contains("text/event-stream") && !accept.contains("*/*") {
+        return plain_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable: GET needs Accept: text/event-stream",
+        );
+    }
+    if let Err(resp) = check_version_header(&headers) {
+        return resp;
+    }
+    let session = match session_of(&state, &headers) {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    let capacity = state.options.stream_buffer_events;
+    if let Some(last) = header_str(&headers, LAST_EVENT_HEADER) {
+        // Resume the stream the event id names, replaying only that stream.
+        let parsed = last
+            .split_once('-')
+            .and_then(|(s, q)| Some((s.parse::<u64>().ok()?, q.parse::<u64>().ok()?)));
+        let Some((stream_id, seq)) = parsed else {
+            return plain_error(
+                StatusCode::BAD_REQUEST,
+                "Bad Request: malformed Last-Event-ID",
+            );
+        };
+        let Some(log) = session.stream(stream_id) else {
+            return plain_error(StatusCode::NOT_FOUND, "Not Found: that stream is gone");
+        };
+        return sse_response(log.attach(Some(seq), capacity), Some(&session.id));
+    }
+    let Some(log) = session.stream(0) else {
+        return plain_error(StatusCode::NOT_FOUND, "Not Found: session closed");
+    };
+    if log.is_attached() {
+        return plain_error(
+            StatusCode::CONFLICT,
+            "Conflict: only one standalone SSE stream is allowed per session",
+        );
+    }
+    // A fresh GET starts at the live edge; only resumption replays.
+    let after = lock(&log.inner).next_seq.checked_sub(1);
+    if session.primes() {
+        let retry = state.options.sse_retry;
+        log.push(|id| priming_frame(id, retry), false);
+    }
+    sse_response(log.attach(after, capacity), Some(&session.id))
+}
+
+fn delete(state: Arc<HttpState>, headers: HeaderMap) -> Response {
+    let session = match session_of(&state, &headers) {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    lock(&state.sessions).remove(&session.id);
+    session.close_all();
+    state.server.remove_session(&session.id);
+    StatusCode::OK.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_parsed_without_ports() {
+        assert_eq!(host_of("127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(host_of("LOCALHOST"), "localhost");
+        assert_eq!(host_of("[::1]:3000"), "[::1]");
+        assert_eq!(host_of("evil.example.com"), "evil.example.com");
+    }
+
+    #[test]
+    fn origin_and_host_checks() {
+        let opts = HttpOptions::default();
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9000"));
+        assert!(check_host_and_origin(&opts, &h).is_ok());
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example.com"),
+        );
+        assert!(check_host_and_origin(&opts, &h).is_err());
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://localhost:9000"),
+        );
+        assert!(check_host_and_origin(&opts, &h).is_ok());
+        h.insert(header::HOST, HeaderValue::from_static("evil.example.com"));
+        assert!(check_host_and_origin(&opts, &h).is_err());
+    }
+
+    #[test]
+    fn stream_log_replays_after_an_event_and_ends_after_the_result() {
+        let log = StreamLog::new(3, 8);
+        log.push(|id| Bytes::from(id.to_owned()), false);
+        log.push(|id| Bytes::from(id.to_owned()), false);
+        log.push(|id| Bytes::from(id.to_owned()), true);
+        let mut rx = log.attach(Some(0), 8);
+        assert_eq!(rx.try_recv().unwrap(), "3-1");
+        assert_eq!(rx.try_recv().unwrap(), "3-2");
+        assert!(rx.try_recv().is_err());
+        assert!(log.is_done());
+    }
+}
