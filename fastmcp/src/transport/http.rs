@@ -14,6 +14,9 @@
 //!   rebinding; bodies are size-limited.
 //! - Stateless mode: no sessions, JSON answers only, GET/DELETE 405 — for load balancers.
 
+// The checks return a ready HTTP response as their error: a cold path, so its size is moot.
+#![allow(clippy::result_large_err)]
+
 use crate::protocol::{ErrorObject, Message, RequestId, SUPPORTED_PROTOCOL_VERSIONS};
 use crate::server::{FastMcp, Server, ServerError, Session};
 use crate::transport::{Outbound, Outgoing};
@@ -430,8 +433,13 @@ fn check_host_and_origin(options: &HttpOptions, headers: &HeaderMap) -> Result<(
 }
 
 fn check_version_header(headers: &HeaderMap) -> Result<(), Response> {
-    match header_str(headers, VERSION_HEADER) {
-        Some(v) if !SUPPORTED_PROTOCOL_VERSIONS.contains(&v) => Err(json_error(
+    let unsupported = headers
+        .get_all(VERSION_HEADER)
+        .iter()
+        .map(|v| v.to_str().unwrap_or("<not UTF-8>"))
+        .find(|v| !SUPPORTED_PROTOCOL_VERSIONS.contains(v));
+    match unsupported {
+        Some(v) => Err(json_error(
             StatusCode::BAD_REQUEST,
             None,
             ErrorObject::invalid_request(format!(
@@ -658,11 +666,11 @@ async fn post_stateless(state: &HttpState, message: Message) -> Response {
     // Only the response is returned; notifications have no stream to go to.
     let mut response = None;
     while let Some(outgoing) = rx.recv().await {
-        if let Outgoing::Message(m @ Message::Response(_)) = outgoing {
-            if matches!(&m, Message::Response(r) if r.id.as_ref() == Some(&request_id)) {
-                response = Some(m);
-                break;
-            }
+        if let Outgoing::Message(Message::Response(r)) = outgoing
+            && r.id.as_ref() == Some(&request_id)
+        {
+            response = Some(Message::Response(r));
+            break;
         }
     }
     state.server.remove_session(session.id());

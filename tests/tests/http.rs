@@ -1,0 +1,559 @@
+//! Streamable HTTP edge cases, with a real HTTP client over loopback.
+
+use fastmcp::prelude::*;
+use fastmcp::transport::http::HttpOptions;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Adds two integers.
+#[tool]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Logs twice, then answers.
+#[tool]
+async fn chatty(ctx: Context) -> &'static str {
+    ctx.info("first").await;
+    ctx.info("second").await;
+    "done"
+}
+
+/// Ends its SSE connection before answering.
+#[tool]
+async fn polling(ctx: Context) -> &'static str {
+    ctx.info("before close").await;
+    ctx.close_sse_stream().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ctx.info("after close").await;
+    "finished after reconnect"
+}
+
+/// Asks the user a question.
+#[tool]
+async fn ask(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let answer = ctx
+        .elicit(
+            "Name?",
+            json!({"type": "object", "properties": {"name": {"type": "string"}}}),
+        )
+        .await?;
+    Ok(format!(
+        "hello {}",
+        answer.content.unwrap_or_default()["name"]
+            .as_str()
+            .unwrap_or("?")
+    ))
+}
+
+/// Sleeps.
+#[tool]
+async fn slow(ms: u64) -> String {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    format!("slept {ms}")
+}
+
+struct Http {
+    server: Server,
+    url: String,
+    client: reqwest::Client,
+}
+
+const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{}},"clientInfo":{"name":"t","version":"0"}}}"#;
+
+impl Http {
+    async fn start(options: HttpOptions) -> Http {
+        let server = FastMcp::new("http-tests").build().unwrap();
+        let s = server.clone();
+        tokio::spawn(async move { s.run_http("127.0.0.1:0", options).await });
+        server.wait_until_ready().await.unwrap();
+        let addr = server.local_addr().unwrap();
+        assert_ne!(addr.port(), 0, "the real port is reported");
+        Http {
+            server,
+            url: format!("http://{addr}/mcp"),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    fn post(&self, session: Option<&str>, body: impl Into<String>) -> reqwest::RequestBuilder {
+        let mut r = self
+            .client
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(body.into());
+        if let Some(s) = session {
+            r = r
+                .header("mcp-session-id", s)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        r
+    }
+
+    async fn init(&self) -> String {
+        let resp = self.post(None, INIT).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let session = resp.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            session.len() >= 32 && session.bytes().all(|b| (0x21..=0x7e).contains(&b)),
+            "{session}"
+        );
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["result"]["protocolVersion"], "2025-11-25");
+        let r = self
+            .post(
+                Some(&session),
+                r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        session
+    }
+
+    fn call(id: i64, tool: &str, args: Value) -> String {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}}).to_string()
+    }
+}
+
+/// (id, data) of each SSE event in a complete body.
+fn sse_events(text: &str) -> Vec<(Option<String>, String)> {
+    text.split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| {
+            let mut id = None;
+            let mut data = String::new();
+            for line in e.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = Some(v.trim().to_owned());
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            (id, data)
+        })
+        .collect()
+}
+
+/// Reads an SSE response until an event satisfies `done`, returning the events seen.
+async fn read_until(
+    resp: reqwest::Response,
+    done: impl Fn(&Value) -> bool,
+) -> Vec<(Option<String>, String)> {
+    let mut stream = resp.bytes_stream();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("timed out reading SSE");
+        let Some(chunk) = chunk else { break };
+        text.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+        let events = sse_events(&text);
+        if events
+            .iter()
+            .any(|(_, d)| serde_json::from_str::<Value>(d).is_ok_and(|v| done(&v)))
+        {
+            return events;
+        }
+    }
+    sse_events(&text)
+}
+
+#[tokio::test]
+async fn plain_requests_get_json_and_notifications_get_202() {
+    let h = Http::start(HttpOptions::default()).await;
+    let s = h.init().await;
+    let resp = h
+        .post(Some(&s), Http::call(1, "add", json!({"a": 1, "b": 2})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["result"]["structuredContent"], json!({"result": 3}));
+}
+
+#[tokio::test]
+async fn notifications_before_the_result_switch_to_sse_with_a_priming_event() {
+    let h = Http::start(HttpOptions::default()).await;
+    let s = h.init().await;
+    let resp = h
+        .post(Some(&s), Http::call(1, "chatty", json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let events = sse_events(&resp.text().await.unwrap());
+    assert_eq!(events[0].1, "", "priming event has empty data");
+    assert!(events[0].0.is_some(), "priming event has an id");
+    let messages: Vec<Value> = events[1..]
+        .iter()
+        .map(|(_, d)| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(messages[0]["params"]["data"], "first");
+    assert_eq!(messages[1]["params"]["data"], "second");
+    assert_eq!(messages[2]["id"], 1);
+    assert_eq!(messages[2]["result"]["content"][0]["text"], "done");
+    let ids: Vec<_> = events.iter().filter_map(|(id, _)| id.clone()).collect();
+    let unique: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "event ids are unique");
+}
+
+#[tokio::test]
+async fn sessions_are_required_checked_and_ended_by_delete() {
+    let h = Http::start(HttpOptions::default()).await;
+    let r = h
+        .post(None, Http::call(1, "add", json!({"a": 1, "b": 1})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "a non-initialize request needs a session");
+    let r = h
+        .post(
+            Some("not-a-session"),
+            Http::call(1, "add", json!({"a": 1, "b": 1})),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let s = h.init().await;
+    let r = h.post(Some(&s), INIT).send().await.unwrap();
+    assert_eq!(r.status(), 400, "second initialize on a session");
+    let r = h
+        .client
+        .delete(&h.url)
+        .header("mcp-session-id", &s)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let r = h
+        .post(Some(&s), Http::call(2, "add", json!({"a": 1, "b": 1})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "ended session");
+    let r = h
+        .client
+        .delete(&h.url)
+        .header("mcp-session-id", &s)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn protocol_version_header_accepts_supported_versions_only() {
+    let h = Http::start(HttpOptions::default()).await;
+    let s = h.init().await;
+    for (version, status) in [
+        ("2025-03-26", 200),
+        ("2025-06-18", 200),
+        ("2024-11-05", 200),
+        ("2099-01-01", 400),
+    ] {
+        let r = h
+            .client
+            .post(&h.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-session-id", &s)
+            .header("mcp-protocol-version", version)
+            .body(Http::call(1, "add", json!({"a": 1, "b": 1})))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{version}");
+    }
+}
+
+#[tokio::test]
+async fn dns_rebinding_protection_checks_host_and_origin() {
+    let h = Http::start(HttpOptions::default()).await;
+    let r = h
+        .post(None, INIT)
+        .header("host", "evil.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = h
+        .post(None, INIT)
+        .header("origin", "http://evil.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let port = h.server.local_addr().unwrap().port();
+    let r = h
+        .post(None, INIT)
+        .header("origin", format!("http://localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn bad_bodies_and_headers() {
+    let h = Http::start(HttpOptions::default().max_body_bytes(1024)).await;
+    let s = h.init().await;
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":"{}"}}}}"#,
+        "a".repeat(2048)
+    );
+    assert_eq!(h.post(Some(&s), big).send().await.unwrap().status(), 413);
+    let r = h.post(Some(&s), "{not json").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], -32700);
+    let r = h
+        .client
+        .post(&h.url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "text/plain")
+        .body(INIT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let r = h
+        .client
+        .post(&h.url)
+        .header("accept", "text/html")
+        .header("content-type", "application/json")
+        .body(INIT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 406);
+    let r = h.client.put(&h.url).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+}
+
+#[tokio::test]
+async fn server_requests_travel_on_the_call_stream_and_answers_are_matched_by_id() {
+    let h = Http::start(HttpOptions::default()).await;
+    let s = h.init().await;
+    let resp = h
+        .post(Some(&s), Http::call(5, "ask", json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let mut stream = resp.bytes_stream();
+    let mut text = String::new();
+    let request = loop {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+        if let Some(v) = sse_events(&text)
+            .iter()
+            .filter_map(|(_, d)| serde_json::from_str::<Value>(d).ok())
+            .find(|v| v["method"] == "elicitation/create")
+        {
+            break v;
+        }
+    };
+    let answer = json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "accept", "content": {"name": "Ada"}}});
+    assert_eq!(
+        h.post(Some(&s), answer.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    let mut rest = String::new();
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .unwrap()
+    {
+        rest.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+    }
+    let result: Value = sse_events(&rest)
+        .iter()
+        .find_map(|(_, d)| serde_json::from_str(d).ok())
+        .unwrap();
+    assert_eq!(result["id"], 5);
+    assert_eq!(result["result"]["content"][0]["text"], "hello Ada");
+}
+
+#[tokio::test]
+async fn a_closed_stream_resumes_with_last_event_id_and_replays_only_itself() {
+    let h = Http::start(HttpOptions::default().sse_retry(Duration::from_millis(10))).await;
+    let s = h.init().await;
+    // Another stream's events must not leak into the resumed one.
+    let other = h
+        .post(Some(&s), Http::call(1, "chatty", json!({})))
+        .send()
+        .await
+        .unwrap();
+    let other_events = sse_events(&other.text().await.unwrap());
+    let resp = h
+        .post(Some(&s), Http::call(2, "polling", json!({})))
+        .send()
+        .await
+        .unwrap();
+    let first = sse_events(&resp.text().await.unwrap());
+    assert!(first[0].1.is_empty(), "priming event");
+    let messages: Vec<Value> = first
+        .iter()
+        .filter_map(|(_, d)| serde_json::from_str(d).ok())
+        .collect();
+    assert_eq!(
+        messages.len(),
+        1,
+        "the connection closed before the result: {messages:?}"
+    );
+    let last_id = first.last().unwrap().0.clone().unwrap();
+    assert_ne!(
+        last_id.split('-').next(),
+        other_events[0].0.as_ref().unwrap().split('-').next(),
+        "ids name their stream"
+    );
+
+    let resumed = h
+        .client
+        .get(&h.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &s)
+        .header("last-event-id", &last_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 200);
+    let events = read_until(resumed, |v| v["id"] == 2).await;
+    let messages: Vec<Value> = events
+        .iter()
+        .filter_map(|(_, d)| serde_json::from_str(d).ok())
+        .collect();
+    assert_eq!(
+        messages.first().unwrap()["params"]["data"],
+        "after close",
+        "no replay of what was already seen"
+    );
+    assert_eq!(
+        messages.last().unwrap()["result"]["content"][0]["text"],
+        "finished after reconnect"
+    );
+    assert!(
+        messages.iter().all(|m| m["params"]["data"] != "first"),
+        "other streams are not replayed"
+    );
+}
+
+#[tokio::test]
+async fn the_standalone_stream_carries_list_changes_and_is_unique() {
+    let h = Http::start(HttpOptions::default()).await;
+    let s = h.init().await;
+    let get = || {
+        h.client
+            .get(&h.url)
+            .header("accept", "text/event-stream")
+            .header("mcp-session-id", &s)
+            .send()
+    };
+    let stream = get().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(
+        get().await.unwrap().status(),
+        409,
+        "one standalone stream per session"
+    );
+    let server = h.server.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        server.remove_tool("slow").await;
+    });
+    let events = read_until(stream, |v| {
+        v["method"] == "notifications/tools/list_changed"
+    })
+    .await;
+    assert!(
+        events
+            .iter()
+            .any(|(_, d)| d.contains("notifications/tools/list_changed"))
+    );
+}
+
+#[tokio::test]
+async fn concurrent_posts_on_one_session_are_served_concurrently() {
+    let h = Http::start(HttpOptions::default()).await;
+    let s = h.init().await;
+    let started = std::time::Instant::now();
+    let calls = (0..3).map(|i| {
+        h.post(Some(&s), Http::call(i, "slow", json!({"ms": 300})))
+            .send()
+    });
+    let results = futures::future::join_all(calls).await;
+    for r in results {
+        let v: Value = r.unwrap().json().await.unwrap();
+        assert_eq!(v["result"]["content"][0]["text"], "slept 300");
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(850),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn stateless_mode_answers_json_without_sessions() {
+    let h = Http::start(HttpOptions::default().stateless(true)).await;
+    let r = h.post(None, INIT).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("mcp-session-id").is_none());
+    let r = h
+        .post(None, Http::call(1, "chatty", json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["result"]["content"][0]["text"], "done");
+    let r = h
+        .client
+        .get(&h.url)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let r = h.client.delete(&h.url).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+}
+
+#[tokio::test]
+async fn shutdown_closes_the_listener() {
+    let h = Http::start(HttpOptions::default()).await;
+    let s = h.init().await;
+    let _stream = h
+        .client
+        .get(&h.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &s)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), h.server.shutdown())
+        .await
+        .expect("shutdown is not held up by open streams");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        h.post(None, INIT).send().await.is_err(),
+        "no longer accepting"
+    );
+}
