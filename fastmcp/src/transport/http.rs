@@ -133,6 +133,14 @@ impl Server {
         };
         self.mark_transport_ready();
         tracing::info!(%local, "serving Streamable HTTP");
+        // Without TCP_NODELAY the small SSE frames of one answer (priming event, notifications,
+        // result) wait on Nagle's algorithm and the client's delayed ACK: ~40 ms per answer.
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("TCP_NODELAY: {e}");
+            }
+        });
         let serve = axum::serve(listener, router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await });
         let result = serve.await;
