@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # HTTP tools/call throughput and latency: fastmcp vs rmcp 3.11, stateless (JSON) and stateful
 # (sessions) modes, same tool, same load client, same run. fastmcp answers a plain call with
-# JSON even with sessions; the "(SSE)" row uses a tool that logs once first, which makes
-# fastmcp answer with an SSE stream (priming event, log, result). rmcp's stateful mode always
-# answers with SSE.
+# JSON even with sessions; the "(SSE)" row makes it answer every call as an SSE stream
+# (HttpOptions::sse_always), as rmcp's stateful mode does; the "(SSE+log)" row uses a tool that
+# logs once first (priming event, log, result on one stream).
 #   bench/http.sh [--connections N] [--seconds S]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,5 +27,6 @@ extra=("$@")
 run "fastmcp  stateless (JSON)" target/release/http_server --stateless -- "${extra[@]}"
 run "rmcp 3.11 stateless (JSON)" "$rmcp_bin" --stateless -- "${extra[@]}"
 run "fastmcp  stateful (JSON)" target/release/http_server -- --stateful "${extra[@]}"
-run "fastmcp  stateful (SSE)" target/release/http_server -- --stateful --tool add_logged "${extra[@]}"
+run "fastmcp  stateful (SSE)" target/release/http_server --sse-always -- --stateful "${extra[@]}"
+run "fastmcp  stateful (SSE+log)" target/release/http_server -- --stateful --tool add_logged "${extra[@]}"
 run "rmcp 3.11 stateful (SSE)" "$rmcp_bin" -- --stateful "${extra[@]}"

@@ -1,5 +1,5 @@
 //! fastmcp with the same `add` tool as the rmcp bench server, for the HTTP benchmark.
-//!     http_server [--stateless]    prints `listening on http://ADDR/mcp`
+//!     http_server [--stateless] [--sse-always]    prints `listening on http://ADDR/mcp`
 use fastmcp::prelude::*;
 use fastmcp::transport::http::HttpOptions;
 
@@ -19,11 +19,17 @@ async fn add_logged(a: i64, b: i64, ctx: Context) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stateless = std::env::args().any(|a| a == "--stateless");
+    let sse_always = std::env::args().any(|a| a == "--sse-always");
     let server = FastMcp::new("bench").build()?;
     let s = server.clone();
     let serve = tokio::spawn(async move {
-        s.run_http("127.0.0.1:0", HttpOptions::default().stateless(stateless))
-            .await
+        s.run_http(
+            "127.0.0.1:0",
+            HttpOptions::default()
+                .stateless(stateless)
+                .sse_always(sse_always),
+        )
+        .await
     });
     server.wait_until_ready().await?;
     println!(

@@ -54,6 +54,9 @@ pub struct HttpOptions {
     pub stream_buffer_events: usize,
     /// SSE streams kept per session (default 256); the oldest finished ones are dropped first.
     pub max_streams_per_session: usize,
+    /// Answer every request with an SSE stream, even a plain request/response (default false:
+    /// plain answers are JSON, which is cheaper).
+    pub sse_always: bool,
 }
 
 impl Default for HttpOptions {
@@ -66,6 +69,7 @@ impl Default for HttpOptions {
             sse_retry: Duration::from_millis(1000),
             stream_buffer_events: 1024,
             max_streams_per_session: 256,
+            sse_always: false,
         }
     }
 }
@@ -89,6 +93,10 @@ impl HttpOptions {
     }
     pub fn sse_retry(mut self, retry: Duration) -> Self {
         self.sse_retry = retry;
+        self
+    }
+    pub fn sse_always(mut self, sse_always: bool) -> Self {
+        self.sse_always = sse_always;
         self
     }
 }
@@ -568,7 +576,9 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Respons
     let session_id = session.id.clone();
     match rx.recv().await {
         // The plain request/response case: answer with JSON, no stream.
-        Some(Outgoing::Message(m @ Message::Response(_))) => {
+        Some(Outgoing::Message(m @ Message::Response(_)))
+            if !state.options.sse_always || is_initialize =>
+        {
             if is_initialize
                 && let Message::Response(r) = &m
                 && r.outcome.is_err()
@@ -578,6 +588,30 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Respons
                 return json_response(&m, None);
             }
             json_response(&m, Some(&session_id))
+        }
+        // SSE requested, but the result is already here: the whole stream is one complete body,
+        // with no task or log behind it (nothing is left to resume).
+        Some(Outgoing::Message(m @ Message::Response(_))) => {
+            let stream_id = session.next_stream.fetch_add(1, Ordering::Relaxed);
+            let mut body = Vec::with_capacity(256);
+            if session.primes() {
+                body.extend_from_slice(&priming_frame(
+                    &format!("{stream_id}-0"),
+                    state.options.sse_retry,
+                ));
+            }
+            body.extend_from_slice(&sse_frame(&format!("{stream_id}-1"), &m));
+            let mut resp = Response::new(Body::from(body));
+            let h = resp.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            if let Ok(id) = HeaderValue::from_str(&session_id) {
+                h.insert(SESSION_HEADER, id);
+            }
+            resp
         }
         first => {
             let log = session.new_stream(
