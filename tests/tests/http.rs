@@ -562,12 +562,22 @@ async fn shutdown_closes_the_listener() {
 async fn sse_always_answers_plain_calls_as_a_complete_stream() {
     let h = Http::start(HttpOptions::default().sse_always(true)).await;
     let s = h.init().await;
-    let resp = h.post(Some(&s), Http::call(7, "add", json!({"a": 2, "b": 2}))).send().await.unwrap();
+    let resp = h
+        .post(Some(&s), Http::call(7, "add", json!({"a": 2, "b": 2})))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let events = sse_events(&resp.text().await.unwrap());
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[0].1, "", "priming event first");
     let result: Value = serde_json::from_str(&events[1].1).unwrap();
-    assert_eq!((result["id"].as_i64(), &result["result"]["structuredContent"]), (Some(7), &json!({"result": 4})));
+    assert_eq!(
+        (
+            result["id"].as_i64(),
+            &result["result"]["structuredContent"]
+        ),
+        (Some(7), &json!({"result": 4}))
+    );
     assert_ne!(events[0].0, events[1].0);
 }
