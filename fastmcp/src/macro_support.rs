@@ -44,7 +44,31 @@ fn schema_for<T: JsonSchema>() -> Value {
         obj.remove("$schema");
         obj.remove("title");
     }
+    strip_nonstandard_formats(&mut schema);
     schema
+}
+
+/// schemars marks integer widths with formats such as `uint32` that JSON Schema validators do
+/// not know (Ajv, in the TypeScript SDK, warns on each). Bounds (`minimum`) already carry the
+/// constraint; the formats validators do know (`int32`, `int64`, `float`, `double`) stay.
+fn strip_nonstandard_formats(schema: &mut Value) {
+    const NONSTANDARD: &[&str] = &[
+        "uint", "uint8", "uint16", "uint32", "uint64", "uint128", "int", "int8", "int16", "int128",
+    ];
+    match schema {
+        Value::Object(map) => {
+            if map
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| NONSTANDARD.contains(&f))
+            {
+                map.remove("format");
+            }
+            map.values_mut().for_each(strip_nonstandard_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nonstandard_formats),
+        _ => {}
+    }
 }
 
 /// The `inputSchema` of a tool whose arguments deserialize into `T`.

@@ -253,9 +253,13 @@ impl FastMcp {
         let mut resources = Vec::new();
         let use_registry = self.registered || self.pending.is_empty();
         if use_registry {
+            // Linker order is arbitrary; sorted lists keep pagination stable across builds.
             tools.extend(registry::TOOLS.iter().map(Tool::from_def));
+            tools.sort_by(|a, b| a.name.cmp(&b.name));
             prompts.extend(registry::PROMPTS.iter().map(Prompt::from_def));
+            prompts.sort_by(|a, b| a.name.cmp(&b.name));
             resources.extend(registry::RESOURCES.iter().map(Resource::from_def));
+            resources.sort_by(|a, b| a.uri.cmp(&b.uri));
         }
         for p in &self.pending {
             match p {

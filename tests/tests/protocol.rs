@@ -1159,3 +1159,33 @@ fn annotated_functions_stay_plain_functions() {
     assert_eq!(divide(1.0, 0.0), Err("division by zero".to_owned()));
     assert_eq!(say_hello("x".into()), "hello x");
 }
+
+#[tokio::test]
+async fn schemas_carry_no_formats_that_validators_do_not_know() {
+    #[derive(Serialize, schemars::JsonSchema)]
+    struct Counts {
+        small: u8,
+        big: u64,
+        signed: i64,
+    }
+    let schema = fastmcp::__private::output_schema::<Counts>();
+    assert!(schema["properties"]["small"].get("format").is_none());
+    assert!(schema["properties"]["big"].get("format").is_none());
+    assert_eq!(schema["properties"]["big"]["minimum"], 0);
+    assert_eq!(schema["properties"]["signed"]["format"], "int64");
+}
+
+#[tokio::test]
+async fn registered_components_are_listed_in_name_order() {
+    let c = client().await;
+    let names: Vec<String> = c
+        .list_tools()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+}
