@@ -24,11 +24,7 @@ impl Peer {
             .expect("spawn quickstart");
         let stdin = child.stdin.take();
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        Peer {
-            child,
-            stdin,
-            lines,
-        }
+        Peer { child, stdin, lines }
     }
 
     async fn send_raw(&mut self, line: &str) {
@@ -48,15 +44,14 @@ impl Peer {
             .expect("timed out waiting for the server")
             .unwrap()
             .expect("stdout closed");
-        let v: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("stdout carried a non-JSON line {line:?}: {e}"));
+        let v: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carried a non-JSON line {line:?}: {e}"));
         assert_eq!(v["jsonrpc"], "2.0", "{line}");
         v
     }
 
     async fn request(&mut self, id: i64, method: &str, params: Value) -> Value {
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
-            .await;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
         let v = self.recv().await;
         assert_eq!(v["id"], id, "{v}");
         v
@@ -66,8 +61,7 @@ impl Peer {
         let init = self
             .request(1, "initialize", json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}))
             .await;
-        self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-            .await;
+        self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
         init
     }
 }
@@ -79,38 +73,28 @@ async fn quickstart_round_trip_tool_resource_prompt() {
     assert_eq!(init["result"]["protocolVersion"], "2025-11-25");
     assert_eq!(init["result"]["serverInfo"]["name"], "quickstart");
 
-    let r = peer
-        .request(
-            2,
-            "tools/call",
-            json!({"name": "add", "arguments": {"a": 2, "b": 3}}),
-        )
-        .await;
+    let r = peer.request(2, "tools/call", json!({"name": "add", "arguments": {"a": 2, "b": 3}})).await;
     assert_eq!(r["result"]["structuredContent"], json!({"result": 5}));
     assert_eq!(r["result"]["content"][0]["text"], "5");
 
-    let r = peer
-        .request(3, "resources/read", json!({"uri": "greeting://Ferris"}))
-        .await;
+    let r = peer.request(3, "resources/read", json!({"uri": "greeting://Ferris"})).await;
     assert_eq!(r["result"]["contents"][0]["text"], "Hello, Ferris!");
 
-    let r = peer.request(4, "prompts/get", json!({"name": "review_code", "arguments": {"code": "fn main() {}", "language": "rust"}})).await;
-    assert_eq!(
-        r["result"]["messages"][0]["content"]["text"],
-        "Please review this rust code:\n\nfn main() {}"
-    );
+    let r = peer
+        .request(
+            4,
+            "prompts/get",
+            json!({"name": "review_code", "arguments": {"code": "fn main() {}", "language": "rust"}}),
+        )
+        .await;
+    assert_eq!(r["result"]["messages"][0]["content"]["text"], "Please review this rust code:\n\nfn main() {}");
 
     // Closing stdin ends the server cleanly.
     drop(peer.stdin.take());
-    let status = tokio::time::timeout(Duration::from_secs(10), peer.child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), peer.child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "{status}");
     let mut stderr = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut peer.child.stderr.take().unwrap(), &mut stderr)
-        .await
-        .unwrap();
+    tokio::io::AsyncReadExt::read_to_string(&mut peer.child.stderr.take().unwrap(), &mut stderr).await.unwrap();
     assert!(!stderr.is_empty(), "debug logs go to stderr");
 }
 
@@ -120,37 +104,20 @@ async fn malformed_lines_get_errors_and_the_server_stays_up() {
     peer.initialize().await;
     peer.send_raw("this is not json\n").await;
     let e = peer.recv().await;
-    assert_eq!(
-        (e["error"]["code"].as_i64(), &e["id"]),
-        (Some(-32700), &Value::Null)
-    );
-    peer.send_raw("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":7}\n")
-        .await;
+    assert_eq!((e["error"]["code"].as_i64(), &e["id"]), (Some(-32700), &Value::Null));
+    peer.send_raw("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":7}\n").await;
     let e = peer.recv().await;
-    assert_eq!(
-        (e["error"]["code"].as_i64(), &e["id"]),
-        (Some(-32600), &json!(9))
-    );
+    assert_eq!((e["error"]["code"].as_i64(), &e["id"]), (Some(-32600), &json!(9)));
     peer.send_raw("[1,2]\n\n\r\n").await;
     assert_eq!(peer.recv().await["error"]["code"], -32600);
-    peer.send_raw(
-        &[0xff, 0xfe, b'\n']
-            .iter()
-            .map(|b| *b as char)
-            .collect::<String>(),
-    )
-    .await;
+    peer.send_raw(&[0xff, 0xfe, b'\n'].iter().map(|b| *b as char).collect::<String>()).await;
     assert_eq!(peer.recv().await["error"]["code"], -32700);
     let r = peer.request(10, "ping", json!({})).await;
     assert_eq!(r["result"], json!({}));
     // A last line without its newline is still read at EOF.
-    peer.send_raw("{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"ping\"}")
-        .await;
+    peer.send_raw("{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"ping\"}").await;
     drop(peer.stdin.take());
     assert_eq!(peer.recv().await["id"], 11);
-    let status = tokio::time::timeout(Duration::from_secs(10), peer.child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), peer.child.wait()).await.unwrap().unwrap();
     assert!(status.success());
 }

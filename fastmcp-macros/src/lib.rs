@@ -21,18 +21,14 @@ use syn::{ItemFn, LitStr};
 /// `task = "forbidden" | "optional" | "required"`.
 #[proc_macro_attribute]
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand(Kind::Tool, attr.into(), item.into())
-        .unwrap_or_else(|e| e.to_compile_error())
-        .into()
+    expand(Kind::Tool, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
 }
 
 /// Turns a function into an MCP prompt. Options: `name`, `title`, `description`, `tags`,
 /// `meta`, `task`, `complete(arg = completer_fn)`.
 #[proc_macro_attribute]
 pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand(Kind::Prompt, attr.into(), item.into())
-        .unwrap_or_else(|e| e.to_compile_error())
-        .into()
+    expand(Kind::Prompt, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
 }
 
 /// Turns a function into an MCP resource: `#[resource("scheme://path/{var}")]`. With
@@ -41,9 +37,7 @@ pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `complete(var = completer_fn)`.
 #[proc_macro_attribute]
 pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand(Kind::Resource, attr.into(), item.into())
-        .unwrap_or_else(|e| e.to_compile_error())
-        .into()
+    expand(Kind::Resource, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
 }
 
 fn expand(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
@@ -57,13 +51,7 @@ fn expand(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Result<Tok
 
 fn expand_checked(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     let mut func: ItemFn = syn::parse2(item).map_err(|e| {
-        syn::Error::new(
-            e.span(),
-            format!(
-                "#[{}] goes on a free function (`fn name(...) {{ ... }}`)",
-                kind.name()
-            ),
-        )
+        syn::Error::new(e.span(), format!("#[{}] goes on a free function (`fn name(...) {{ ... }}`)", kind.name()))
     })?;
     let opts = Options::parse(kind, attr)?;
     let sig = Signature::analyze(kind, &mut func)?;
@@ -119,18 +107,14 @@ fn meta_fn(opts: &Options) -> TokenStream2 {
 
 /// `let ctx = <Context as FromCall>::from_call(&__call)?;` for each extractor parameter.
 fn extractor_bindings(sig: &Signature) -> TokenStream2 {
-    let lets = sig
-        .params
-        .iter()
-        .filter(|p| p.extractor.is_some())
-        .map(|p| {
-            let ident = &p.ident;
-            let ty = &p.ty;
-            quote_spanned! {ty.span()=>
-                let #ident: #ty = <#ty as ::fastmcp::__private::FromCall>::from_call(&__call)
-                    .map_err(::fastmcp::__private::ErrorObject::from)?;
-            }
-        });
+    let lets = sig.params.iter().filter(|p| p.extractor.is_some()).map(|p| {
+        let ident = &p.ident;
+        let ty = &p.ty;
+        quote_spanned! {ty.span()=>
+            let #ident: #ty = <#ty as ::fastmcp::__private::FromCall>::from_call(&__call)
+                .map_err(::fastmcp::__private::ErrorObject::from)?;
+        }
+    });
     quote!(#(#lets)*)
 }
 
@@ -138,30 +122,16 @@ fn extractor_bindings(sig: &Signature) -> TokenStream2 {
 fn invoke(sig: &Signature, func: &ItemFn) -> TokenStream2 {
     let name = &func.sig.ident;
     let args = sig.params.iter().map(|p| &p.ident);
-    if func.sig.asyncness.is_some() {
-        quote!(#name(#(#args),*).await)
-    } else {
-        quote!(#name(#(#args),*))
-    }
+    if func.sig.asyncness.is_some() { quote!(#name(#(#args),*).await) } else { quote!(#name(#(#args),*)) }
 }
 
 fn completions(opts: &Options, sig: &Signature, kind: Kind) -> syn::Result<TokenStream2> {
     let mut entries = Vec::new();
     for (arg, path) in &opts.complete {
-        let known = sig
-            .params
-            .iter()
-            .any(|p| p.extractor.is_none() && p.wire_name == arg.value());
+        let known = sig.params.iter().any(|p| p.extractor.is_none() && p.wire_name == arg.value());
         if !known {
-            let what = if kind == Kind::Resource {
-                "URI template variable"
-            } else {
-                "argument"
-            };
-            return Err(syn::Error::new(
-                arg.span(),
-                format!("`complete`: there is no {what} named `{}`", arg.value()),
-            ));
+            let what = if kind == Kind::Resource { "URI template variable" } else { "argument" };
+            return Err(syn::Error::new(arg.span(), format!("`complete`: there is no {what} named `{}`", arg.value())));
         }
         entries.push(quote!((#arg, #path as ::fastmcp::__private::CompleteFn)));
     }
@@ -173,36 +143,18 @@ fn description(opts: &Options, sig: &Signature) -> TokenStream2 {
 }
 
 fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
-    let name = opts
-        .name
-        .clone()
-        .unwrap_or_else(|| func.sig.ident.to_string());
+    let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
     let fn_ident = &func.sig.ident;
     let param_checks = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
         let ty = &p.ty;
         quote_spanned!(ty.span()=> const _: () = ::fastmcp::__private::assert_tool_param::<#ty>();)
     });
-    let fields = sig
-        .params
-        .iter()
-        .filter(|p| p.extractor.is_none())
-        .map(|p| {
-            let Param {
-                ident,
-                ty,
-                forwarded_attrs,
-                doc,
-                ..
-            } = p;
-            let doc = doc.as_ref().map(|d| quote!(#[doc = #d]));
-            quote!(#doc #(#forwarded_attrs)* #ident: #ty)
-        });
-    let arg_idents: Vec<_> = sig
-        .params
-        .iter()
-        .filter(|p| p.extractor.is_none())
-        .map(|p| &p.ident)
-        .collect();
+    let fields = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
+        let Param { ident, ty, forwarded_attrs, doc, .. } = p;
+        let doc = doc.as_ref().map(|d| quote!(#[doc = #d]));
+        quote!(#doc #(#forwarded_attrs)* #ident: #ty)
+    });
+    let arg_idents: Vec<_> = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| &p.ident).collect();
     let extract = extractor_bindings(sig);
     let call = invoke(sig, func);
     let ret_span = sig.ret_span;
@@ -217,16 +169,10 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
             },
         }
     };
-    let structured_ty = |ty: &syn::Type| -> Option<syn::Type> {
-        (ReturnKind::of(ty) == ReturnKind::Structured).then(|| ty.clone())
-    };
+    let structured_ty =
+        |ty: &syn::Type| -> Option<syn::Type> { (ReturnKind::of(ty) == ReturnKind::Structured).then(|| ty.clone()) };
     let (convert, output_ty) = match &sig.ret {
-        None => (
-            quote!(::fastmcp::__private::CallToolResult::success(
-                ::std::vec::Vec::new()
-            )),
-            None,
-        ),
+        None => (quote!(::fastmcp::__private::CallToolResult::success(::std::vec::Vec::new())), None),
         Some(ty) => match signature::result_parts(ty) {
             Some((ok, err)) => {
                 let ok_conv = success(&ok, quote!(__v));
@@ -252,12 +198,8 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
     };
     let a = &opts.annotations;
     let (title, ann_title) = (opt_str(&opts.title), opt_str(&a.title));
-    let (ro, de, id, ow) = (
-        opt_bool(a.read_only),
-        opt_bool(a.destructive),
-        opt_bool(a.idempotent),
-        opt_bool(a.open_world),
-    );
+    let (ro, de, id, ow) =
+        (opt_bool(a.read_only), opt_bool(a.destructive), opt_bool(a.idempotent), opt_bool(a.open_world));
     let tags = &opts.tags;
     let task = task_tokens(opts.task);
     let desc = description(opts, sig);
@@ -373,10 +315,7 @@ fn convert_fallible(
 }
 
 fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
-    let name = opts
-        .name
-        .clone()
-        .unwrap_or_else(|| func.sig.ident.to_string());
+    let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
     let fn_ident = &func.sig.ident;
     let args = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
         let wire = &p.wire_name;
@@ -447,11 +386,7 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
     })?;
     let vars = options::template_variables(uri_lit)?;
     for var in &vars {
-        if !sig
-            .params
-            .iter()
-            .any(|p| p.extractor.is_none() && p.wire_name == *var)
-        {
+        if !sig.params.iter().any(|p| p.extractor.is_none() && p.wire_name == *var) {
             return Err(syn::Error::new(
                 uri_lit.span(),
                 format!(
@@ -473,10 +408,7 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
             ));
         }
     }
-    let name = opts
-        .name
-        .clone()
-        .unwrap_or_else(|| func.sig.ident.to_string());
+    let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
     let fn_ident = &func.sig.ident;
     let extract = extractor_bindings(sig);
     let bind = string_arg_bindings(sig);
@@ -489,11 +421,10 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
     );
     let ok_ty: syn::Type = match &sig.ret {
         None => syn::parse_quote!(()),
-        Some(ty) => signature::result_parts(ty)
-            .map(|(ok, _)| ok)
-            .unwrap_or_else(|| ty.clone()),
+        Some(ty) => signature::result_parts(ty).map(|(ok, _)| ok).unwrap_or_else(|| ty.clone()),
     };
-    let default_mime = quote_spanned!(ok_ty.span()=> <#ok_ty as ::fastmcp::__private::IntoResourceResult>::DEFAULT_MIME);
+    let default_mime =
+        quote_spanned!(ok_ty.span()=> <#ok_ty as ::fastmcp::__private::IntoResourceResult>::DEFAULT_MIME);
     let title = opt_str(&opts.title);
     let desc = description(opts, sig);
     let tags = &opts.tags;

@@ -36,26 +36,8 @@ impl Kind {
                 "meta",
                 "task",
             ],
-            Kind::Prompt => &[
-                "name",
-                "title",
-                "description",
-                "tags",
-                "meta",
-                "task",
-                "complete",
-            ],
-            Kind::Resource => &[
-                "uri",
-                "name",
-                "title",
-                "description",
-                "mime_type",
-                "tags",
-                "meta",
-                "task",
-                "complete",
-            ],
+            Kind::Prompt => &["name", "title", "description", "tags", "meta", "task", "complete"],
+            Kind::Resource => &["uri", "name", "title", "description", "mime_type", "tags", "meta", "task", "complete"],
         }
     }
 }
@@ -108,9 +90,7 @@ fn flag(meta: &ParseNestedMeta) -> syn::Result<bool> {
 
 fn key_of(meta: &ParseNestedMeta) -> String {
     let path = &meta.path;
-    path.get_ident()
-        .map(ToString::to_string)
-        .unwrap_or_else(|| quote::quote!(#path).to_string().replace(' ', ""))
+    path.get_ident().map(ToString::to_string).unwrap_or_else(|| quote::quote!(#path).to_string().replace(' ', ""))
 }
 
 impl Options {
@@ -265,32 +245,22 @@ impl Options {
 pub fn template_variables(uri: &LitStr) -> syn::Result<Vec<String>> {
     let text = uri.value();
     if !text.contains(':') {
-        return Err(syn::Error::new(
-            uri.span(),
-            "a resource URI needs a scheme, e.g. \"data://items\"",
-        ));
+        return Err(syn::Error::new(uri.span(), "a resource URI needs a scheme, e.g. \"data://items\""));
     }
     let mut vars = Vec::new();
     let mut rest = text.as_str();
     while let Some(open) = rest.find('{') {
-        let close = rest[open..]
-            .find('}')
-            .ok_or_else(|| syn::Error::new(uri.span(), "unclosed `{` in URI template"))?
-            + open;
+        let close =
+            rest[open..].find('}').ok_or_else(|| syn::Error::new(uri.span(), "unclosed `{` in URI template"))? + open;
         let name = rest[open + 1..close].trim_start_matches('+');
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(syn::Error::new(
                 uri.span(),
-                format!(
-                    "`{{{name}}}` is not a valid template variable; use `{{name}}` with letters, digits and `_`"
-                ),
+                format!("`{{{name}}}` is not a valid template variable; use `{{name}}` with letters, digits and `_`"),
             ));
         }
         if vars.iter().any(|v| v == name) {
-            return Err(syn::Error::new(
-                uri.span(),
-                format!("template variable `{{{name}}}` appears twice"),
-            ));
+            return Err(syn::Error::new(uri.span(), format!("template variable `{{{name}}}` appears twice")));
         }
         vars.push(name.to_owned());
         rest = &rest[close + 1..];
@@ -308,11 +278,7 @@ mod serde_like {
             self.0.push((string(key), json));
         }
         pub fn finish(self) -> String {
-            let body: Vec<String> = self
-                .0
-                .into_iter()
-                .map(|(k, v)| format!("{k}:{v}"))
-                .collect();
+            let body: Vec<String> = self.0.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
             format!("{{{}}}", body.join(","))
         }
     }

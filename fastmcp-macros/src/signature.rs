@@ -94,11 +94,7 @@ impl ReturnKind {
                 if name == "Vec"
                     && let Some(inner) = first_generic(&last.arguments)
                     && let Type::Path(ip) = inner
-                    && ip
-                        .path
-                        .segments
-                        .last()
-                        .is_some_and(|s| s.ident == "Content")
+                    && ip.path.segments.last().is_some_and(|s| s.ident == "Content")
                 {
                     return ReturnKind::Content;
                 }
@@ -153,10 +149,7 @@ fn doc_of(attrs: &[Attribute]) -> Option<String> {
         .filter(|a| a.path().is_ident("doc"))
         .filter_map(|a| match &a.meta {
             syn::Meta::NameValue(nv) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => Some(s.value()),
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
                 _ => None,
             },
             _ => None,
@@ -240,28 +233,16 @@ impl Signature {
         let macro_name = kind.name();
         let sig = &mut func.sig;
         if let Some(c) = &sig.constness {
-            return Err(err(
-                c.span(),
-                format!("#[{macro_name}] functions cannot be `const`"),
-            ));
+            return Err(err(c.span(), format!("#[{macro_name}] functions cannot be `const`")));
         }
         if let Some(u) = &sig.unsafety {
-            return Err(err(
-                u.span(),
-                format!("#[{macro_name}] functions cannot be `unsafe`"),
-            ));
+            return Err(err(u.span(), format!("#[{macro_name}] functions cannot be `unsafe`")));
         }
         if let Some(abi) = &sig.abi {
-            return Err(err(
-                abi.span(),
-                format!("#[{macro_name}] functions cannot declare an ABI"),
-            ));
+            return Err(err(abi.span(), format!("#[{macro_name}] functions cannot declare an ABI")));
         }
         if let Some(v) = &sig.variadic {
-            return Err(err(
-                v.span(),
-                format!("#[{macro_name}] functions cannot be variadic"),
-            ));
+            return Err(err(v.span(), format!("#[{macro_name}] functions cannot be variadic")));
         }
         if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
             return Err(err(
@@ -340,10 +321,7 @@ impl Signature {
                 }
                 if path.is_ident("serde") || path.is_ident("schemars") {
                     if extractor.is_some() {
-                        return Err(err(
-                            attr.span(),
-                            "extractor parameters take no `serde`/`schemars` attributes",
-                        ));
+                        return Err(err(attr.span(), "extractor parameters take no `serde`/`schemars` attributes"));
                     }
                     if path.is_ident("serde")
                         && let Some(rename) = serde_rename(&attr)?
@@ -355,9 +333,7 @@ impl Signature {
                     } else if !path.is_ident("serde") || serde_rename(&attr)?.is_none() {
                         return Err(err(
                             attr.span(),
-                            format!(
-                                "#[{macro_name}] parameters accept only `#[serde(rename = \"...\")]`"
-                            ),
+                            format!("#[{macro_name}] parameters accept only `#[serde(rename = \"...\")]`"),
                         ));
                     }
                     continue;
@@ -368,15 +344,10 @@ impl Signature {
                 ));
             }
             if doc.is_none() {
-                doc = doc_args
-                    .iter()
-                    .find(|(n, _)| *n == wire_name || ident == n)
-                    .map(|(_, d)| d.clone());
+                doc = doc_args.iter().find(|(n, _)| *n == wire_name || ident == n).map(|(_, d)| d.clone());
             }
             if let Some(kind) = extractor
-                && let Some(prev) = params
-                    .iter()
-                    .find(|p| p.extractor == Some(kind) && kind != Extractor::State)
+                && let Some(prev) = params.iter().find(|p| p.extractor == Some(kind) && kind != Extractor::State)
             {
                 return Err(err(
                     ty.span(),
@@ -387,36 +358,21 @@ impl Signature {
                     ),
                 ));
             }
-            params.push(Param {
-                ident,
-                ty,
-                extractor,
-                doc,
-                forwarded_attrs,
-                wire_name,
-            });
+            params.push(Param { ident, ty, extractor, doc, forwarded_attrs, wire_name });
         }
 
         let (ret, ret_span) = match &sig.output {
             ReturnType::Default => (None, sig.ident.span()),
             ReturnType::Type(_, ty) => {
                 if let Type::ImplTrait(_) = &**ty {
-                    return Err(err(
-                        ty.span(),
-                        "`impl Trait` return types are not supported; return a concrete type",
-                    ));
+                    return Err(err(ty.span(), "`impl Trait` return types are not supported; return a concrete type"));
                 }
                 let ty = (**ty).clone();
                 let span = ty.span();
                 (Some(ty), span)
             }
         };
-        Ok(Signature {
-            params,
-            ret,
-            ret_span,
-            doc: description,
-        })
+        Ok(Signature { params, ret, ret_span, doc: description })
     }
 }
 
@@ -426,17 +382,9 @@ mod tests {
 
     #[test]
     fn arguments_section_is_split_from_the_description() {
-        let (d, args) = split_arguments_section(
-            "Adds.\n\n# Arguments\n* `a` - first\n* `b`: second\n  continued",
-        );
+        let (d, args) = split_arguments_section("Adds.\n\n# Arguments\n* `a` - first\n* `b`: second\n  continued");
         assert_eq!(d, "Adds.");
-        assert_eq!(
-            args,
-            vec![
-                ("a".into(), "first".into()),
-                ("b".into(), "second continued".into())
-            ]
-        );
+        assert_eq!(args, vec![("a".into(), "first".into()), ("b".into(), "second continued".into())]);
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! and never appear in the schema.
 
 use crate::protocol::{
-    CreateMessageParams, CreateMessageResult, ElicitResult, ErrorObject, Implementation,
-    LoggingLevel, Message, RequestId, Role, Root, SamplingMessage,
+    CreateMessageParams, CreateMessageResult, ElicitResult, ErrorObject, Implementation, LoggingLevel, Message,
+    RequestId, Role, Root, SamplingMessage,
 };
 use crate::server::{ServerInner, Session};
 use crate::transport::Outbound;
@@ -24,13 +24,9 @@ pub enum ExtractError {
         "No state of type `{0}` is registered. Add it with `FastMcp::state(value)` or return it from the lifespan."
     )]
     MissingState(&'static str),
-    #[error(
-        "No Docket instance found. Docket is only available within a running FastMCP server context."
-    )]
+    #[error("No Docket instance found. Docket is only available within a running FastMCP server context.")]
     NoDocket,
-    #[error(
-        "No Worker instance found. Worker is only available within a running FastMCP server context."
-    )]
+    #[error("No Worker instance found. Worker is only available within a running FastMCP server context.")]
     NoWorker,
 }
 
@@ -80,6 +76,15 @@ pub(crate) struct RequestCtx {
     pub out: Option<Outbound>,
     pub cancel: CancellationToken,
     pub progress: Mutex<ProgressState>,
+    /// Set when the call runs on the docket worker: progress is stored with the run.
+    pub run: Option<RunHandle>,
+}
+
+/// The docket run a call executes as.
+pub(crate) struct RunHandle {
+    pub docket: crate::docket::Docket,
+    pub key: String,
+    pub generation: u64,
 }
 
 #[derive(Default, Clone, Debug, PartialEq)]
@@ -122,9 +127,7 @@ pub enum ClientRequestError {
 
 impl Context {
     pub(crate) fn new(inner: RequestCtx) -> Self {
-        Context {
-            inner: Arc::new(inner),
-        }
+        Context { inner: Arc::new(inner) }
     }
 
     /// The JSON-RPC id of the request being served.
@@ -150,18 +153,12 @@ impl Context {
 
     /// The negotiated protocol version.
     pub fn protocol_version(&self) -> Option<String> {
-        self.inner
-            .session
-            .as_ref()
-            .and_then(|s| s.protocol_version())
+        self.inner.session.as_ref().and_then(|s| s.protocol_version())
     }
 
     /// The client's capabilities (`{}` when unknown).
     pub fn client_capabilities(&self) -> Value {
-        self.inner
-            .session
-            .as_ref()
-            .map_or_else(|| json!({}), |s| s.client_capabilities())
+        self.inner.session.as_ref().map_or_else(|| json!({}), |s| s.client_capabilities())
     }
 
     /// Shared state registered with `FastMcp::state` or by the lifespan.
@@ -210,8 +207,7 @@ impl Context {
         if let Some(logger) = logger {
             params["logger"] = Value::from(logger);
         }
-        self.send_notification("notifications/message", params)
-            .await
+        self.send_notification("notifications/message", params).await
     }
 
     pub async fn debug(&self, message: impl Into<String>) {
@@ -233,12 +229,8 @@ impl Context {
     /// Sends `notifications/progress` when the client asked for progress (a `progressToken`);
     /// the token is echoed with its original JSON type.
     pub async fn report_progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
-        {
-            let mut state = self
-                .inner
-                .progress
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+        let stored = {
+            let mut state = self.inner.progress.lock().unwrap_or_else(|e| e.into_inner());
             state.current = progress;
             if total.is_some() {
                 state.total = total;
@@ -246,10 +238,13 @@ impl Context {
             if let Some(m) = message {
                 state.message = Some(m.to_owned());
             }
-        }
-        let Some(token) = &self.inner.progress_token else {
-            return;
+            crate::docket::RunProgress { current: state.current, total: state.total, message: state.message.clone() }
         };
+        // On the worker, progress is stored with the run so any process can read it.
+        if let Some(run) = &self.inner.run {
+            run.docket.report_progress(&run.key, run.generation, stored).await;
+        }
+        let Some(token) = &self.inner.progress_token else { return };
         let mut params = json!({ "progressToken": token, "progress": progress });
         if let Some(total) = total {
             params["total"] = Value::from(total);
@@ -257,29 +252,14 @@ impl Context {
         if let Some(message) = message {
             params["message"] = Value::from(message);
         }
-        self.send_notification("notifications/progress", params)
-            .await
+        self.send_notification("notifications/progress", params).await
     }
 
     /// Sends a request to the client on this request's stream and waits for the answer.
-    pub async fn request<R: DeserializeOwned>(
-        &self,
-        method: &str,
-        params: Value,
-    ) -> Result<R, ClientRequestError> {
-        let session = self
-            .inner
-            .session
-            .as_ref()
-            .ok_or(ClientRequestError::NoClient)?;
-        let out = self
-            .inner
-            .out
-            .as_ref()
-            .ok_or(ClientRequestError::NoClient)?;
-        let value = session
-            .request_client(method, params, out, &self.inner.cancel)
-            .await?;
+    pub async fn request<R: DeserializeOwned>(&self, method: &str, params: Value) -> Result<R, ClientRequestError> {
+        let session = self.inner.session.as_ref().ok_or(ClientRequestError::NoClient)?;
+        let out = self.inner.out.as_ref().ok_or(ClientRequestError::NoClient)?;
+        let value = session.request_client(method, params, out, &self.inner.cancel).await?;
         serde_json::from_value(value).map_err(|e| ClientRequestError::Decode(e.to_string()))
     }
 
@@ -292,28 +272,17 @@ impl Context {
     }
 
     /// `sampling/createMessage` with full parameters.
-    pub async fn create_message(
-        &self,
-        params: CreateMessageParams,
-    ) -> Result<CreateMessageResult, ClientRequestError> {
+    pub async fn create_message(&self, params: CreateMessageParams) -> Result<CreateMessageResult, ClientRequestError> {
         self.require_capability("sampling")?;
-        let params =
-            serde_json::to_value(params).map_err(|e| ClientRequestError::Decode(e.to_string()))?;
+        let params = serde_json::to_value(params).map_err(|e| ClientRequestError::Decode(e.to_string()))?;
         self.request("sampling/createMessage", params).await
     }
 
     /// Asks the client's model to answer `prompt`; returns the text of the answer.
-    pub async fn sample(
-        &self,
-        prompt: impl Into<String>,
-        max_tokens: u32,
-    ) -> Result<String, ClientRequestError> {
+    pub async fn sample(&self, prompt: impl Into<String>, max_tokens: u32) -> Result<String, ClientRequestError> {
         let result = self
             .create_message(CreateMessageParams {
-                messages: vec![SamplingMessage {
-                    role: Role::User,
-                    content: crate::Content::text(prompt),
-                }],
+                messages: vec![SamplingMessage { role: Role::User, content: crate::Content::text(prompt) }],
                 max_tokens,
                 ..Default::default()
             })
@@ -345,9 +314,7 @@ impl Context {
 
     /// Tells every session subscribed to `uri` that it changed.
     pub async fn notify_resource_updated(&self, uri: &str) {
-        crate::server::Server::from_inner(self.inner.server.clone())
-            .notify_resource_updated(uri)
-            .await
+        crate::server::Server::from_inner(self.inner.server.clone()).notify_resource_updated(uri).await
     }
 
     /// The server this request runs on, e.g. to add or remove components at run time.
@@ -391,12 +358,7 @@ impl Progress {
     }
 
     fn current(&self) -> ProgressState {
-        self.ctx
-            .inner
-            .progress
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.ctx.inner.progress.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// (current, total, message) as last reported.
@@ -408,9 +370,7 @@ impl Progress {
 
 impl FromCall for Progress {
     fn from_call(call: &Call) -> Result<Self, ExtractError> {
-        Ok(Progress {
-            ctx: call.ctx.clone(),
-        })
+        Ok(Progress { ctx: call.ctx.clone() })
     }
 }
 
@@ -432,10 +392,7 @@ impl<T> Deref for State<T> {
 
 impl<T: Send + Sync + 'static> FromCall for State<T> {
     fn from_call(call: &Call) -> Result<Self, ExtractError> {
-        call.ctx
-            .state::<T>()
-            .map(State)
-            .ok_or(ExtractError::MissingState(std::any::type_name::<T>()))
+        call.ctx.state::<T>().map(State).ok_or(ExtractError::MissingState(std::any::type_name::<T>()))
     }
 }
 
@@ -452,12 +409,7 @@ impl Deref for CurrentDocket {
 
 impl FromCall for CurrentDocket {
     fn from_call(call: &Call) -> Result<Self, ExtractError> {
-        call.ctx
-            .inner
-            .server
-            .docket()
-            .map(CurrentDocket)
-            .ok_or(ExtractError::NoDocket)
+        call.ctx.inner.server.docket().map(CurrentDocket).ok_or(ExtractError::NoDocket)
     }
 }
 
@@ -474,11 +426,6 @@ impl Deref for CurrentWorker {
 
 impl FromCall for CurrentWorker {
     fn from_call(call: &Call) -> Result<Self, ExtractError> {
-        call.ctx
-            .inner
-            .server
-            .worker()
-            .map(CurrentWorker)
-            .ok_or(ExtractError::NoWorker)
+        call.ctx.inner.server.worker().map(CurrentWorker).ok_or(ExtractError::NoWorker)
     }
 }

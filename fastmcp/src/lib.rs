@@ -40,14 +40,11 @@ pub mod uri_template;
 #[path = "macro_support.rs"]
 pub mod __private;
 
-pub use extract::{
-    ClientRequestError, Context, CurrentDocket, CurrentWorker, ExtractError, FromCall, Progress,
-    State,
-};
+pub use extract::{ClientRequestError, Context, CurrentDocket, CurrentWorker, ExtractError, FromCall, Progress, State};
 pub use fastmcp_macros::{prompt, resource, tool};
 pub use protocol::{
-    CallToolResult, Content, ErrorObject, GetPromptResult, LoggingLevel, PromptMessage,
-    ReadResourceResult, ResourceContents, Role,
+    CallToolResult, Content, ErrorObject, GetPromptResult, LoggingLevel, PromptMessage, ReadResourceResult,
+    ResourceContents, Role,
 };
 pub use registry::{TaskSupport, Tool};
 pub use server::{FastMcp, Lifespan, Server, ServerError};
@@ -56,8 +53,7 @@ pub use transport::memory::{Client, ClientError};
 /// Everything a server author usually needs.
 pub mod prelude {
     pub use crate::{
-        CallToolResult, Client, Content, Context, CurrentDocket, CurrentWorker, FastMcp,
-        GetPromptResult, Lifespan, Progress, PromptMessage, ResourceContents, Server, State,
-        prompt, resource, tool,
+        CallToolResult, Client, Content, Context, CurrentDocket, CurrentWorker, FastMcp, GetPromptResult, Lifespan,
+        Progress, PromptMessage, ResourceContents, Server, State, prompt, resource, tool,
     };
 }

@@ -2,12 +2,11 @@
 
 pub use crate::extract::{Call, FromCall};
 pub use crate::protocol::{
-    CallToolResult, Content, ErrorObject, GetPromptResult, PromptMessage, ReadResourceResult,
-    ResourceContents,
+    CallToolResult, Content, ErrorObject, GetPromptResult, PromptMessage, ReadResourceResult, ResourceContents,
 };
 pub use crate::registry::{
-    BoxFuture, CompleteFn, PROMPTS, PromptArgDef, PromptDef, RESOURCES, ResourceDef, TOOLS,
-    TaskSupport, ToolAnnotations, ToolDef,
+    BoxFuture, CompleteFn, PROMPTS, PromptArgDef, PromptDef, RESOURCES, ResourceDef, TOOLS, TaskSupport,
+    ToolAnnotations, ToolDef,
 };
 pub use linkme;
 pub use schemars;
@@ -52,16 +51,11 @@ fn schema_for<T: JsonSchema>() -> Value {
 /// not know (Ajv, in the TypeScript SDK, warns on each). Bounds (`minimum`) already carry the
 /// constraint; the formats validators do know (`int32`, `int64`, `float`, `double`) stay.
 fn strip_nonstandard_formats(schema: &mut Value) {
-    const NONSTANDARD: &[&str] = &[
-        "uint", "uint8", "uint16", "uint32", "uint64", "uint128", "int", "int8", "int16", "int128",
-    ];
+    const NONSTANDARD: &[&str] =
+        &["uint", "uint8", "uint16", "uint32", "uint64", "uint128", "int", "int8", "int16", "int128"];
     match schema {
         Value::Object(map) => {
-            if map
-                .get("format")
-                .and_then(Value::as_str)
-                .is_some_and(|f| NONSTANDARD.contains(&f))
-            {
+            if map.get("format").and_then(Value::as_str).is_some_and(|f| NONSTANDARD.contains(&f)) {
                 map.remove("format");
             }
             map.values_mut().for_each(strip_nonstandard_formats);
@@ -118,10 +112,7 @@ pub fn output_schema<T: StructuredOutput>() -> Value {
 
 /// Decodes tool arguments. A bad argument is a tool execution error (visible to the model, so it
 /// can correct itself), and its message names the argument and says why.
-pub fn parse_tool_args<T: DeserializeOwned>(
-    tool: &str,
-    args: Map<String, Value>,
-) -> Result<T, CallToolResult> {
+pub fn parse_tool_args<T: DeserializeOwned>(tool: &str, args: Map<String, Value>) -> Result<T, CallToolResult> {
     serde_path_to_error::deserialize::<_, T>(Value::Object(args)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -136,10 +127,7 @@ pub fn parse_tool_args<T: DeserializeOwned>(
 
 /// Decodes one string-valued argument (prompt arguments, URI template variables) into `T`: as a
 /// JSON string first, then as JSON text (so `"42"` becomes `42_i64`).
-pub fn string_arg<T: DeserializeOwned>(
-    args: &Map<String, Value>,
-    name: &str,
-) -> Result<Option<T>, ErrorObject> {
+pub fn string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<Option<T>, ErrorObject> {
     let Some(value) = args.get(name) else {
         return Ok(None);
     };
@@ -150,17 +138,11 @@ pub fn string_arg<T: DeserializeOwned>(
         Some(s) => serde_json::from_str::<T>(s).map_err(|e| e.to_string()),
         None => Err(format!("expected a string, got {value}")),
     };
-    parsed
-        .map(Some)
-        .map_err(|why| ErrorObject::invalid_params(format!("invalid argument `{name}`: {why}")))
+    parsed.map(Some).map_err(|why| ErrorObject::invalid_params(format!("invalid argument `{name}`: {why}")))
 }
 
-pub fn required_string_arg<T: DeserializeOwned>(
-    args: &Map<String, Value>,
-    name: &str,
-) -> Result<T, ErrorObject> {
-    string_arg(args, name)?
-        .ok_or_else(|| ErrorObject::invalid_params(format!("missing required argument `{name}`")))
+pub fn required_string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<T, ErrorObject> {
+    string_arg(args, name)?.ok_or_else(|| ErrorObject::invalid_params(format!("missing required argument `{name}`")))
 }
 
 /// A value returned from a `#[tool]` as content blocks.
@@ -237,36 +219,23 @@ pub struct Structured<T> {
 }
 
 pub fn structured<T: StructuredOutput>() -> Structured<T> {
-    Structured {
-        schema: output_schema::<T>,
-        wraps: output_wraps::<T>,
-        convert: structured_result::<T>,
-    }
+    Structured { schema: output_schema::<T>, wraps: output_wraps::<T>, convert: structured_result::<T> }
 }
 
 pub fn structured_result<T: StructuredOutput>(value: T, wrap: bool) -> CallToolResult {
     let value = match serde_json::to_value(&value) {
         Ok(v) => v,
         Err(e) => {
-            return CallToolResult::error(format!(
-                "the tool's result could not be serialized: {e}"
-            ));
+            return CallToolResult::error(format!("the tool's result could not be serialized: {e}"));
         }
     };
-    let structured = if wrap {
-        json!({ "result": value })
-    } else {
-        value
-    };
+    let structured = if wrap { json!({ "result": value }) } else { value };
     // Older clients read the text block; newer ones the structured content.
     let text = match &structured {
         Value::Object(o) if wrap => o.get("result").map(Value::to_string).unwrap_or_default(),
         other => other.to_string(),
     };
-    CallToolResult {
-        structured_content: Some(structured),
-        ..CallToolResult::text(text)
-    }
+    CallToolResult { structured_content: Some(structured), ..CallToolResult::text(text) }
 }
 
 /// The error half of a `Result` returned by a component.
@@ -322,11 +291,7 @@ impl IntoPromptResult for PromptMessage {
 }
 impl IntoPromptResult for Vec<PromptMessage> {
     fn into_prompt_result(self) -> GetPromptResult {
-        GetPromptResult {
-            description: None,
-            messages: self,
-            meta: None,
-        }
+        GetPromptResult { description: None, messages: self, meta: None }
     }
 }
 
@@ -343,20 +308,13 @@ pub trait IntoResourceResult {
 }
 
 fn contents(c: ResourceContents) -> ReadResourceResult {
-    ReadResourceResult {
-        contents: vec![c],
-        meta: None,
-    }
+    ReadResourceResult { contents: vec![c], meta: None }
 }
 
 impl IntoResourceResult for String {
     const DEFAULT_MIME: Option<&'static str> = Some("text/plain");
     fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult {
-        contents(ResourceContents::text(
-            uri,
-            mime.or(Self::DEFAULT_MIME),
-            self,
-        ))
+        contents(ResourceContents::text(uri, mime.or(Self::DEFAULT_MIME), self))
     }
 }
 impl IntoResourceResult for &'static str {
@@ -368,21 +326,13 @@ impl IntoResourceResult for &'static str {
 impl IntoResourceResult for Vec<u8> {
     const DEFAULT_MIME: Option<&'static str> = Some("application/octet-stream");
     fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult {
-        contents(ResourceContents::blob(
-            uri,
-            mime.or(Self::DEFAULT_MIME),
-            &self,
-        ))
+        contents(ResourceContents::blob(uri, mime.or(Self::DEFAULT_MIME), &self))
     }
 }
 impl IntoResourceResult for Value {
     const DEFAULT_MIME: Option<&'static str> = Some("application/json");
     fn into_resource_result(self, uri: &str, mime: Option<&str>) -> ReadResourceResult {
-        contents(ResourceContents::text(
-            uri,
-            mime.or(Self::DEFAULT_MIME),
-            self.to_string(),
-        ))
+        contents(ResourceContents::text(uri, mime.or(Self::DEFAULT_MIME), self.to_string()))
     }
 }
 impl IntoResourceResult for ResourceContents {
@@ -394,10 +344,7 @@ impl IntoResourceResult for ResourceContents {
 impl IntoResourceResult for Vec<ResourceContents> {
     const DEFAULT_MIME: Option<&'static str> = None;
     fn into_resource_result(self, _uri: &str, _mime: Option<&str>) -> ReadResourceResult {
-        ReadResourceResult {
-            contents: self,
-            meta: None,
-        }
+        ReadResourceResult { contents: self, meta: None }
     }
 }
 impl IntoResourceResult for ReadResourceResult {
@@ -408,10 +355,7 @@ impl IntoResourceResult for ReadResourceResult {
 }
 
 /// Listing MIME type: the attribute's, else the return type's default.
-pub const fn mime_or(
-    explicit: Option<&'static str>,
-    default: Option<&'static str>,
-) -> Option<&'static str> {
+pub const fn mime_or(explicit: Option<&'static str>, default: Option<&'static str>) -> Option<&'static str> {
     match explicit {
         Some(m) => Some(m),
         None => default,

@@ -9,8 +9,7 @@ use std::fmt;
 
 /// The newest revision first: negotiation answers with the client's version when listed here,
 /// otherwise with the first entry.
-pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] =
-    &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 pub const LATEST_PROTOCOL_VERSION: &str = SUPPORTED_PROTOCOL_VERSIONS[0];
 
 pub const PARSE_ERROR: i64 = -32700;
@@ -49,11 +48,7 @@ pub struct ErrorObject {
 
 impl ErrorObject {
     pub fn new(code: i64, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            data: None,
-        }
+        Self { code, message: message.into(), data: None }
     }
     pub fn with_data(mut self, data: Value) -> Self {
         self.data = Some(data);
@@ -75,8 +70,7 @@ impl ErrorObject {
         Self::new(INTERNAL_ERROR, msg)
     }
     pub fn resource_not_found(uri: &str) -> Self {
-        Self::new(RESOURCE_NOT_FOUND, format!("Resource not found: {uri}"))
-            .with_data(serde_json::json!({ "uri": uri }))
+        Self::new(RESOURCE_NOT_FOUND, format!("Resource not found: {uri}")).with_data(serde_json::json!({ "uri": uri }))
     }
 }
 
@@ -109,16 +103,10 @@ pub struct Response {
 
 impl Response {
     pub fn ok(id: RequestId, result: Value) -> Self {
-        Self {
-            id: Some(id),
-            outcome: Ok(result),
-        }
+        Self { id: Some(id), outcome: Ok(result) }
     }
     pub fn err(id: Option<RequestId>, error: ErrorObject) -> Self {
-        Self {
-            id,
-            outcome: Err(error),
-        }
+        Self { id, outcome: Err(error) }
     }
 }
 
@@ -132,25 +120,16 @@ pub struct DecodeError {
 
 impl Message {
     pub fn request(id: RequestId, method: impl Into<String>, params: Option<Value>) -> Self {
-        Message::Request(Request {
-            id,
-            method: method.into(),
-            params,
-        })
+        Message::Request(Request { id, method: method.into(), params })
     }
     pub fn notification(method: impl Into<String>, params: Option<Value>) -> Self {
-        Message::Notification(Notification {
-            method: method.into(),
-            params,
-        })
+        Message::Notification(Notification { method: method.into(), params })
     }
 
     /// Decodes raw bytes (one stdio line or one HTTP body).
     pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| DecodeError {
-            id: None,
-            error: ErrorObject::parse_error(format!("Parse error: {e}")),
-        })?;
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| DecodeError { id: None, error: ErrorObject::parse_error(format!("Parse error: {e}")) })?;
         Message::from_value(value)
     }
 
@@ -214,10 +193,7 @@ impl Message {
         obj.insert("jsonrpc".into(), Value::from("2.0"));
         match self {
             Message::Request(r) => {
-                obj.insert(
-                    "id".into(),
-                    serde_json::to_value(&r.id).unwrap_or(Value::Null),
-                );
+                obj.insert("id".into(), serde_json::to_value(&r.id).unwrap_or(Value::Null));
                 obj.insert("method".into(), Value::from(r.method.clone()));
                 if let Some(p) = &r.params {
                     obj.insert("params".into(), p.clone());
@@ -230,16 +206,11 @@ impl Message {
                 }
             }
             Message::Response(r) => {
-                let id = r.id.as_ref().map_or(Value::Null, |id| {
-                    serde_json::to_value(id).unwrap_or(Value::Null)
-                });
+                let id = r.id.as_ref().map_or(Value::Null, |id| serde_json::to_value(id).unwrap_or(Value::Null));
                 obj.insert("id".into(), id);
                 match &r.outcome {
                     Ok(v) => obj.insert("result".into(), v.clone()),
-                    Err(e) => obj.insert(
-                        "error".into(),
-                        serde_json::to_value(e).unwrap_or(Value::Null),
-                    ),
+                    Err(e) => obj.insert("error".into(), serde_json::to_value(e).unwrap_or(Value::Null)),
                 };
             }
         }
@@ -396,53 +367,29 @@ impl ResourceContents {
 
 impl Content {
     pub fn text(text: impl Into<String>) -> Self {
-        Content::Text(TextContent {
-            text: text.into(),
-            annotations: None,
-            meta: None,
-        })
+        Content::Text(TextContent { text: text.into(), annotations: None, meta: None })
     }
     /// An image from raw bytes.
     pub fn image(bytes: &[u8], mime_type: impl Into<String>) -> Self {
         use base64::Engine;
-        Self::image_base64(
-            base64::engine::general_purpose::STANDARD.encode(bytes),
-            mime_type,
-        )
+        Self::image_base64(base64::engine::general_purpose::STANDARD.encode(bytes), mime_type)
     }
     /// An image from data that is already base64 encoded.
     pub fn image_base64(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
-        Content::Image(ImageContent {
-            data: data.into(),
-            mime_type: mime_type.into(),
-            annotations: None,
-            meta: None,
-        })
+        Content::Image(ImageContent { data: data.into(), mime_type: mime_type.into(), annotations: None, meta: None })
     }
     /// Audio from raw bytes.
     pub fn audio(bytes: &[u8], mime_type: impl Into<String>) -> Self {
         use base64::Engine;
-        Self::audio_base64(
-            base64::engine::general_purpose::STANDARD.encode(bytes),
-            mime_type,
-        )
+        Self::audio_base64(base64::engine::general_purpose::STANDARD.encode(bytes), mime_type)
     }
     /// Audio from data that is already base64 encoded.
     pub fn audio_base64(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
-        Content::Audio(AudioContent {
-            data: data.into(),
-            mime_type: mime_type.into(),
-            annotations: None,
-            meta: None,
-        })
+        Content::Audio(AudioContent { data: data.into(), mime_type: mime_type.into(), annotations: None, meta: None })
     }
     /// An embedded resource.
     pub fn resource(contents: ResourceContents) -> Self {
-        Content::Resource(EmbeddedResource {
-            resource: contents,
-            annotations: None,
-            meta: None,
-        })
+        Content::Resource(EmbeddedResource { resource: contents, annotations: None, meta: None })
     }
     /// A link to a resource the client may read.
     pub fn resource_link(uri: impl Into<String>, name: impl Into<String>) -> Self {
@@ -481,32 +428,21 @@ pub struct CallToolResult {
 
 impl CallToolResult {
     pub fn success(content: Vec<Content>) -> Self {
-        Self {
-            content,
-            ..Default::default()
-        }
+        Self { content, ..Default::default() }
     }
     pub fn text(text: impl Into<String>) -> Self {
         Self::success(vec![Content::text(text)])
     }
     /// A tool execution error: visible to the model, which may correct itself.
     pub fn error(text: impl Into<String>) -> Self {
-        Self {
-            content: vec![Content::text(text)],
-            is_error: Some(true),
-            ..Default::default()
-        }
+        Self { content: vec![Content::text(text)], is_error: Some(true), ..Default::default() }
     }
     pub fn is_error(&self) -> bool {
         self.is_error == Some(true)
     }
     /// The concatenated text blocks.
     pub fn text_content(&self) -> String {
-        self.content
-            .iter()
-            .filter_map(Content::as_text)
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.content.iter().filter_map(Content::as_text).collect::<Vec<_>>().join("\n")
     }
 }
 
@@ -519,16 +455,10 @@ pub struct PromptMessage {
 
 impl PromptMessage {
     pub fn user(content: impl Into<Content>) -> Self {
-        Self {
-            role: Role::User,
-            content: content.into(),
-        }
+        Self { role: Role::User, content: content.into() }
     }
     pub fn assistant(content: impl Into<Content>) -> Self {
-        Self {
-            role: Role::Assistant,
-            content: content.into(),
-        }
+        Self { role: Role::Assistant, content: content.into() }
     }
 }
 
@@ -654,10 +584,7 @@ mod tests {
     #[test]
     fn decodes_and_reencodes_each_kind() {
         let req = Message::decode(br#"{"jsonrpc":"2.0","id":"a","method":"ping"}"#).unwrap();
-        assert_eq!(
-            req,
-            Message::request(RequestId::String("a".into()), "ping", None)
-        );
+        assert_eq!(req, Message::request(RequestId::String("a".into()), "ping", None));
         let note = Message::decode(br#"{"jsonrpc":"2.0","method":"x","params":{}}"#).unwrap();
         assert!(matches!(note, Message::Notification(_)));
         let resp = Message::decode(br#"{"jsonrpc":"2.0","id":3,"result":{}}"#).unwrap();
@@ -667,30 +594,20 @@ mod tests {
     #[test]
     fn rejects_bad_envelopes_with_the_right_codes() {
         assert_eq!(Message::decode(b"{").unwrap_err().error.code, PARSE_ERROR);
-        assert_eq!(
-            Message::decode(b"[]").unwrap_err().error.code,
-            INVALID_REQUEST
-        );
+        assert_eq!(Message::decode(b"[]").unwrap_err().error.code, INVALID_REQUEST);
         let e = Message::decode(br#"{"jsonrpc":"1.0","id":7,"method":"x"}"#).unwrap_err();
-        assert_eq!(
-            (e.error.code, e.id),
-            (INVALID_REQUEST, Some(RequestId::Number(7)))
-        );
+        assert_eq!((e.error.code, e.id), (INVALID_REQUEST, Some(RequestId::Number(7))));
         let e = Message::decode(br#"{"jsonrpc":"2.0","id":null,"method":"x"}"#).unwrap_err();
         assert_eq!(e.error.code, INVALID_REQUEST);
         let e = Message::decode(br#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#).unwrap_err();
         assert_eq!(e.error.code, INVALID_REQUEST);
-        let e =
-            Message::decode(br#"{"jsonrpc":"2.0","id":1,"method":"x","params":[1]}"#).unwrap_err();
+        let e = Message::decode(br#"{"jsonrpc":"2.0","id":1,"method":"x","params":[1]}"#).unwrap_err();
         assert_eq!(e.error.code, INVALID_REQUEST);
     }
 
     #[test]
     fn content_serializes_with_type_tags() {
-        assert_eq!(
-            serde_json::to_value(Content::text("hi")).unwrap(),
-            json!({"type":"text","text":"hi"})
-        );
+        assert_eq!(serde_json::to_value(Content::text("hi")).unwrap(), json!({"type":"text","text":"hi"}));
         let r = Content::resource(ResourceContents::text("a://b", Some("text/plain"), "t"));
         assert_eq!(
             serde_json::to_value(r).unwrap(),

@@ -139,12 +139,9 @@ fn meta_with_tags(meta: Option<Value>, tags: &[String]) -> Option<Value> {
     Some(Value::Object(m))
 }
 
-type DynToolHandler =
-    Arc<dyn Fn(Call) -> BoxFuture<Result<CallToolResult, ErrorObject>> + Send + Sync>;
-type DynPromptHandler =
-    Arc<dyn Fn(Call) -> BoxFuture<Result<GetPromptResult, ErrorObject>> + Send + Sync>;
-type DynResourceHandler =
-    Arc<dyn Fn(Call) -> BoxFuture<Result<ReadResourceResult, ErrorObject>> + Send + Sync>;
+type DynToolHandler = Arc<dyn Fn(Call) -> BoxFuture<Result<CallToolResult, ErrorObject>> + Send + Sync>;
+type DynPromptHandler = Arc<dyn Fn(Call) -> BoxFuture<Result<GetPromptResult, ErrorObject>> + Send + Sync>;
+type DynResourceHandler = Arc<dyn Fn(Call) -> BoxFuture<Result<ReadResourceResult, ErrorObject>> + Send + Sync>;
 
 /// A tool as a server serves it (possibly renamed by `mount`).
 #[derive(Clone)]
@@ -222,11 +219,7 @@ impl Tool {
     }
 
     pub(crate) fn renamed(&self, name: String) -> Self {
-        Tool {
-            name,
-            listing: Arc::default(),
-            ..self.clone()
-        }
+        Tool { name, listing: Arc::default(), ..self.clone() }
     }
 
     pub fn input_schema(&self) -> Value {
@@ -260,10 +253,7 @@ impl Tool {
                 m.insert("annotations".into(), a);
             }
             if self.task != TaskSupport::Forbidden {
-                m.insert(
-                    "execution".into(),
-                    json!({ "taskSupport": self.task.as_str() }),
-                );
+                m.insert("execution".into(), json!({ "taskSupport": self.task.as_str() }));
             }
             if let Some(meta) = meta_with_tags(self.meta.clone(), &self.tags) {
                 m.insert("_meta".into(), meta);
@@ -296,31 +286,18 @@ impl Prompt {
             arguments: def
                 .arguments
                 .iter()
-                .map(|a| {
-                    (
-                        a.name.to_owned(),
-                        a.description.map(str::to_owned),
-                        a.required,
-                    )
-                })
+                .map(|a| (a.name.to_owned(), a.description.map(str::to_owned), a.required))
                 .collect(),
             tags: def.tags.iter().map(|t| (*t).to_owned()).collect(),
             meta: (def.meta)(),
             task: def.task,
-            completions: def
-                .completions
-                .iter()
-                .map(|(n, f)| ((*n).to_owned(), *f))
-                .collect(),
+            completions: def.completions.iter().map(|(n, f)| ((*n).to_owned(), *f)).collect(),
             handler: Arc::new(def.handler),
         }
     }
 
     pub(crate) fn renamed(&self, name: String) -> Self {
-        Prompt {
-            name,
-            ..self.clone()
-        }
+        Prompt { name, ..self.clone() }
     }
 
     pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<GetPromptResult, ErrorObject>> {
@@ -375,9 +352,7 @@ pub struct Resource {
 
 impl Resource {
     pub fn from_def(def: &'static ResourceDef) -> Self {
-        let template = UriTemplate::parse(def.uri)
-            .ok()
-            .filter(|t| !t.variables().is_empty());
+        let template = UriTemplate::parse(def.uri).ok().filter(|t| !t.variables().is_empty());
         Resource {
             uri: def.uri.to_owned(),
             name: def.name.to_owned(),
@@ -388,11 +363,7 @@ impl Resource {
             meta: (def.meta)(),
             task: def.task,
             template,
-            completions: def
-                .completions
-                .iter()
-                .map(|(n, f)| ((*n).to_owned(), *f))
-                .collect(),
+            completions: def.completions.iter().map(|(n, f)| ((*n).to_owned(), *f)).collect(),
             handler: Arc::new(def.handler),
         }
     }
@@ -403,14 +374,8 @@ impl Resource {
 
     /// The same resource under another URI (used by `mount`).
     pub(crate) fn with_uri(&self, uri: String) -> Self {
-        let template = UriTemplate::parse(&uri)
-            .ok()
-            .filter(|t| !t.variables().is_empty());
-        Resource {
-            uri,
-            template,
-            ..self.clone()
-        }
+        let template = UriTemplate::parse(&uri).ok().filter(|t| !t.variables().is_empty());
+        Resource { uri, template, ..self.clone() }
     }
 
     pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<ReadResourceResult, ErrorObject>> {
@@ -419,11 +384,7 @@ impl Resource {
 
     pub fn listing(&self) -> Value {
         let mut m = Map::new();
-        let key = if self.is_template() {
-            "uriTemplate"
-        } else {
-            "uri"
-        };
+        let key = if self.is_template() { "uriTemplate" } else { "uri" };
         m.insert(key.into(), Value::from(self.uri.clone()));
         m.insert("name".into(), Value::from(self.name.clone()));
         if let Some(t) = &self.title {
@@ -443,10 +404,6 @@ impl Resource {
 }
 
 /// Looks up the registered definition of an annotated function item.
-pub(crate) fn find_def<D>(
-    slice: &'static [D],
-    type_id: TypeId,
-    id_of: impl Fn(&D) -> TypeId,
-) -> Option<&'static D> {
+pub(crate) fn find_def<D>(slice: &'static [D], type_id: TypeId, id_of: impl Fn(&D) -> TypeId) -> Option<&'static D> {
     slice.iter().find(|d| id_of(d) == type_id)
 }

@@ -3,8 +3,8 @@
 use crate::docket::{Docket, Worker};
 use crate::extract::{Call, Context, RequestCtx};
 use crate::protocol::{
-    ErrorObject, Implementation, LATEST_PROTOCOL_VERSION, LoggingLevel, Message, Request,
-    RequestId, Response, SUPPORTED_PROTOCOL_VERSIONS,
+    ErrorObject, Implementation, LATEST_PROTOCOL_VERSION, LoggingLevel, Message, Request, RequestId, Response,
+    SUPPORTED_PROTOCOL_VERSIONS,
 };
 use crate::registry::{self, BoxFuture, Prompt, Resource, Tool};
 use crate::transport::Outbound;
@@ -94,6 +94,7 @@ pub struct FastMcp {
     page_size: usize,
     shutdown_timeout: Duration,
     request_timeout: Duration,
+    docket: Option<crate::docket::DocketConfig>,
 }
 
 impl FastMcp {
@@ -113,7 +114,37 @@ impl FastMcp {
             page_size: 100,
             shutdown_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(300),
+            docket: None,
         }
+    }
+
+    /// The docket (task worker) settings; by default they come from the environment
+    /// (`FASTMCP_DOCKET_URL`, ... see [`DocketConfig::from_env`](crate::docket::DocketConfig::from_env)).
+    pub fn docket(mut self, config: crate::docket::DocketConfig) -> Self {
+        self.docket = Some(config);
+        self
+    }
+
+    /// Runs only the task worker (no transport): joins the docket named by the configuration
+    /// and executes any registered component until Ctrl-C / SIGTERM. Needs a shared backend
+    /// (`redis://`): several worker processes then share the load.
+    pub async fn run_worker(self) -> Result<(), ServerError> {
+        let server = self.build()?;
+        server.start().await?;
+        let docket = server.inner.docket().ok_or(ServerError::Stopped)?;
+        if let Err(e) = docket.check_distributed_backend("a worker-only process") {
+            server.shutdown().await;
+            return Err(ServerError::Config(e.to_string()));
+        }
+        server.mark_transport_ready();
+        tracing::info!(
+            worker = server.inner.worker().map(|w| w.name().to_owned()),
+            url = docket.url(),
+            "worker running"
+        );
+        crate::transport::http::wait_for_signal().await;
+        server.shutdown().await;
+        Ok(())
     }
 
     pub fn version(mut self, version: impl Into<String>) -> Self {
@@ -134,26 +165,19 @@ impl FastMcp {
 
     /// Serves the `#[tool]` function `f` (by its function item: `.tool(add)`).
     pub fn tool<F: 'static>(mut self, _f: F) -> Self {
-        self.pending
-            .push(Pending::Tool(TypeId::of::<F>(), std::any::type_name::<F>()));
+        self.pending.push(Pending::Tool(TypeId::of::<F>(), std::any::type_name::<F>()));
         self
     }
 
     /// Serves the `#[prompt]` function `f`.
     pub fn prompt<F: 'static>(mut self, _f: F) -> Self {
-        self.pending.push(Pending::Prompt(
-            TypeId::of::<F>(),
-            std::any::type_name::<F>(),
-        ));
+        self.pending.push(Pending::Prompt(TypeId::of::<F>(), std::any::type_name::<F>()));
         self
     }
 
     /// Serves the `#[resource]` function `f`.
     pub fn resource<F: 'static>(mut self, _f: F) -> Self {
-        self.pending.push(Pending::Resource(
-            TypeId::of::<F>(),
-            std::any::type_name::<F>(),
-        ));
+        self.pending.push(Pending::Resource(TypeId::of::<F>(), std::any::type_name::<F>()));
         self
     }
 
@@ -244,9 +268,7 @@ impl FastMcp {
         states: &mut StateMap,
     ) -> Result<(), ServerError> {
         let not_annotated = |what: &str, name: &str| {
-            ServerError::Config(format!(
-                "`{name}` was passed to `.{what}()` but is not a #[{what}] function"
-            ))
+            ServerError::Config(format!("`{name}` was passed to `.{what}()` but is not a #[{what}] function"))
         };
         let mut tools = Vec::new();
         let mut prompts = Vec::new();
@@ -315,15 +337,12 @@ impl FastMcp {
 
     /// Resolves components and checks names; duplicate names are an error here, at startup.
     pub fn build(self) -> Result<Server, ServerError> {
-        let info = Implementation {
-            name: self.name.clone(),
-            version: self.version.clone(),
-            title: self.title.clone(),
-        };
+        let info = Implementation { name: self.name.clone(), version: self.version.clone(), title: self.title.clone() };
         let instructions = self.instructions.clone();
         let page_size = self.page_size;
         let shutdown_timeout = self.shutdown_timeout;
         let request_timeout = self.request_timeout;
+        let docket_config = self.docket.clone();
         let mut components = Components::default();
         let mut lifespans = Vec::new();
         let mut states = StateMap::new();
@@ -336,6 +355,7 @@ impl FastMcp {
                 page_size,
                 shutdown_timeout,
                 request_timeout,
+                docket_config,
                 local_addr: OnceLock::new(),
                 components: RwLock::new(components),
                 states: RwLock::new(states),
@@ -379,10 +399,7 @@ pub(crate) struct Components {
 impl Components {
     fn add_tool(&mut self, tool: Tool) -> Result<(), ServerError> {
         if self.tools.contains_key(&tool.name) {
-            return Err(ServerError::Config(format!(
-                "duplicate tool name `{}`: tool names must be unique",
-                tool.name
-            )));
+            return Err(ServerError::Config(format!("duplicate tool name `{}`: tool names must be unique", tool.name)));
         }
         self.tools.insert(tool.name.clone(), tool);
         Ok(())
@@ -398,11 +415,7 @@ impl Components {
         Ok(())
     }
     fn add_resource(&mut self, resource: Resource) -> Result<(), ServerError> {
-        let map = if resource.is_template() {
-            &mut self.templates
-        } else {
-            &mut self.resources
-        };
+        let map = if resource.is_template() { &mut self.templates } else { &mut self.resources };
         if map.contains_key(&resource.uri) {
             return Err(ServerError::Config(format!(
                 "duplicate resource URI `{}`: resource URIs must be unique",
@@ -431,6 +444,7 @@ pub(crate) struct ServerInner {
     page_size: usize,
     shutdown_timeout: Duration,
     request_timeout: Duration,
+    docket_config: Option<crate::docket::DocketConfig>,
     pub local_addr: OnceLock<std::net::SocketAddr>,
     pub components: RwLock<Components>,
     states: RwLock<StateMap>,
@@ -449,10 +463,7 @@ pub(crate) struct ServerInner {
 impl ServerInner {
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
         let states = self.states.read().unwrap_or_else(|e| e.into_inner());
-        states
-            .get(&TypeId::of::<T>())
-            .cloned()
-            .and_then(|a| a.downcast::<T>().ok())
+        states.get(&TypeId::of::<T>()).cloned().and_then(|a| a.downcast::<T>().ok())
     }
     pub fn docket(&self) -> Option<Docket> {
         self.docket.get().cloned()
@@ -482,6 +493,16 @@ impl Server {
         &self.inner.info.name
     }
 
+    /// The docket of the running server (after `start`).
+    pub fn docket(&self) -> Option<Docket> {
+        self.inner.docket()
+    }
+
+    /// The task worker of the running server (after `start`).
+    pub fn worker(&self) -> Option<Worker> {
+        self.inner.worker()
+    }
+
     /// Enters the lifespans (once) and starts the task worker. Transports call this; calling it
     /// again while started is a no-op.
     pub async fn start(&self) -> Result<(), ServerError> {
@@ -496,17 +517,9 @@ impl Server {
         for setup in &self.inner.lifespans {
             match setup().await {
                 Ok(lifespan) => {
-                    self.inner
-                        .states
-                        .write()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .extend(lifespan.states);
+                    self.inner.states.write().unwrap_or_else(|e| e.into_inner()).extend(lifespan.states);
                     if let Some(t) = lifespan.teardown {
-                        self.inner
-                            .teardowns
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(t);
+                        self.inner.teardowns.lock().unwrap_or_else(|e| e.into_inner()).push(t);
                     }
                 }
                 Err(e) => {
@@ -517,7 +530,15 @@ impl Server {
                 }
             }
         }
-        let docket = Docket::from_env(self)?;
+        let config = self.inner.docket_config.clone().unwrap_or_else(crate::docket::DocketConfig::from_env);
+        let docket = match Docket::open(self, config).await {
+            Ok(d) => d,
+            Err(e) => {
+                self.inner.phase.send_replace(Phase::Failed(e.to_string()));
+                self.run_teardowns().await;
+                return Err(e);
+            }
+        };
         let worker = docket.start_worker(self.clone());
         let _ = self.inner.docket.set(docket);
         let _ = self.inner.worker.set(worker);
@@ -570,10 +591,7 @@ impl Server {
         }
         self.inner.shutdown.cancel();
         self.inner.tracker.close();
-        if tokio::time::timeout(self.inner.shutdown_timeout, self.inner.tracker.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(self.inner.shutdown_timeout, self.inner.tracker.wait()).await.is_err() {
             tracing::warn!(
                 "shutdown: in-flight requests did not finish in {:?}; aborting them",
                 self.inner.shutdown_timeout
@@ -590,13 +608,7 @@ impl Server {
     }
 
     async fn run_teardowns(&self) {
-        let teardowns: Vec<_> = std::mem::take(
-            &mut *self
-                .inner
-                .teardowns
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
+        let teardowns: Vec<_> = std::mem::take(&mut *self.inner.teardowns.lock().unwrap_or_else(|e| e.into_inner()));
         for t in teardowns.into_iter().rev() {
             t().await;
         }
@@ -605,12 +617,7 @@ impl Server {
     /// Opens a session whose unsolicited notifications (list changes, resource updates) go to
     /// `notify`. Transports call this once per connection.
     pub(crate) fn new_session(&self, id: Option<String>, notify: Option<Outbound>) -> Arc<Session> {
-        let id = id.unwrap_or_else(|| {
-            format!(
-                "s{}",
-                self.inner.session_counter.fetch_add(1, Ordering::Relaxed)
-            )
-        });
+        let id = id.unwrap_or_else(|| format!("s{}", self.inner.session_counter.fetch_add(1, Ordering::Relaxed)));
         let session = Arc::new(Session {
             id: id.clone(),
             server: self.inner.clone(),
@@ -621,38 +628,22 @@ impl Server {
             next_id: AtomicI64::new(0),
             notify: Mutex::new(notify),
         });
-        self.inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, Arc::downgrade(&session));
+        self.inner.sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(id, Arc::downgrade(&session));
         session
     }
 
     pub(crate) fn remove_session(&self, id: &str) {
-        if let Some(s) = self
-            .inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id)
-            .and_then(|w| w.upgrade())
+        if let Some(s) =
+            self.inner.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(id).and_then(|w| w.upgrade())
         {
             s.cancel_all();
         }
     }
 
-    async fn broadcast(
-        &self,
-        method: &str,
-        params: Option<Value>,
-        filter: impl Fn(&Session) -> bool,
-    ) {
+    async fn broadcast(&self, method: &str, params: Option<Value>, filter: impl Fn(&Session) -> bool) {
         for session in self.inner.sessions() {
             if session.is_initialized() && filter(&session) {
-                session
-                    .notify(Message::notification(method, params.clone()))
-                    .await;
+                session.notify(Message::notification(method, params.clone())).await;
             }
         }
     }
@@ -660,54 +651,31 @@ impl Server {
     /// Sends `notifications/resources/updated` to every session subscribed to `uri`.
     pub async fn notify_resource_updated(&self, uri: &str) {
         let params = json!({ "uri": uri });
-        self.broadcast("notifications/resources/updated", Some(params), |s| {
-            s.is_subscribed(uri)
-        })
-        .await
+        self.broadcast("notifications/resources/updated", Some(params), |s| s.is_subscribed(uri)).await
     }
 
     /// Adds (or replaces) a tool at run time and tells clients the list changed.
     pub async fn add_tool(&self, tool: Tool) {
-        self.inner
-            .components
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .tools
-            .insert(tool.name.clone(), tool);
-        self.broadcast("notifications/tools/list_changed", None, |_| true)
-            .await
+        self.inner.components.write().unwrap_or_else(|e| e.into_inner()).tools.insert(tool.name.clone(), tool);
+        self.broadcast("notifications/tools/list_changed", None, |_| true).await
     }
 
     /// Removes a tool at run time and tells clients the list changed. Returns whether it existed.
     pub async fn remove_tool(&self, name: &str) -> bool {
-        let removed = self
-            .inner
-            .components
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .tools
-            .shift_remove(name)
-            .is_some();
+        let removed =
+            self.inner.components.write().unwrap_or_else(|e| e.into_inner()).tools.shift_remove(name).is_some();
         if removed {
-            self.broadcast("notifications/tools/list_changed", None, |_| true)
-                .await
+            self.broadcast("notifications/tools/list_changed", None, |_| true).await
         }
         removed
     }
 
     /// Removes a prompt at run time and tells clients the list changed.
     pub async fn remove_prompt(&self, name: &str) -> bool {
-        let removed = self
-            .inner
-            .components
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .prompts
-            .shift_remove(name)
-            .is_some();
+        let removed =
+            self.inner.components.write().unwrap_or_else(|e| e.into_inner()).prompts.shift_remove(name).is_some();
         if removed {
-            self.broadcast("notifications/prompts/list_changed", None, |_| true)
-                .await
+            self.broadcast("notifications/prompts/list_changed", None, |_| true).await
         }
         removed
     }
@@ -715,39 +683,23 @@ impl Server {
     /// Removes a resource or template (by URI or URI template) and tells clients the list changed.
     pub async fn remove_resource(&self, uri: &str) -> bool {
         let removed = {
-            let mut c = self
-                .inner
-                .components
-                .write()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut c = self.inner.components.write().unwrap_or_else(|e| e.into_inner());
             c.resources.shift_remove(uri).is_some() || c.templates.shift_remove(uri).is_some()
         };
         if removed {
-            self.broadcast("notifications/resources/list_changed", None, |_| true)
-                .await
+            self.broadcast("notifications/resources/list_changed", None, |_| true).await
         }
         removed
     }
 
     /// Names of the tools served now.
     pub fn tool_names(&self) -> Vec<String> {
-        self.inner
-            .components
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .tools
-            .keys()
-            .cloned()
-            .collect()
+        self.inner.components.read().unwrap_or_else(|e| e.into_inner()).tools.keys().cloned().collect()
     }
 
     /// The capabilities announced at `initialize`, derived from what is registered.
     pub fn capabilities(&self) -> Value {
-        let c = self
-            .inner
-            .components
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let c = self.inner.components.read().unwrap_or_else(|e| e.into_inner());
         let mut caps = Map::new();
         caps.insert("logging".into(), json!({}));
         if !c.tools.is_empty() {
@@ -757,10 +709,7 @@ impl Server {
             caps.insert("prompts".into(), json!({ "listChanged": true }));
         }
         if !c.resources.is_empty() || !c.templates.is_empty() {
-            caps.insert(
-                "resources".into(),
-                json!({ "subscribe": true, "listChanged": true }),
-            );
+            caps.insert("resources".into(), json!({ "subscribe": true, "listChanged": true }));
         }
         if !c.prompts.is_empty() || !c.templates.is_empty() {
             caps.insert("completions".into(), json!({}));
@@ -811,11 +760,7 @@ impl Session {
     }
     pub fn client_capabilities(&self) -> Value {
         let caps = &lock(&self.state).client_capabilities;
-        if caps.is_null() {
-            json!({})
-        } else {
-            caps.clone()
-        }
+        if caps.is_null() { json!({}) } else { caps.clone() }
     }
     /// Messages below this level are not sent. Before `logging/setLevel`, everything is sent.
     pub fn log_level(&self) -> LoggingLevel {
@@ -893,10 +838,7 @@ impl Session {
             _ => None,
         };
         if let Some(outcome) = inline {
-            let response = Message::Response(Response {
-                id: Some(req.id),
-                outcome,
-            });
+            let response = Message::Response(Response { id: Some(req.id), outcome });
             if out.try_send(response.clone()).is_err() {
                 tokio::spawn(async move {
                     let _ = out.send(response).await;
@@ -926,10 +868,7 @@ impl Session {
         self.server.tracker.spawn(async move {
             let id = req.id.clone();
             let method = req.method.clone();
-            let work = tokio::time::timeout(
-                timeout,
-                session.clone().dispatch(req, out.clone(), cancel.clone()),
-            );
+            let work = tokio::time::timeout(timeout, session.clone().dispatch(req, out.clone(), cancel.clone()));
             let outcome = tokio::select! {
                 outcome = work => Some(outcome.unwrap_or_else(|_| {
                     tracing::warn!(%id, %method, ?timeout, "request timed out");
@@ -940,12 +879,7 @@ impl Session {
             lock(&session.running).remove(&id);
             // A cancelled request gets no response (basic/utilities/cancellation).
             if let Some(outcome) = outcome {
-                let _ = out
-                    .send(Message::Response(Response {
-                        id: Some(id),
-                        outcome,
-                    }))
-                    .await;
+                let _ = out.send(Message::Response(Response { id: Some(id), outcome })).await;
             }
         });
     }
@@ -995,10 +929,7 @@ impl Session {
         let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id.clone(), tx);
-        if !out
-            .send(Message::request(id.clone(), method, Some(params)))
-            .await
-        {
+        if !out.send(Message::request(id.clone(), method, Some(params))).await {
             lock(&self.pending).remove(&id);
             return Err(ClientRequestError::Closed);
         }
@@ -1026,11 +957,7 @@ impl Session {
         out: Outbound,
         cancel: CancellationToken,
     ) -> Context {
-        let meta = params
-            .as_ref()
-            .and_then(|p| p.get("_meta"))
-            .and_then(Value::as_object)
-            .cloned();
+        let meta = params.as_ref().and_then(|p| p.get("_meta")).and_then(Value::as_object).cloned();
         let progress_token = meta
             .as_ref()
             .and_then(|m| m.get("progressToken"))
@@ -1045,6 +972,7 @@ impl Session {
             out: Some(out),
             cancel,
             progress: Mutex::default(),
+            run: None,
         })
     }
 
@@ -1056,26 +984,14 @@ impl Session {
     ) -> Result<Value, ErrorObject> {
         let Request { id, method, params } = req;
         match method.as_str() {
-            "tools/list" => self.list(
-                params,
-                |c| c.tools.values().map(|t| t.listing().clone()).collect(),
-                "tools",
-            ),
-            "prompts/list" => self.list(
-                params,
-                |c| c.prompts.values().map(Prompt::listing).collect(),
-                "prompts",
-            ),
-            "resources/list" => self.list(
-                params,
-                |c| c.resources.values().map(Resource::listing).collect(),
-                "resources",
-            ),
-            "resources/templates/list" => self.list(
-                params,
-                |c| c.templates.values().map(Resource::listing).collect(),
-                "resourceTemplates",
-            ),
+            "tools/list" => self.list(params, |c| c.tools.values().map(|t| t.listing().clone()).collect(), "tools"),
+            "prompts/list" => self.list(params, |c| c.prompts.values().map(Prompt::listing).collect(), "prompts"),
+            "resources/list" => {
+                self.list(params, |c| c.resources.values().map(Resource::listing).collect(), "resources")
+            }
+            "resources/templates/list" => {
+                self.list(params, |c| c.templates.values().map(Resource::listing).collect(), "resourceTemplates")
+            }
             "tools/call" => {
                 #[derive(Deserialize)]
                 struct P {
@@ -1086,12 +1002,8 @@ impl Session {
                 let ctx = self.context(id, &params, out, cancel);
                 let p: P = parse_params(params)?;
                 let tool = self.components().tools.get(&p.name).cloned();
-                let tool = tool.ok_or_else(|| {
-                    ErrorObject::invalid_params(format!("Unknown tool: {}", p.name))
-                })?;
-                let result = tool
-                    .call(Call::new(p.arguments.unwrap_or_default(), None, ctx))
-                    .await?;
+                let tool = tool.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {}", p.name)))?;
+                let result = tool.call(Call::new(p.arguments.unwrap_or_default(), None, ctx)).await?;
                 to_value(&result)
             }
             "prompts/get" => {
@@ -1104,9 +1016,8 @@ impl Session {
                 let ctx = self.context(id, &params, out, cancel);
                 let p: P = parse_params(params)?;
                 let prompt = self.components().prompts.get(&p.name).cloned();
-                let prompt = prompt.ok_or_else(|| {
-                    ErrorObject::invalid_params(format!("Unknown prompt: {}", p.name))
-                })?;
+                let prompt =
+                    prompt.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {}", p.name)))?;
                 let args = p.arguments.unwrap_or_default();
                 for (name, _, required) in &prompt.arguments {
                     if *required && !args.contains_key(name) {
@@ -1126,9 +1037,8 @@ impl Session {
                 }
                 let ctx = self.context(id, &params, out, cancel);
                 let p: P = parse_params(params)?;
-                let (resource, vars) = self
-                    .find_resource(&p.uri)
-                    .ok_or_else(|| ErrorObject::resource_not_found(&p.uri))?;
+                let (resource, vars) =
+                    self.find_resource(&p.uri).ok_or_else(|| ErrorObject::resource_not_found(&p.uri))?;
                 let result = resource.call(Call::new(vars, Some(p.uri), ctx)).await?;
                 to_value(&result)
             }
@@ -1160,10 +1070,7 @@ impl Session {
     }
 
     fn components(&self) -> std::sync::RwLockReadGuard<'_, Components> {
-        self.server
-            .components
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+        self.server.components.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn find_resource(&self, uri: &str) -> Option<(Resource, Map<String, Value>)> {
@@ -1173,12 +1080,7 @@ impl Session {
         }
         c.templates.values().find_map(|t| {
             let vars = t.template.as_ref()?.matches(uri)?;
-            Some((
-                t.clone(),
-                vars.into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
-                    .collect(),
-            ))
+            Some((t.clone(), vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect()))
         })
     }
 
@@ -1194,14 +1096,11 @@ impl Session {
         };
         let start = match &p.cursor {
             None => 0,
-            Some(c) => decode_cursor(c)
-                .ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {c:?}")))?,
+            Some(c) => decode_cursor(c).ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {c:?}")))?,
         };
         let all = items(&self.components());
         if start > all.len() {
-            return Err(ErrorObject::invalid_params(
-                "cursor is past the end of the list",
-            ));
+            return Err(ErrorObject::invalid_params("cursor is past the end of the list"));
         }
         let end = (start + self.server.page_size).min(all.len());
         let mut result = Map::new();
@@ -1236,14 +1135,11 @@ impl Session {
         let hooks = match p.reference.kind.as_str() {
             "ref/prompt" => {
                 let name = p.reference.name.unwrap_or_default();
-                let prompt = c.prompts.get(&name).ok_or_else(|| {
-                    ErrorObject::invalid_params(format!("Unknown prompt: {name}"))
-                })?;
-                if !prompt
-                    .arguments
-                    .iter()
-                    .any(|(n, _, _)| *n == p.argument.name)
-                {
+                let prompt = c
+                    .prompts
+                    .get(&name)
+                    .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {name}")))?;
+                if !prompt.arguments.iter().any(|(n, _, _)| *n == p.argument.name) {
                     return Err(ErrorObject::invalid_params(format!(
                         "prompt `{name}` has no argument `{}`",
                         p.argument.name
@@ -1254,20 +1150,14 @@ impl Session {
             "ref/resource" => {
                 let uri = p.reference.uri.unwrap_or_default();
                 let r = c.templates.get(&uri).or_else(|| c.resources.get(&uri));
-                &r.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown resource: {uri}")))?
-                    .completions
+                &r.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown resource: {uri}")))?.completions
             }
             other => {
-                return Err(ErrorObject::invalid_params(format!(
-                    "unknown reference type {other:?}"
-                )));
+                return Err(ErrorObject::invalid_params(format!("unknown reference type {other:?}")));
             }
         };
-        let mut values = hooks
-            .iter()
-            .find(|(n, _)| *n == p.argument.name)
-            .map(|(_, f)| f(&p.argument.value))
-            .unwrap_or_default();
+        let mut values =
+            hooks.iter().find(|(n, _)| *n == p.argument.name).map(|(_, f)| f(&p.argument.value)).unwrap_or_default();
         let total = values.len();
         values.truncate(100);
         Ok(json!({ "completion": { "values": values, "total": total, "hasMore": total > 100 } }))
@@ -1281,20 +1171,12 @@ fn encode_cursor(offset: usize) -> String {
 
 fn decode_cursor(cursor: &str) -> Option<usize> {
     use base64::Engine;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
-    std::str::from_utf8(&raw)
-        .ok()?
-        .strip_prefix("o:")?
-        .parse()
-        .ok()
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    std::str::from_utf8(&raw).ok()?.strip_prefix("o:")?.parse().ok()
 }
 
 /// Decodes request params; failures name the offending field.
-pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(
-    params: Option<Value>,
-) -> Result<T, ErrorObject> {
+pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
     let value = params.unwrap_or_else(|| json!({}));
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -1307,8 +1189,7 @@ pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ErrorObject> {
-    serde_json::to_value(v)
-        .map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")))
+    serde_json::to_value(v).map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")))
 }
 
 #[cfg(test)]
@@ -1324,10 +1205,7 @@ mod tests {
 
     #[test]
     fn mounted_uris_gain_the_prefix_after_the_scheme() {
-        assert_eq!(
-            prefix_uri("sub", "test://static-text"),
-            "test://sub/static-text"
-        );
+        assert_eq!(prefix_uri("sub", "test://static-text"), "test://sub/static-text");
         assert_eq!(prefix_uri("sub", "plain"), "sub/plain");
     }
 }

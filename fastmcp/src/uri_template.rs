@@ -27,29 +27,20 @@ impl UriTemplate {
             if open > 0 {
                 parts.push(Part::Literal(rest[..open].to_owned()));
             }
-            let close = rest[open..]
-                .find('}')
-                .ok_or_else(|| TemplateError(format!("unclosed `{{` in {template:?}")))?
-                + open;
+            let close =
+                rest[open..].find('}').ok_or_else(|| TemplateError(format!("unclosed `{{` in {template:?}")))? + open;
             let mut name = &rest[open + 1..close];
             let reserved = name.starts_with('+');
             if reserved {
                 name = &name[1..];
             }
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(TemplateError(format!(
-                    "bad variable name {name:?} in {template:?}"
-                )));
+                return Err(TemplateError(format!("bad variable name {name:?} in {template:?}")));
             }
             if matches!(parts.last(), Some(Part::Var { .. })) {
-                return Err(TemplateError(format!(
-                    "two adjacent variables in {template:?} cannot be told apart"
-                )));
+                return Err(TemplateError(format!("two adjacent variables in {template:?} cannot be told apart")));
             }
-            parts.push(Part::Var {
-                name: name.to_owned(),
-                reserved,
-            });
+            parts.push(Part::Var { name: name.to_owned(), reserved });
             rest = &rest[close + 1..];
         }
         if rest.contains('}') {
@@ -131,10 +122,7 @@ mod tests {
         assert!(t.matches("test://template/4/2/data").is_none());
         assert!(t.matches("test://template//data").is_none());
         assert!(t.matches("test://template/42/datax").is_none());
-        assert_eq!(
-            t.matches("test://template/a%20b/data").unwrap()["id"],
-            "a b"
-        );
+        assert_eq!(t.matches("test://template/a%20b/data").unwrap()["id"], "a b");
 
         let r = UriTemplate::parse("file:///{+path}").unwrap();
         assert_eq!(r.matches("file:///a/b/c.txt").unwrap()["path"], "a/b/c.txt");

@@ -33,18 +33,8 @@ async fn polling(ctx: Context) -> &'static str {
 /// Asks the user a question.
 #[tool]
 async fn ask(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
-    let answer = ctx
-        .elicit(
-            "Name?",
-            json!({"type": "object", "properties": {"name": {"type": "string"}}}),
-        )
-        .await?;
-    Ok(format!(
-        "hello {}",
-        answer.content.unwrap_or_default()["name"]
-            .as_str()
-            .unwrap_or("?")
-    ))
+    let answer = ctx.elicit("Name?", json!({"type": "object", "properties": {"name": {"type": "string"}}})).await?;
+    Ok(format!("hello {}", answer.content.unwrap_or_default()["name"].as_str().unwrap_or("?")))
 }
 
 /// Sleeps.
@@ -70,11 +60,7 @@ impl Http {
         server.wait_until_ready().await.unwrap();
         let addr = server.local_addr().unwrap();
         assert_ne!(addr.port(), 0, "the real port is reported");
-        Http {
-            server,
-            url: format!("http://{addr}/mcp"),
-            client: reqwest::Client::new(),
-        }
+        Http { server, url: format!("http://{addr}/mcp"), client: reqwest::Client::new() }
     }
 
     fn post(&self, session: Option<&str>, body: impl Into<String>) -> reqwest::RequestBuilder {
@@ -85,9 +71,7 @@ impl Http {
             .header("content-type", "application/json")
             .body(body.into());
         if let Some(s) = session {
-            r = r
-                .header("mcp-session-id", s)
-                .header("mcp-protocol-version", "2025-11-25");
+            r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-11-25");
         }
         r
     }
@@ -95,21 +79,12 @@ impl Http {
     async fn init(&self) -> String {
         let resp = self.post(None, INIT).send().await.unwrap();
         assert_eq!(resp.status(), 200);
-        let session = resp.headers()["mcp-session-id"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(
-            session.len() >= 32 && session.bytes().all(|b| (0x21..=0x7e).contains(&b)),
-            "{session}"
-        );
+        let session = resp.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+        assert!(session.len() >= 32 && session.bytes().all(|b| (0x21..=0x7e).contains(&b)), "{session}");
         let v: Value = resp.json().await.unwrap();
         assert_eq!(v["result"]["protocolVersion"], "2025-11-25");
         let r = self
-            .post(
-                Some(&session),
-                r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
-            )
+            .post(Some(&session), r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
             .send()
             .await
             .unwrap();
@@ -118,7 +93,8 @@ impl Http {
     }
 
     fn call(id: i64, tool: &str, args: Value) -> String {
-        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}}).to_string()
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}})
+            .to_string()
     }
 }
 
@@ -142,24 +118,16 @@ fn sse_events(text: &str) -> Vec<(Option<String>, String)> {
 }
 
 /// Reads an SSE response until an event satisfies `done`, returning the events seen.
-async fn read_until(
-    resp: reqwest::Response,
-    done: impl Fn(&Value) -> bool,
-) -> Vec<(Option<String>, String)> {
+async fn read_until(resp: reqwest::Response, done: impl Fn(&Value) -> bool) -> Vec<(Option<String>, String)> {
     let mut stream = resp.bytes_stream();
     let mut text = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let chunk = tokio::time::timeout_at(deadline, stream.next())
-            .await
-            .expect("timed out reading SSE");
+        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.expect("timed out reading SSE");
         let Some(chunk) = chunk else { break };
         text.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
         let events = sse_events(&text);
-        if events
-            .iter()
-            .any(|(_, d)| serde_json::from_str::<Value>(d).is_ok_and(|v| done(&v)))
-        {
+        if events.iter().any(|(_, d)| serde_json::from_str::<Value>(d).is_ok_and(|v| done(&v))) {
             return events;
         }
     }
@@ -170,11 +138,7 @@ async fn read_until(
 async fn plain_requests_get_json_and_notifications_get_202() {
     let h = Http::start(HttpOptions::default()).await;
     let s = h.init().await;
-    let resp = h
-        .post(Some(&s), Http::call(1, "add", json!({"a": 1, "b": 2})))
-        .send()
-        .await
-        .unwrap();
+    let resp = h.post(Some(&s), Http::call(1, "add", json!({"a": 1, "b": 2}))).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "application/json");
     let v: Value = resp.json().await.unwrap();
@@ -185,19 +149,12 @@ async fn plain_requests_get_json_and_notifications_get_202() {
 async fn notifications_before_the_result_switch_to_sse_with_a_priming_event() {
     let h = Http::start(HttpOptions::default()).await;
     let s = h.init().await;
-    let resp = h
-        .post(Some(&s), Http::call(1, "chatty", json!({})))
-        .send()
-        .await
-        .unwrap();
+    let resp = h.post(Some(&s), Http::call(1, "chatty", json!({}))).send().await.unwrap();
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let events = sse_events(&resp.text().await.unwrap());
     assert_eq!(events[0].1, "", "priming event has empty data");
     assert!(events[0].0.is_some(), "priming event has an id");
-    let messages: Vec<Value> = events[1..]
-        .iter()
-        .map(|(_, d)| serde_json::from_str(d).unwrap())
-        .collect();
+    let messages: Vec<Value> = events[1..].iter().map(|(_, d)| serde_json::from_str(d).unwrap()).collect();
     assert_eq!(messages[0]["params"]["data"], "first");
     assert_eq!(messages[1]["params"]["data"], "second");
     assert_eq!(messages[2]["id"], 1);
@@ -210,45 +167,18 @@ async fn notifications_before_the_result_switch_to_sse_with_a_priming_event() {
 #[tokio::test]
 async fn sessions_are_required_checked_and_ended_by_delete() {
     let h = Http::start(HttpOptions::default()).await;
-    let r = h
-        .post(None, Http::call(1, "add", json!({"a": 1, "b": 1})))
-        .send()
-        .await
-        .unwrap();
+    let r = h.post(None, Http::call(1, "add", json!({"a": 1, "b": 1}))).send().await.unwrap();
     assert_eq!(r.status(), 400, "a non-initialize request needs a session");
-    let r = h
-        .post(
-            Some("not-a-session"),
-            Http::call(1, "add", json!({"a": 1, "b": 1})),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = h.post(Some("not-a-session"), Http::call(1, "add", json!({"a": 1, "b": 1}))).send().await.unwrap();
     assert_eq!(r.status(), 404);
     let s = h.init().await;
     let r = h.post(Some(&s), INIT).send().await.unwrap();
     assert_eq!(r.status(), 400, "second initialize on a session");
-    let r = h
-        .client
-        .delete(&h.url)
-        .header("mcp-session-id", &s)
-        .send()
-        .await
-        .unwrap();
+    let r = h.client.delete(&h.url).header("mcp-session-id", &s).send().await.unwrap();
     assert!(r.status().is_success());
-    let r = h
-        .post(Some(&s), Http::call(2, "add", json!({"a": 1, "b": 1})))
-        .send()
-        .await
-        .unwrap();
+    let r = h.post(Some(&s), Http::call(2, "add", json!({"a": 1, "b": 1}))).send().await.unwrap();
     assert_eq!(r.status(), 404, "ended session");
-    let r = h
-        .client
-        .delete(&h.url)
-        .header("mcp-session-id", &s)
-        .send()
-        .await
-        .unwrap();
+    let r = h.client.delete(&h.url).header("mcp-session-id", &s).send().await.unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -256,12 +186,7 @@ async fn sessions_are_required_checked_and_ended_by_delete() {
 async fn protocol_version_header_accepts_supported_versions_only() {
     let h = Http::start(HttpOptions::default()).await;
     let s = h.init().await;
-    for (version, status) in [
-        ("2025-03-26", 200),
-        ("2025-06-18", 200),
-        ("2024-11-05", 200),
-        ("2099-01-01", 400),
-    ] {
+    for (version, status) in [("2025-03-26", 200), ("2025-06-18", 200), ("2024-11-05", 200), ("2099-01-01", 400)] {
         let r = h
             .client
             .post(&h.url)
@@ -280,27 +205,12 @@ async fn protocol_version_header_accepts_supported_versions_only() {
 #[tokio::test]
 async fn dns_rebinding_protection_checks_host_and_origin() {
     let h = Http::start(HttpOptions::default()).await;
-    let r = h
-        .post(None, INIT)
-        .header("host", "evil.example.com")
-        .send()
-        .await
-        .unwrap();
+    let r = h.post(None, INIT).header("host", "evil.example.com").send().await.unwrap();
     assert_eq!(r.status(), 403);
-    let r = h
-        .post(None, INIT)
-        .header("origin", "http://evil.example.com")
-        .send()
-        .await
-        .unwrap();
+    let r = h.post(None, INIT).header("origin", "http://evil.example.com").send().await.unwrap();
     assert_eq!(r.status(), 403);
     let port = h.server.local_addr().unwrap().port();
-    let r = h
-        .post(None, INIT)
-        .header("origin", format!("http://localhost:{port}"))
-        .send()
-        .await
-        .unwrap();
+    let r = h.post(None, INIT).header("origin", format!("http://localhost:{port}")).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -308,10 +218,7 @@ async fn dns_rebinding_protection_checks_host_and_origin() {
 async fn bad_bodies_and_headers() {
     let h = Http::start(HttpOptions::default().max_body_bytes(1024)).await;
     let s = h.init().await;
-    let big = format!(
-        r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":"{}"}}}}"#,
-        "a".repeat(2048)
-    );
+    let big = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":"{}"}}}}"#, "a".repeat(2048));
     assert_eq!(h.post(Some(&s), big).send().await.unwrap().status(), 413);
     let r = h.post(Some(&s), "{not json").send().await.unwrap();
     assert_eq!(r.status(), 400);
@@ -344,20 +251,12 @@ async fn bad_bodies_and_headers() {
 async fn server_requests_travel_on_the_call_stream_and_answers_are_matched_by_id() {
     let h = Http::start(HttpOptions::default()).await;
     let s = h.init().await;
-    let resp = h
-        .post(Some(&s), Http::call(5, "ask", json!({})))
-        .send()
-        .await
-        .unwrap();
+    let resp = h.post(Some(&s), Http::call(5, "ask", json!({}))).send().await.unwrap();
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let mut stream = resp.bytes_stream();
     let mut text = String::new();
     let request = loop {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap().unwrap().unwrap();
         text.push_str(std::str::from_utf8(&chunk).unwrap());
         if let Some(v) = sse_events(&text)
             .iter()
@@ -367,26 +266,14 @@ async fn server_requests_travel_on_the_call_stream_and_answers_are_matched_by_id
             break v;
         }
     };
-    let answer = json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "accept", "content": {"name": "Ada"}}});
-    assert_eq!(
-        h.post(Some(&s), answer.to_string())
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        202
-    );
+    let answer =
+        json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "accept", "content": {"name": "Ada"}}});
+    assert_eq!(h.post(Some(&s), answer.to_string()).send().await.unwrap().status(), 202);
     let mut rest = String::new();
-    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(5), stream.next())
-        .await
-        .unwrap()
-    {
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap() {
         rest.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
     }
-    let result: Value = sse_events(&rest)
-        .iter()
-        .find_map(|(_, d)| serde_json::from_str(d).ok())
-        .unwrap();
+    let result: Value = sse_events(&rest).iter().find_map(|(_, d)| serde_json::from_str(d).ok()).unwrap();
     assert_eq!(result["id"], 5);
     assert_eq!(result["result"]["content"][0]["text"], "hello Ada");
 }
@@ -396,28 +283,13 @@ async fn a_closed_stream_resumes_with_last_event_id_and_replays_only_itself() {
     let h = Http::start(HttpOptions::default().sse_retry(Duration::from_millis(10))).await;
     let s = h.init().await;
     // Another stream's events must not leak into the resumed one.
-    let other = h
-        .post(Some(&s), Http::call(1, "chatty", json!({})))
-        .send()
-        .await
-        .unwrap();
+    let other = h.post(Some(&s), Http::call(1, "chatty", json!({}))).send().await.unwrap();
     let other_events = sse_events(&other.text().await.unwrap());
-    let resp = h
-        .post(Some(&s), Http::call(2, "polling", json!({})))
-        .send()
-        .await
-        .unwrap();
+    let resp = h.post(Some(&s), Http::call(2, "polling", json!({}))).send().await.unwrap();
     let first = sse_events(&resp.text().await.unwrap());
     assert!(first[0].1.is_empty(), "priming event");
-    let messages: Vec<Value> = first
-        .iter()
-        .filter_map(|(_, d)| serde_json::from_str(d).ok())
-        .collect();
-    assert_eq!(
-        messages.len(),
-        1,
-        "the connection closed before the result: {messages:?}"
-    );
+    let messages: Vec<Value> = first.iter().filter_map(|(_, d)| serde_json::from_str(d).ok()).collect();
+    assert_eq!(messages.len(), 1, "the connection closed before the result: {messages:?}");
     let last_id = first.last().unwrap().0.clone().unwrap();
     assert_ne!(
         last_id.split('-').next(),
@@ -436,57 +308,27 @@ async fn a_closed_stream_resumes_with_last_event_id_and_replays_only_itself() {
         .unwrap();
     assert_eq!(resumed.status(), 200);
     let events = read_until(resumed, |v| v["id"] == 2).await;
-    let messages: Vec<Value> = events
-        .iter()
-        .filter_map(|(_, d)| serde_json::from_str(d).ok())
-        .collect();
-    assert_eq!(
-        messages.first().unwrap()["params"]["data"],
-        "after close",
-        "no replay of what was already seen"
-    );
-    assert_eq!(
-        messages.last().unwrap()["result"]["content"][0]["text"],
-        "finished after reconnect"
-    );
-    assert!(
-        messages.iter().all(|m| m["params"]["data"] != "first"),
-        "other streams are not replayed"
-    );
+    let messages: Vec<Value> = events.iter().filter_map(|(_, d)| serde_json::from_str(d).ok()).collect();
+    assert_eq!(messages.first().unwrap()["params"]["data"], "after close", "no replay of what was already seen");
+    assert_eq!(messages.last().unwrap()["result"]["content"][0]["text"], "finished after reconnect");
+    assert!(messages.iter().all(|m| m["params"]["data"] != "first"), "other streams are not replayed");
 }
 
 #[tokio::test]
 async fn the_standalone_stream_carries_list_changes_and_is_unique() {
     let h = Http::start(HttpOptions::default()).await;
     let s = h.init().await;
-    let get = || {
-        h.client
-            .get(&h.url)
-            .header("accept", "text/event-stream")
-            .header("mcp-session-id", &s)
-            .send()
-    };
+    let get = || h.client.get(&h.url).header("accept", "text/event-stream").header("mcp-session-id", &s).send();
     let stream = get().await.unwrap();
     assert_eq!(stream.status(), 200);
-    assert_eq!(
-        get().await.unwrap().status(),
-        409,
-        "one standalone stream per session"
-    );
+    assert_eq!(get().await.unwrap().status(), 409, "one standalone stream per session");
     let server = h.server.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
         server.remove_tool("slow").await;
     });
-    let events = read_until(stream, |v| {
-        v["method"] == "notifications/tools/list_changed"
-    })
-    .await;
-    assert!(
-        events
-            .iter()
-            .any(|(_, d)| d.contains("notifications/tools/list_changed"))
-    );
+    let events = read_until(stream, |v| v["method"] == "notifications/tools/list_changed").await;
+    assert!(events.iter().any(|(_, d)| d.contains("notifications/tools/list_changed")));
 }
 
 #[tokio::test]
@@ -494,20 +336,13 @@ async fn concurrent_posts_on_one_session_are_served_concurrently() {
     let h = Http::start(HttpOptions::default()).await;
     let s = h.init().await;
     let started = std::time::Instant::now();
-    let calls = (0..3).map(|i| {
-        h.post(Some(&s), Http::call(i, "slow", json!({"ms": 300})))
-            .send()
-    });
+    let calls = (0..3).map(|i| h.post(Some(&s), Http::call(i, "slow", json!({"ms": 300}))).send());
     let results = futures::future::join_all(calls).await;
     for r in results {
         let v: Value = r.unwrap().json().await.unwrap();
         assert_eq!(v["result"]["content"][0]["text"], "slept 300");
     }
-    assert!(
-        started.elapsed() < Duration::from_millis(850),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_millis(850), "{:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -516,21 +351,11 @@ async fn stateless_mode_answers_json_without_sessions() {
     let r = h.post(None, INIT).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("mcp-session-id").is_none());
-    let r = h
-        .post(None, Http::call(1, "chatty", json!({})))
-        .send()
-        .await
-        .unwrap();
+    let r = h.post(None, Http::call(1, "chatty", json!({}))).send().await.unwrap();
     assert_eq!(r.headers()["content-type"], "application/json");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["result"]["content"][0]["text"], "done");
-    let r = h
-        .client
-        .get(&h.url)
-        .header("accept", "text/event-stream")
-        .send()
-        .await
-        .unwrap();
+    let r = h.client.get(&h.url).header("accept", "text/event-stream").send().await.unwrap();
     assert_eq!(r.status(), 405);
     let r = h.client.delete(&h.url).send().await.unwrap();
     assert_eq!(r.status(), 405);
@@ -540,44 +365,25 @@ async fn stateless_mode_answers_json_without_sessions() {
 async fn shutdown_closes_the_listener() {
     let h = Http::start(HttpOptions::default()).await;
     let s = h.init().await;
-    let _stream = h
-        .client
-        .get(&h.url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &s)
-        .send()
-        .await
-        .unwrap();
+    let _stream =
+        h.client.get(&h.url).header("accept", "text/event-stream").header("mcp-session-id", &s).send().await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), h.server.shutdown())
         .await
         .expect("shutdown is not held up by open streams");
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(
-        h.post(None, INIT).send().await.is_err(),
-        "no longer accepting"
-    );
+    assert!(h.post(None, INIT).send().await.is_err(), "no longer accepting");
 }
 
 #[tokio::test]
 async fn sse_always_answers_plain_calls_as_a_complete_stream() {
     let h = Http::start(HttpOptions::default().sse_always(true)).await;
     let s = h.init().await;
-    let resp = h
-        .post(Some(&s), Http::call(7, "add", json!({"a": 2, "b": 2})))
-        .send()
-        .await
-        .unwrap();
+    let resp = h.post(Some(&s), Http::call(7, "add", json!({"a": 2, "b": 2}))).send().await.unwrap();
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let events = sse_events(&resp.text().await.unwrap());
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[0].1, "", "priming event first");
     let result: Value = serde_json::from_str(&events[1].1).unwrap();
-    assert_eq!(
-        (
-            result["id"].as_i64(),
-            &result["result"]["structuredContent"]
-        ),
-        (Some(7), &json!({"result": 4}))
-    );
+    assert_eq!((result["id"].as_i64(), &result["result"]["structuredContent"]), (Some(7), &json!({"result": 4})));
     assert_ne!(events[0].0, events[1].0);
 }

@@ -14,12 +14,7 @@ use std::time::Duration;
 // ---------------------------------------------------------------------------------------------
 
 /// Adds two integers.
-#[tool(
-    read_only,
-    idempotent,
-    tags("math"),
-    meta(owner = "tests", version = 2)
-)]
+#[tool(read_only, idempotent, tags("math"), meta(owner = "tests", version = 2))]
 fn add(
     /// The first addend.
     a: i64,
@@ -40,34 +35,21 @@ struct Point {
 /// # Arguments
 /// * `point` - the point to move
 /// * `dx` - horizontal offset
-#[tool(
-    title = "Translate",
-    annotations(destructive = false, open_world = false)
-)]
+#[tool(title = "Translate", annotations(destructive = false, open_world = false))]
 async fn translate(point: Point, dx: f64, dy: Option<f64>) -> Point {
-    Point {
-        x: point.x + dx,
-        y: point.y + dy.unwrap_or(0.0),
-    }
+    Point { x: point.x + dx, y: point.y + dy.unwrap_or(0.0) }
 }
 
 /// Divides, failing on zero.
 #[tool]
 fn divide(a: f64, b: f64) -> Result<f64, String> {
-    if b == 0.0 {
-        Err("division by zero".into())
-    } else {
-        Ok(a / b)
-    }
+    if b == 0.0 { Err("division by zero".into()) } else { Ok(a / b) }
 }
 
 /// Returns an image and text.
 #[tool]
 fn picture() -> Vec<Content> {
-    vec![
-        Content::text("a pixel"),
-        Content::image(&[0x89, b'P', b'N', b'G'], "image/png"),
-    ]
+    vec![Content::text("a pixel"), Content::image(&[0x89, b'P', b'N', b'G'], "image/png")]
 }
 
 /// Says hello.
@@ -83,9 +65,7 @@ async fn chatty(ctx: Context, progress: Progress) -> &'static str {
     ctx.info("info line").await;
     ctx.warning("warning line").await;
     for i in 1..=3 {
-        progress
-            .report(i as f64, Some(3.0), Some(&format!("step {i}")))
-            .await;
+        progress.report(i as f64, Some(3.0), Some(&format!("step {i}"))).await;
     }
     "done"
 }
@@ -122,16 +102,10 @@ async fn ask_model(ctx: Context, question: String) -> Result<String, fastmcp::Cl
 /// Asks the user for a name.
 #[tool]
 async fn ask_user(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
-    let schema =
-        json!({"type":"object","properties":{"name":{"type":"string"}},"required":["name"]});
+    let schema = json!({"type":"object","properties":{"name":{"type":"string"}},"required":["name"]});
     let answer = ctx.elicit("Your name?", schema).await?;
     Ok(match answer.action {
-        ElicitAction::Accept => format!(
-            "hi {}",
-            answer.content.unwrap_or_default()["name"]
-                .as_str()
-                .unwrap_or("?")
-        ),
+        ElicitAction::Accept => format!("hi {}", answer.content.unwrap_or_default()["name"].as_str().unwrap_or("?")),
         other => format!("{other:?}"),
     })
 }
@@ -153,19 +127,9 @@ fn greet(state: State<Greeting>, name: String) -> String {
 /// Queues `add` on the docket and waits for it.
 #[tool]
 async fn via_docket(docket: CurrentDocket, worker: CurrentWorker) -> Result<String, String> {
-    let key = docket
-        .add("add", json!({"a": 20, "b": 22}))
-        .map_err(|e| e.to_string())?;
-    let result = docket
-        .result(&key)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("cancelled")?;
-    Ok(format!(
-        "{} by {}",
-        result.text_content(),
-        !worker.name().is_empty()
-    ))
+    let key = docket.add("add", json!({"a": 20, "b": 22})).await.map_err(|e| e.to_string())?;
+    let result = docket.result(&key).await.map_err(|e| e.to_string())?.ok_or("cancelled")?;
+    Ok(format!("{} by {}", result.text_content(), !worker.name().is_empty()))
 }
 
 /// A static text resource.
@@ -193,11 +157,7 @@ fn broken() -> Result<String, String> {
 }
 
 fn complete_kind(prefix: &str) -> Vec<String> {
-    ["apple", "apricot", "banana"]
-        .iter()
-        .filter(|k| k.starts_with(prefix))
-        .map(|k| k.to_string())
-        .collect()
+    ["apple", "apricot", "banana"].iter().filter(|k| k.starts_with(prefix)).map(|k| k.to_string()).collect()
 }
 
 /// Summarises a topic.
@@ -211,10 +171,7 @@ fn summarize(
     words: Option<u32>,
 ) -> Vec<PromptMessage> {
     vec![
-        PromptMessage::user(format!(
-            "Summarise {topic} in a {} style",
-            style.unwrap_or_else(|| "plain".into())
-        )),
+        PromptMessage::user(format!("Summarise {topic} in a {} style", style.unwrap_or_else(|| "plain".into()))),
         PromptMessage::assistant(format!("At most {} words.", words.unwrap_or(100))),
     ]
 }
@@ -230,10 +187,7 @@ fn hello_prompt() -> &'static str {
 }
 
 async fn server() -> Server {
-    FastMcp::new("tests")
-        .state(Greeting("hello".into()))
-        .build()
-        .unwrap()
+    FastMcp::new("tests").state(Greeting("hello".into())).build().unwrap()
 }
 
 async fn client() -> Client {
@@ -241,9 +195,7 @@ async fn client() -> Client {
 }
 
 fn rpc_code(e: fastmcp::ClientError) -> i64 {
-    e.rpc()
-        .unwrap_or_else(|| panic!("expected a JSON-RPC error, got {e}"))
-        .code
+    e.rpc().unwrap_or_else(|| panic!("expected a JSON-RPC error, got {e}")).code
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,20 +212,13 @@ async fn initialize_negotiates_versions_and_derives_capabilities() {
         ("2024-11-05", "2024-11-05"),
         ("1999-01-01", "2025-11-25"),
     ] {
-        let c = Client::builder()
-            .protocol_version(asked)
-            .connect(&s)
-            .await
-            .unwrap();
+        let c = Client::builder().protocol_version(asked).connect(&s).await.unwrap();
         let init = c.initialize_result();
         assert_eq!(init["protocolVersion"], answered);
         assert_eq!(init["serverInfo"]["name"], "tests");
         let caps = &init["capabilities"];
         assert_eq!(caps["tools"], json!({"listChanged": true}));
-        assert_eq!(
-            caps["resources"],
-            json!({"subscribe": true, "listChanged": true})
-        );
+        assert_eq!(caps["resources"], json!({"subscribe": true, "listChanged": true}));
         assert_eq!(caps["prompts"], json!({"listChanged": true}));
         assert_eq!(caps["logging"], json!({}));
         assert_eq!(caps["completions"], json!({}));
@@ -293,10 +238,7 @@ async fn capabilities_follow_what_is_registered() {
 #[tokio::test]
 async fn initialize_without_required_fields_is_invalid_params() {
     let c = client().await;
-    let e = c
-        .request("initialize", json!({"capabilities": {}}))
-        .await
-        .unwrap_err();
+    let e = c.request("initialize", json!({"capabilities": {}})).await.unwrap_err();
     let e = e.rpc().unwrap();
     assert_eq!(e.code, -32602);
     assert!(e.message.contains("protocolVersion"), "{}", e.message);
@@ -306,10 +248,7 @@ async fn initialize_without_required_fields_is_invalid_params() {
 async fn ping_and_unknown_methods() {
     let c = client().await;
     assert_eq!(c.request("ping", json!({})).await.unwrap(), json!({}));
-    assert_eq!(
-        rpc_code(c.request("does/not/exist", json!({})).await.unwrap_err()),
-        -32601
-    );
+    assert_eq!(rpc_code(c.request("does/not/exist", json!({})).await.unwrap_err()), -32601);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,80 +259,33 @@ async fn ping_and_unknown_methods() {
 async fn tools_are_listed_with_schemas_annotations_and_meta() {
     let c = client().await;
     let tools = c.list_tools().await.unwrap();
-    let find = |n: &str| {
-        tools
-            .iter()
-            .find(|t| t["name"] == n)
-            .cloned()
-            .unwrap_or_else(|| panic!("no tool {n}"))
-    };
+    let find = |n: &str| tools.iter().find(|t| t["name"] == n).cloned().unwrap_or_else(|| panic!("no tool {n}"));
     let add = find("add");
     assert_eq!(add["description"], "Adds two integers.");
     assert_eq!(add["inputSchema"]["type"], "object");
     assert_eq!(add["inputSchema"]["required"], json!(["a", "b"]));
-    assert_eq!(
-        add["inputSchema"]["properties"]["a"]["description"],
-        "The first addend."
-    );
-    assert_eq!(
-        add["annotations"],
-        json!({"readOnlyHint": true, "idempotentHint": true})
-    );
-    assert_eq!(
-        add["_meta"],
-        json!({"owner": "tests", "version": 2, "fastmcp": {"tags": ["math"]}})
-    );
-    assert_eq!(
-        add["outputSchema"]["properties"]["result"]["type"],
-        "integer"
-    );
-    assert!(
-        add.get("execution").is_none(),
-        "forbidden is the default and is not listed"
-    );
+    assert_eq!(add["inputSchema"]["properties"]["a"]["description"], "The first addend.");
+    assert_eq!(add["annotations"], json!({"readOnlyHint": true, "idempotentHint": true}));
+    assert_eq!(add["_meta"], json!({"owner": "tests", "version": 2, "fastmcp": {"tags": ["math"]}}));
+    assert_eq!(add["outputSchema"]["properties"]["result"]["type"], "integer");
+    assert!(add.get("execution").is_none(), "forbidden is the default and is not listed");
 
     let translate = find("translate");
     assert_eq!(translate["title"], "Translate");
     assert_eq!(translate["description"], "Moves a point.");
-    assert_eq!(
-        translate["inputSchema"]["properties"]["dx"]["description"],
-        "horizontal offset"
-    );
-    assert_eq!(
-        translate["inputSchema"]["required"],
-        json!(["point", "dx"]),
-        "Option<T> is not required"
-    );
-    assert_eq!(
-        translate["annotations"],
-        json!({"destructiveHint": false, "openWorldHint": false})
-    );
+    assert_eq!(translate["inputSchema"]["properties"]["dx"]["description"], "horizontal offset");
+    assert_eq!(translate["inputSchema"]["required"], json!(["point", "dx"]), "Option<T> is not required");
+    assert_eq!(translate["annotations"], json!({"destructiveHint": false, "openWorldHint": false}));
     assert_eq!(translate["outputSchema"]["type"], "object");
-    assert!(
-        translate["outputSchema"]
-            .get("x-fastmcp-wrap-result")
-            .is_none()
-    );
+    assert!(translate["outputSchema"].get("x-fastmcp-wrap-result").is_none());
 
     let hello = find("say-hello");
-    assert!(
-        hello["inputSchema"]["properties"].get("who").is_some(),
-        "serde rename respected"
-    );
+    assert!(hello["inputSchema"]["properties"].get("who").is_some(), "serde rename respected");
     let picture = find("picture");
-    assert!(
-        picture.get("outputSchema").is_none(),
-        "content returns have no output schema"
-    );
+    assert!(picture.get("outputSchema").is_none(), "content returns have no output schema");
     for t in &tools {
-        assert!(
-            !t["inputSchema"].to_string().contains("$schema"),
-            "no dialect marker: 2020-12 is the default"
-        );
-        assert!(
-            !t["inputSchema"].to_string().contains("Context"),
-            "extractors never appear in schemas"
-        );
+        assert!(!t["inputSchema"].to_string().contains("$schema"), "no dialect marker: 2020-12 is the default");
+        assert!(!t["inputSchema"].to_string().contains("Context"), "extractors never appear in schemas");
     }
 }
 
@@ -405,13 +297,7 @@ async fn structured_results_carry_text_and_structured_content() {
     assert_eq!(r.structured_content, Some(json!({"result": 5})));
     assert_eq!(r.text_content(), "5");
 
-    let r = c
-        .call_tool(
-            "translate",
-            json!({"point": {"x": 1.0, "y": 2.0}, "dx": 1.5}),
-        )
-        .await
-        .unwrap();
+    let r = c.call_tool("translate", json!({"point": {"x": 1.0, "y": 2.0}, "dx": 1.5})).await.unwrap();
     assert_eq!(r.structured_content, Some(json!({"x": 2.5, "y": 2.0})));
     let back: Point = serde_json::from_str(&r.text_content()).unwrap();
     assert_eq!(back, Point { x: 2.5, y: 2.0 });
@@ -424,51 +310,28 @@ async fn content_results_and_errors() {
     assert_eq!(r.content.len(), 2);
     assert!(matches!(&r.content[1], Content::Image(i) if i.mime_type == "image/png"));
 
-    let r = c
-        .call_tool("divide", json!({"a": 1, "b": 0}))
-        .await
-        .unwrap();
+    let r = c.call_tool("divide", json!({"a": 1, "b": 0})).await.unwrap();
     assert!(r.is_error());
     assert_eq!(r.text_content(), "division by zero");
 
-    let r = c
-        .call_tool("say-hello", json!({"who": "ann"}))
-        .await
-        .unwrap();
+    let r = c.call_tool("say-hello", json!({"who": "ann"})).await.unwrap();
     assert_eq!(r.text_content(), "hello ann");
 }
 
 #[tokio::test]
 async fn bad_arguments_name_the_argument_and_the_reason() {
     let c = client().await;
-    let r = c
-        .call_tool("add", json!({"a": "two", "b": 3}))
-        .await
-        .unwrap();
+    let r = c.call_tool("add", json!({"a": "two", "b": 3})).await.unwrap();
     assert!(r.is_error());
     let text = r.text_content();
-    assert!(
-        text.contains("`a`") && text.contains("expected i64"),
-        "{text}"
-    );
+    assert!(text.contains("`a`") && text.contains("expected i64"), "{text}");
 
     let r = c.call_tool("add", json!({"a": 1})).await.unwrap();
     assert!(r.is_error());
-    assert!(
-        r.text_content().contains("missing field `b`"),
-        "{}",
-        r.text_content()
-    );
+    assert!(r.text_content().contains("missing field `b`"), "{}", r.text_content());
 
-    let r = c
-        .call_tool("translate", json!({"point": {"x": 1.0}, "dx": 0}))
-        .await
-        .unwrap();
-    assert!(
-        r.text_content().contains("`point`") && r.text_content().contains("`y`"),
-        "{}",
-        r.text_content()
-    );
+    let r = c.call_tool("translate", json!({"point": {"x": 1.0}, "dx": 0})).await.unwrap();
+    assert!(r.text_content().contains("`point`") && r.text_content().contains("`y`"), "{}", r.text_content());
 }
 
 #[tokio::test]
@@ -477,15 +340,9 @@ async fn protocol_errors_of_tools_call() {
     let e = c.call_tool("nope", json!({})).await.unwrap_err();
     let e = e.rpc().unwrap();
     assert_eq!((e.code, e.message.as_str()), (-32602, "Unknown tool: nope"));
-    let e = c
-        .request("tools/call", json!({"arguments": {}}))
-        .await
-        .unwrap_err();
+    let e = c.request("tools/call", json!({"arguments": {}})).await.unwrap_err();
     assert!(e.rpc().unwrap().message.contains("name"));
-    let e = c
-        .request("tools/call", json!({"name": "add", "arguments": 5}))
-        .await
-        .unwrap_err();
+    let e = c.request("tools/call", json!({"name": "add", "arguments": 5})).await.unwrap_err();
     assert_eq!(e.rpc().unwrap().code, -32602);
     assert!(e.rpc().unwrap().message.contains("arguments"));
 }
@@ -493,10 +350,7 @@ async fn protocol_errors_of_tools_call() {
 #[tokio::test]
 async fn missing_arguments_key_means_no_arguments() {
     let c = client().await;
-    let r = c
-        .request("tools/call", json!({"name": "picture"}))
-        .await
-        .unwrap();
+    let r = c.request("tools/call", json!({"name": "picture"})).await.unwrap();
     assert_eq!(r["content"][0]["text"], "a pixel");
 }
 
@@ -507,17 +361,11 @@ async fn tools_list_paginates_with_cursors() {
     let first = c.request("tools/list", json!({})).await.unwrap();
     assert_eq!(first["tools"].as_array().unwrap().len(), 2);
     let cursor = first["nextCursor"].as_str().unwrap().to_owned();
-    let second = c
-        .request("tools/list", json!({"cursor": cursor}))
-        .await
-        .unwrap();
+    let second = c.request("tools/list", json!({"cursor": cursor})).await.unwrap();
     assert_ne!(first["tools"][0]["name"], second["tools"][0]["name"]);
     let all = c.list_tools().await.unwrap();
     assert_eq!(all.len(), s.tool_names().len());
-    let e = c
-        .request("tools/list", json!({"cursor": "garbage"}))
-        .await
-        .unwrap_err();
+    let e = c.request("tools/list", json!({"cursor": "garbage"})).await.unwrap_err();
     assert_eq!(rpc_code(e), -32602);
 }
 
@@ -537,10 +385,7 @@ async fn resources_list_read_and_templates() {
     assert_eq!(b["mimeType"], "application/x-test");
 
     let templates = c.list_resource_templates().await.unwrap();
-    let t = templates
-        .iter()
-        .find(|t| t["uriTemplate"] == "items://{kind}/{id}")
-        .unwrap();
+    let t = templates.iter().find(|t| t["uriTemplate"] == "items://{kind}/{id}").unwrap();
     assert_eq!(t["mimeType"], "application/json");
 
     let r = c.read_resource("test://static").await.unwrap();
@@ -549,13 +394,8 @@ async fn resources_list_read_and_templates() {
     assert_eq!(r.contents[0].body, ResourceBody::Blob("AQID".into()));
     let r = c.read_resource("items://fruit/7").await.unwrap();
     assert_eq!(r.contents[0].uri, "items://fruit/7");
-    let ResourceBody::Text(t) = &r.contents[0].body else {
-        panic!()
-    };
-    assert_eq!(
-        serde_json::from_str::<Value>(t).unwrap(),
-        json!({"kind": "fruit", "id": 7})
-    );
+    let ResourceBody::Text(t) = &r.contents[0].body else { panic!() };
+    assert_eq!(serde_json::from_str::<Value>(t).unwrap(), json!({"kind": "fruit", "id": 7}));
 }
 
 #[tokio::test]
@@ -565,10 +405,7 @@ async fn resource_errors() {
     let e = e.rpc().unwrap();
     assert_eq!(e.code, -32002);
     assert_eq!(e.data, Some(json!({"uri": "test://missing"})));
-    let e = c
-        .read_resource("items://fruit/not-a-number")
-        .await
-        .unwrap_err();
+    let e = c.read_resource("items://fruit/not-a-number").await.unwrap_err();
     assert_eq!(rpc_code(e), -32602);
     let e = c.read_resource("test://broken").await.unwrap_err();
     let e = e.rpc().unwrap();
@@ -582,10 +419,7 @@ async fn subscriptions_deliver_updates_only_to_subscribers() {
     let other = Client::connect(&s).await.unwrap();
     subscribed.subscribe("test://static").await.unwrap();
     s.notify_resource_updated("test://static").await;
-    let n = tokio::time::timeout(Duration::from_secs(5), subscribed.next_notification())
-        .await
-        .unwrap()
-        .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), subscribed.next_notification()).await.unwrap().unwrap();
     assert_eq!(n.method, "notifications/resources/updated");
     assert_eq!(n.params.unwrap()["uri"], "test://static");
     assert!(other.drain_notifications().await.is_empty());
@@ -616,21 +450,12 @@ async fn prompts_list_and_get() {
             {"name": "words", "description": "At most this many words.", "required": false},
         ])
     );
-    let hello = prompts
-        .iter()
-        .find(|p| p["name"] == "hello_prompt")
-        .unwrap();
+    let hello = prompts.iter().find(|p| p["name"] == "hello_prompt").unwrap();
     assert_eq!(hello["title"], "Hello prompt");
 
-    let r = c
-        .get_prompt("summarize", json!({"topic": "rust", "words": "12"}))
-        .await
-        .unwrap();
+    let r = c.get_prompt("summarize", json!({"topic": "rust", "words": "12"})).await.unwrap();
     assert_eq!(r.description.as_deref(), Some("Summarises a topic."));
-    assert_eq!(
-        r.messages[0].content.as_text(),
-        Some("Summarise rust in a plain style")
-    );
+    assert_eq!(r.messages[0].content.as_text(), Some("Summarise rust in a plain style"));
     assert_eq!(r.messages[1].content.as_text(), Some("At most 12 words."));
 }
 
@@ -641,24 +466,15 @@ async fn prompt_errors_are_invalid_params() {
     let e = e.rpc().unwrap();
     assert_eq!(e.code, -32602);
     assert!(e.message.contains("topic"), "{}", e.message);
-    assert_eq!(
-        rpc_code(c.get_prompt("nope", json!({})).await.unwrap_err()),
-        -32602
-    );
-    let e = c
-        .get_prompt("summarize", json!({"topic": "x", "words": "many"}))
-        .await
-        .unwrap_err();
+    assert_eq!(rpc_code(c.get_prompt("nope", json!({})).await.unwrap_err()), -32602);
+    let e = c.get_prompt("summarize", json!({"topic": "x", "words": "many"})).await.unwrap_err();
     assert!(e.rpc().unwrap().message.contains("`words`"));
 }
 
 #[tokio::test]
 async fn completion_hooks_per_argument() {
     let c = client().await;
-    let values = c
-        .complete_prompt_argument("summarize", "style", "x")
-        .await
-        .unwrap();
+    let values = c.complete_prompt_argument("summarize", "style", "x").await.unwrap();
     assert_eq!(values.len(), 100, "capped at 100");
     let r = c
         .request(
@@ -669,12 +485,7 @@ async fn completion_hooks_per_argument() {
         .unwrap();
     assert_eq!(r["completion"]["total"], 150);
     assert_eq!(r["completion"]["hasMore"], true);
-    assert!(
-        c.complete_prompt_argument("summarize", "topic", "a")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(c.complete_prompt_argument("summarize", "topic", "a").await.unwrap().is_empty());
     let r = c
         .request(
             "completion/complete",
@@ -683,10 +494,7 @@ async fn completion_hooks_per_argument() {
         .await
         .unwrap();
     assert_eq!(r["completion"]["values"], json!(["apple", "apricot"]));
-    let e = c
-        .complete_prompt_argument("nope", "x", "")
-        .await
-        .unwrap_err();
+    let e = c.complete_prompt_argument("nope", "x", "").await.unwrap_err();
     assert_eq!(rpc_code(e), -32602);
 }
 
@@ -700,45 +508,25 @@ async fn logging_respects_set_level_and_progress_echoes_the_token() {
     c.set_logging_level(LoggingLevel::Info).await.unwrap();
     let id = c.next_request_id();
     let r = c
-        .request_with_id(
-            id,
-            "tools/call",
-            json!({"name": "chatty", "arguments": {}, "_meta": {"progressToken": 7}}),
-        )
+        .request_with_id(id, "tools/call", json!({"name": "chatty", "arguments": {}, "_meta": {"progressToken": 7}}))
         .await
         .unwrap();
     assert_eq!(r["content"][0]["text"], "done");
     let notes = c.drain_notifications().await;
-    let logs: Vec<_> = notes
-        .iter()
-        .filter(|n| n.method == "notifications/message")
-        .collect();
+    let logs: Vec<_> = notes.iter().filter(|n| n.method == "notifications/message").collect();
     assert_eq!(logs.len(), 2, "debug is filtered out at level info");
     assert_eq!(logs[0].params.as_ref().unwrap()["level"], "info");
     assert_eq!(logs[0].params.as_ref().unwrap()["data"], "info line");
-    let progress: Vec<_> = notes
-        .iter()
-        .filter(|n| n.method == "notifications/progress")
-        .collect();
+    let progress: Vec<_> = notes.iter().filter(|n| n.method == "notifications/progress").collect();
     assert_eq!(progress.len(), 3);
     let p = progress[2].params.as_ref().unwrap();
-    assert_eq!(
-        p["progressToken"],
-        json!(7),
-        "an integer token stays an integer"
-    );
-    assert_eq!(
-        (p["progress"].as_f64(), p["total"].as_f64()),
-        (Some(3.0), Some(3.0))
-    );
+    assert_eq!(p["progressToken"], json!(7), "an integer token stays an integer");
+    assert_eq!((p["progress"].as_f64(), p["total"].as_f64()), (Some(3.0), Some(3.0)));
     assert_eq!(p["message"], "step 3");
 
-    c.request(
-        "tools/call",
-        json!({"name": "chatty", "arguments": {}, "_meta": {"progressToken": "tok"}}),
-    )
-    .await
-    .unwrap();
+    c.request("tools/call", json!({"name": "chatty", "arguments": {}, "_meta": {"progressToken": "tok"}}))
+        .await
+        .unwrap();
     let notes = c.drain_notifications().await;
     assert!(
         notes
@@ -747,26 +535,14 @@ async fn logging_respects_set_level_and_progress_echoes_the_token() {
             .all(|n| n.params.as_ref().unwrap()["progressToken"] == "tok")
     );
 
-    assert_eq!(
-        rpc_code(
-            c.request("logging/setLevel", json!({"level": "loud"}))
-                .await
-                .unwrap_err()
-        ),
-        -32602
-    );
+    assert_eq!(rpc_code(c.request("logging/setLevel", json!({"level": "loud"})).await.unwrap_err()), -32602);
 }
 
 #[tokio::test]
 async fn no_progress_without_a_token() {
     let c = client().await;
     c.call_tool("chatty", json!({})).await.unwrap();
-    assert!(
-        c.drain_notifications()
-            .await
-            .iter()
-            .all(|n| n.method != "notifications/progress")
-    );
+    assert!(c.drain_notifications().await.iter().all(|n| n.method != "notifications/progress"));
 }
 
 #[tokio::test]
@@ -776,10 +552,9 @@ async fn cancellation_aborts_the_running_handler() {
     let call = {
         let c = c.clone();
         let id = id.clone();
-        tokio::spawn(async move {
-            c.request_with_id(id, "tools/call", json!({"name": "sleepy", "arguments": {}}))
-                .await
-        })
+        tokio::spawn(
+            async move { c.request_with_id(id, "tools/call", json!({"name": "sleepy", "arguments": {}})).await },
+        )
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
     c.cancel(&id);
@@ -789,16 +564,9 @@ async fn cancellation_aborts_the_running_handler() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(
-        DROPPED.load(Ordering::SeqCst),
-        "the handler future was dropped"
-    );
+    assert!(DROPPED.load(Ordering::SeqCst), "the handler future was dropped");
     // A cancelled request gets no response.
-    assert!(
-        tokio::time::timeout(Duration::from_millis(200), call)
-            .await
-            .is_err()
-    );
+    assert!(tokio::time::timeout(Duration::from_millis(200), call).await.is_err());
     c.ping().await.unwrap();
 }
 
@@ -826,24 +594,12 @@ async fn sampling_elicitation_and_roots_through_context() {
         .await
         .unwrap();
     assert_eq!(
-        c.call_tool("ask_model", json!({"question": "2+2?"}))
-            .await
-            .unwrap()
-            .text_content(),
+        c.call_tool("ask_model", json!({"question": "2+2?"})).await.unwrap().text_content(),
         "model says: echo 2+2?"
     );
+    assert_eq!(c.call_tool("ask_user", json!({})).await.unwrap().text_content(), "hi Ada");
     assert_eq!(
-        c.call_tool("ask_user", json!({}))
-            .await
-            .unwrap()
-            .text_content(),
-        "hi Ada"
-    );
-    assert_eq!(
-        c.call_tool("roots", json!({}))
-            .await
-            .unwrap()
-            .structured_content,
+        c.call_tool("roots", json!({})).await.unwrap().structured_content,
         Some(json!({"result": ["file:///work"]}))
     );
 }
@@ -851,16 +607,9 @@ async fn sampling_elicitation_and_roots_through_context() {
 #[tokio::test]
 async fn client_capabilities_are_respected() {
     let c = client().await;
-    let r = c
-        .call_tool("ask_model", json!({"question": "?"}))
-        .await
-        .unwrap();
+    let r = c.call_tool("ask_model", json!({"question": "?"})).await.unwrap();
     assert!(r.is_error());
-    assert!(
-        r.text_content().contains("sampling"),
-        "{}",
-        r.text_content()
-    );
+    assert!(r.text_content().contains("sampling"), "{}", r.text_content());
 }
 
 #[tokio::test]
@@ -882,21 +631,9 @@ async fn client_errors_surface_in_the_tool_result() {
 
 #[tokio::test]
 async fn explicit_composition_serves_exactly_the_named_components() {
-    let s = FastMcp::new("small")
-        .tool(add)
-        .tool(divide)
-        .prompt(hello_prompt)
-        .resource(item)
-        .build()
-        .unwrap();
+    let s = FastMcp::new("small").tool(add).tool(divide).prompt(hello_prompt).resource(item).build().unwrap();
     let c = Client::connect(&s).await.unwrap();
-    let names: Vec<_> = c
-        .list_tools()
-        .await
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names: Vec<_> = c.list_tools().await.unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(names, ["add", "divide"]);
     assert_eq!(c.list_prompts().await.unwrap().len(), 1);
     assert_eq!(c.list_resource_templates().await.unwrap().len(), 1);
@@ -914,16 +651,10 @@ async fn configuration_errors_at_startup() {
     let Err(ServerError::Config(msg)) = FastMcp::new("bad").tool(not_a_tool).build() else {
         panic!("expected an error")
     };
-    assert!(
-        msg.contains("not_a_tool") && msg.contains("not a #[tool] function"),
-        "{msg}"
-    );
+    assert!(msg.contains("not_a_tool") && msg.contains("not a #[tool] function"), "{msg}");
     let sub = FastMcp::new("sub").tool(add);
-    let Err(ServerError::Config(msg)) = FastMcp::new("p")
-        .tool(add)
-        .mount("x", sub)
-        .mount("x", FastMcp::new("s2").tool(add))
-        .build()
+    let Err(ServerError::Config(msg)) =
+        FastMcp::new("p").tool(add).mount("x", sub).mount("x", FastMcp::new("s2").tool(add)).build()
     else {
         panic!("expected an error")
     };
@@ -944,17 +675,13 @@ async fn lifespan_state_and_teardown_once_including_mounts() {
     let teardowns = Arc::new(AtomicUsize::new(0));
     let sub_setups = Arc::new(AtomicUsize::new(0));
     let (s1, t1, s2) = (setups.clone(), teardowns.clone(), sub_setups.clone());
-    let sub = FastMcp::new("sub")
-        .tool(add)
-        .resource(static_text)
-        .prompt(hello_prompt)
-        .lifespan(move || {
-            let s2 = s2.clone();
-            async move {
-                s2.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, std::io::Error>(Lifespan::new())
-            }
-        });
+    let sub = FastMcp::new("sub").tool(add).resource(static_text).prompt(hello_prompt).lifespan(move || {
+        let s2 = s2.clone();
+        async move {
+            s2.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, std::io::Error>(Lifespan::new())
+        }
+    });
     let server = FastMcp::new("main")
         .tool(greet)
         .mount("sub", sub)
@@ -962,13 +689,11 @@ async fn lifespan_state_and_teardown_once_including_mounts() {
             let (s1, t1) = (s1.clone(), t1.clone());
             async move {
                 s1.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, std::io::Error>(
-                    Lifespan::new()
-                        .with_state(Greeting("howdy".into()))
-                        .on_shutdown(move || async move {
-                            t1.fetch_add(1, Ordering::SeqCst);
-                        }),
-                )
+                Ok::<_, std::io::Error>(Lifespan::new().with_state(Greeting("howdy".into())).on_shutdown(
+                    move || async move {
+                        t1.fetch_add(1, Ordering::SeqCst);
+                    },
+                ))
             }
         })
         .build()
@@ -976,37 +701,14 @@ async fn lifespan_state_and_teardown_once_including_mounts() {
     let c1 = Client::connect(&server).await.unwrap();
     let c2 = Client::connect(&server).await.unwrap();
     server.wait_until_ready().await.unwrap();
+    assert_eq!(c1.call_tool("greet", json!({"name": "bo"})).await.unwrap().text_content(), "howdy bo");
     assert_eq!(
-        c1.call_tool("greet", json!({"name": "bo"}))
-            .await
-            .unwrap()
-            .text_content(),
-        "howdy bo"
-    );
-    assert_eq!(
-        c2.call_tool("sub_add", json!({"a": 1, "b": 1}))
-            .await
-            .unwrap()
-            .structured_content,
+        c2.call_tool("sub_add", json!({"a": 1, "b": 1})).await.unwrap().structured_content,
         Some(json!({"result": 2}))
     );
-    assert_eq!(
-        c2.read_resource("test://sub/static")
-            .await
-            .unwrap()
-            .contents[0]
-            .uri,
-        "test://sub/static"
-    );
+    assert_eq!(c2.read_resource("test://sub/static").await.unwrap().contents[0].uri, "test://sub/static");
     assert!(c2.get_prompt("sub_hello_prompt", json!({})).await.is_ok());
-    assert_eq!(
-        (
-            setups.load(Ordering::SeqCst),
-            sub_setups.load(Ordering::SeqCst)
-        ),
-        (1, 1),
-        "entered once per start"
-    );
+    assert_eq!((setups.load(Ordering::SeqCst), sub_setups.load(Ordering::SeqCst)), (1, 1), "entered once per start");
     server.shutdown().await;
     assert_eq!(teardowns.load(Ordering::SeqCst), 1);
     server.shutdown().await;
@@ -1017,10 +719,7 @@ async fn lifespan_state_and_teardown_once_including_mounts() {
 async fn missing_state_is_an_error_not_a_panic() {
     let s = FastMcp::new("no-state").tool(greet).build().unwrap();
     let c = Client::connect(&s).await.unwrap();
-    let e = c
-        .call_tool("greet", json!({"name": "x"}))
-        .await
-        .unwrap_err();
+    let e = c.call_tool("greet", json!({"name": "x"})).await.unwrap_err();
     let e = e.rpc().unwrap();
     assert_eq!(e.code, -32603);
     assert!(e.message.contains("Greeting"), "{}", e.message);
@@ -1028,10 +727,7 @@ async fn missing_state_is_an_error_not_a_panic() {
 
 #[tokio::test]
 async fn failing_lifespan_fails_startup_and_readiness() {
-    let s = FastMcp::new("fails")
-        .lifespan(|| async { Err::<Lifespan, _>("database unreachable") })
-        .build()
-        .unwrap();
+    let s = FastMcp::new("fails").lifespan(|| async { Err::<Lifespan, _>("database unreachable") }).build().unwrap();
     let waiter = {
         let s = s.clone();
         tokio::spawn(async move { s.wait_until_ready().await })
@@ -1063,25 +759,14 @@ async fn graceful_shutdown_waits_for_in_flight_requests() {
     };
     tokio::time::sleep(Duration::from_millis(30)).await;
     s.shutdown().await;
-    assert!(
-        started.elapsed() >= Duration::from_millis(150),
-        "shutdown returned before the request finished"
-    );
-    let result = tokio::time::timeout(Duration::from_secs(1), call)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(150), "shutdown returned before the request finished");
+    let result = tokio::time::timeout(Duration::from_secs(1), call).await.unwrap().unwrap().unwrap();
     assert_eq!(result.text_content(), "rested");
 }
 
 #[tokio::test]
 async fn shutdown_wait_is_bounded_and_aborts_what_is_left() {
-    let s = FastMcp::new("bounded")
-        .tool(sleepy)
-        .shutdown_timeout(Duration::from_millis(100))
-        .build()
-        .unwrap();
+    let s = FastMcp::new("bounded").tool(sleepy).shutdown_timeout(Duration::from_millis(100)).build().unwrap();
     let c = Arc::new(Client::connect(&s).await.unwrap());
     let call = {
         let c = c.clone();
@@ -1090,20 +775,10 @@ async fn shutdown_wait_is_bounded_and_aborts_what_is_left() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     let started = std::time::Instant::now();
     s.shutdown().await;
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert!(
-        DROPPED.load(Ordering::SeqCst),
-        "the lingering handler was aborted"
-    );
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(DROPPED.load(Ordering::SeqCst), "the lingering handler was aborted");
     call.abort();
-    assert!(
-        Client::connect(&s).await.is_err(),
-        "a stopped server accepts no new session"
-    );
+    assert!(Client::connect(&s).await.is_err(), "a stopped server accepts no new session");
 }
 
 #[tokio::test]
@@ -1111,38 +786,16 @@ async fn list_changed_is_sent_when_tools_change() {
     let s = server().await;
     let c = Client::connect(&s).await.unwrap();
     assert!(s.remove_tool("picture").await);
-    let n = tokio::time::timeout(Duration::from_secs(5), c.next_notification())
-        .await
-        .unwrap()
-        .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), c.next_notification()).await.unwrap().unwrap();
     assert_eq!(n.method, "notifications/tools/list_changed");
-    assert!(
-        c.list_tools()
-            .await
-            .unwrap()
-            .iter()
-            .all(|t| t["name"] != "picture")
-    );
-    s.add_tool(fastmcp::Tool::new(
-        "dyn",
-        json!({"type": "object"}),
-        |_, _| async { CallToolResult::text("dynamic") },
-    ))
-    .await;
-    let n = tokio::time::timeout(Duration::from_secs(5), c.next_notification())
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(c.list_tools().await.unwrap().iter().all(|t| t["name"] != "picture"));
+    s.add_tool(fastmcp::Tool::new("dyn", json!({"type": "object"}), |_, _| async { CallToolResult::text("dynamic") }))
+        .await;
+    let n = tokio::time::timeout(Duration::from_secs(5), c.next_notification()).await.unwrap().unwrap();
     assert_eq!(n.method, "notifications/tools/list_changed");
-    assert_eq!(
-        c.call_tool("dyn", json!({})).await.unwrap().text_content(),
-        "dynamic"
-    );
+    assert_eq!(c.call_tool("dyn", json!({})).await.unwrap().text_content(), "dynamic");
     assert!(s.remove_prompt("hello_prompt").await);
-    let n = tokio::time::timeout(Duration::from_secs(5), c.next_notification())
-        .await
-        .unwrap()
-        .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), c.next_notification()).await.unwrap().unwrap();
     assert_eq!(n.method, "notifications/prompts/list_changed");
 }
 
@@ -1178,13 +831,8 @@ async fn schemas_carry_no_formats_that_validators_do_not_know() {
 #[tokio::test]
 async fn registered_components_are_listed_in_name_order() {
     let c = client().await;
-    let names: Vec<String> = c
-        .list_tools()
-        .await
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names: Vec<String> =
+        c.list_tools().await.unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);

@@ -22,13 +22,9 @@ struct Target {
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
 async fn connect(target: &Target) -> Sender {
-    let stream = tokio::net::TcpStream::connect(&target.host)
-        .await
-        .expect("connect");
+    let stream = tokio::net::TcpStream::connect(&target.host).await.expect("connect");
     stream.set_nodelay(true).unwrap();
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
     tokio::spawn(conn);
     sender
 }
@@ -43,16 +39,9 @@ async fn post(sender: &mut Sender, target: &Target, body: String) -> (u16, Optio
     if let Some(s) = &target.session {
         req = req.header("mcp-session-id", s);
     }
-    let resp = sender
-        .send_request(req.body(Full::new(Bytes::from(body))).unwrap())
-        .await
-        .expect("request");
+    let resp = sender.send_request(req.body(Full::new(Bytes::from(body))).unwrap()).await.expect("request");
     let status = resp.status().as_u16();
-    let session = resp
-        .headers()
-        .get("mcp-session-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let session = resp.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = resp.into_body().collect().await.expect("body").to_bytes();
     (status, session, body)
 }
@@ -65,15 +54,9 @@ fn call(tool: &str, id: u64) -> String {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let url = args
-        .first()
-        .expect("usage: http_load URL [--stateful] [--connections N] [--seconds S]")
-        .clone();
+    let url = args.first().expect("usage: http_load URL [--stateful] [--connections N] [--seconds S]").clone();
     let value = |flag: &str| -> Option<u64> {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
+        args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok())
     };
     let connections = value("--connections").unwrap_or(16) as usize;
     let seconds = value("--seconds").unwrap_or(5);
@@ -84,15 +67,9 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map_or("add", |t| Box::leak(t.clone().into_boxed_str()));
     let rest = url.strip_prefix("http://").expect("http:// URL");
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h.to_owned(), format!("/{p}")))
-        .expect("URL with a path");
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h.to_owned(), format!("/{p}"))).expect("URL with a path");
     // One core drives the load; the server gets the rest of the machine.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         let mut target = Target { host, path, session: None };
         if stateful {

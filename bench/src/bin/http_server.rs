@@ -23,19 +23,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = FastMcp::new("bench").build()?;
     let s = server.clone();
     let serve = tokio::spawn(async move {
-        s.run_http(
-            "127.0.0.1:0",
-            HttpOptions::default()
-                .stateless(stateless)
-                .sse_always(sse_always),
-        )
-        .await
+        s.run_http("127.0.0.1:0", HttpOptions::default().stateless(stateless).sse_always(sse_always)).await
     });
     server.wait_until_ready().await?;
-    println!(
-        "listening on http://{}/mcp",
-        server.local_addr().expect("bound")
-    );
+    println!("listening on http://{}/mcp", server.local_addr().expect("bound"));
     serve.await??;
     Ok(())
 }

@@ -29,9 +29,7 @@ fn main() {
     if args.first().map(String::as_str) == Some("--") {
         args.remove(0);
     }
-    let (program, program_args) = args
-        .split_first()
-        .expect("usage: startup [--runs N] [--] SERVER [ARGS...]");
+    let (program, program_args) = args.split_first().expect("usage: startup [--runs N] [--] SERVER [ARGS...]");
     let mut samples = Vec::with_capacity(runs);
     let mut idle_rss = None;
     for i in 0..runs {
@@ -47,15 +45,10 @@ fn main() {
         writeln!(stdin, "{INIT}").unwrap();
         stdin.flush().unwrap();
         let mut reply = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut reply)
-            .unwrap();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut reply).unwrap();
         let elapsed = started.elapsed();
         let v: serde_json::Value = serde_json::from_str(&reply).expect("initialize reply is JSON");
-        assert!(
-            v["result"]["protocolVersion"].is_string(),
-            "bad reply: {reply}"
-        );
+        assert!(v["result"]["protocolVersion"].is_string(), "bad reply: {reply}");
         samples.push(elapsed);
         if i + 1 == runs {
             std::thread::sleep(Duration::from_millis(200));
@@ -76,10 +69,7 @@ fn main() {
         ms(samples[samples.len() - 1])
     );
     match idle_rss {
-        Some(kib) => println!(
-            "idle RSS after initialize: {:.2} MB ({kib} KiB)",
-            kib as f64 / 1024.0
-        ),
+        Some(kib) => println!("idle RSS after initialize: {:.2} MB ({kib} KiB)", kib as f64 / 1024.0),
         None => println!("idle RSS after initialize: unavailable (no /proc)"),
     }
 }

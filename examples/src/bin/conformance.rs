@@ -63,13 +63,8 @@ fn test_multiple_content_types() -> Vec<Content> {
 /// Sends three log messages while it runs.
 #[tool]
 async fn test_tool_with_logging(ctx: Context) -> &'static str {
-    for (i, message) in [
-        "Tool execution started",
-        "Tool processing data",
-        "Tool execution completed",
-    ]
-    .iter()
-    .enumerate()
+    for (i, message) in
+        ["Tool execution started", "Tool processing data", "Tool execution completed"].iter().enumerate()
     {
         if i > 0 {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -92,13 +87,7 @@ async fn test_tool_with_progress(progress: Progress) -> &'static str {
         if i > 0 {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        progress
-            .report(
-                step,
-                Some(100.0),
-                Some(&format!("Completed step {step} of 100")),
-            )
-            .await;
+        progress.report(step, Some(100.0), Some(&format!("Completed step {step} of 100"))).await;
     }
     "Progress tool completed"
 }
@@ -112,18 +101,12 @@ async fn test_sampling(
 ) -> Result<String, fastmcp::ClientRequestError> {
     let result = ctx
         .create_message(CreateMessageParams {
-            messages: vec![SamplingMessage {
-                role: Role::User,
-                content: Content::text(prompt),
-            }],
+            messages: vec![SamplingMessage { role: Role::User, content: Content::text(prompt) }],
             max_tokens: 100,
             ..Default::default()
         })
         .await?;
-    Ok(format!(
-        "LLM response: {}",
-        result.content.as_text().unwrap_or_default()
-    ))
+    Ok(format!("LLM response: {}", result.content.as_text().unwrap_or_default()))
 }
 
 /// Asks the user for a username and an email.
@@ -142,18 +125,12 @@ async fn test_elicitation(
         "required": ["username", "email"]
     });
     let answer = ctx.elicit(message, schema).await?;
-    Ok(format!(
-        "User response: action={:?}, content={}",
-        answer.action,
-        json!(answer.content)
-    ))
+    Ok(format!("User response: action={:?}, content={}", answer.action, json!(answer.content)))
 }
 
 /// Elicits with default values of every primitive type (SEP-1034).
 #[tool]
-async fn test_elicitation_sep1034_defaults(
-    ctx: Context,
-) -> Result<String, fastmcp::ClientRequestError> {
+async fn test_elicitation_sep1034_defaults(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
     let schema = json!({
         "type": "object",
         "properties": {
@@ -164,24 +141,13 @@ async fn test_elicitation_sep1034_defaults(
             "verified": { "type": "boolean", "default": true }
         }
     });
-    let answer = ctx
-        .elicit(
-            "Please review and update the form fields with defaults",
-            schema,
-        )
-        .await?;
-    Ok(format!(
-        "Elicitation completed: action={:?}, content={}",
-        answer.action,
-        json!(answer.content)
-    ))
+    let answer = ctx.elicit("Please review and update the form fields with defaults", schema).await?;
+    Ok(format!("Elicitation completed: action={:?}, content={}", answer.action, json!(answer.content)))
 }
 
 /// Elicits with every enum form (SEP-1330).
 #[tool]
-async fn test_elicitation_sep1330_enums(
-    ctx: Context,
-) -> Result<String, fastmcp::ClientRequestError> {
+async fn test_elicitation_sep1330_enums(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
     let schema = json!({
         "type": "object",
         "properties": {
@@ -200,14 +166,8 @@ async fn test_elicitation_sep1330_enums(
             ] } }
         }
     });
-    let answer = ctx
-        .elicit("Please select options from the enum fields", schema)
-        .await?;
-    Ok(format!(
-        "Elicitation completed: action={:?}, content={}",
-        answer.action,
-        json!(answer.content)
-    ))
+    let answer = ctx.elicit("Please select options from the enum fields", schema).await?;
+    Ok(format!("Elicitation completed: action={:?}, content={}", answer.action, json!(answer.content)))
 }
 
 /// Closes its SSE stream before answering; the result arrives when the client reconnects.
@@ -250,11 +210,7 @@ fn static_text() -> &'static str {
 }
 
 /// A static binary resource (a PNG image).
-#[resource(
-    "test://static-binary",
-    name = "static-binary",
-    mime_type = "image/png"
-)]
+#[resource("test://static-binary", name = "static-binary", mime_type = "image/png")]
 fn static_binary() -> ResourceContents {
     ResourceContents {
         uri: "test://static-binary".into(),
@@ -265,21 +221,13 @@ fn static_binary() -> ResourceContents {
 }
 
 /// A resource clients can subscribe to.
-#[resource(
-    "test://watched-resource",
-    name = "watched-resource",
-    mime_type = "text/plain"
-)]
+#[resource("test://watched-resource", name = "watched-resource", mime_type = "text/plain")]
 fn watched_resource() -> &'static str {
     "Watched resource content"
 }
 
 /// Data for an id.
-#[resource(
-    "test://template/{id}/data",
-    name = "template-data",
-    mime_type = "application/json"
-)]
+#[resource("test://template/{id}/data", name = "template-data", mime_type = "application/json")]
 fn template_data(id: String) -> Value {
     json!({ "id": id, "templateTest": true, "data": format!("Data for ID: {id}") })
 }
@@ -304,11 +252,7 @@ fn test_prompt_with_arguments(
 }
 
 fn complete_arg(prefix: &str) -> Vec<String> {
-    ["test1", "test2", "testing"]
-        .iter()
-        .filter(|v| v.starts_with(prefix))
-        .map(|v| v.to_string())
-        .collect()
+    ["test1", "test2", "testing"].iter().filter(|v| v.starts_with(prefix)).map(|v| v.to_string()).collect()
 }
 
 /// A prompt that embeds a resource.
@@ -340,18 +284,15 @@ fn test_prompt_with_image() -> Vec<PromptMessage> {
 // ------------------------------------------------------------------------------------------ main
 
 fn flag_value(args: &[String], flag: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == flag)
-        .and_then(|i| args.get(i + 1).cloned())
+    args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1).cloned())
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     fastmcp::logging::init();
     let args: Vec<String> = std::env::args().collect();
-    let port: u16 = flag_value(&args, "--port")
-        .or_else(|| std::env::var("PORT").ok())
-        .map_or(Ok(3001), |p| p.parse())?;
+    let port: u16 =
+        flag_value(&args, "--port").or_else(|| std::env::var("PORT").ok()).map_or(Ok(3001), |p| p.parse())?;
     let stateless = args.iter().any(|a| a == "--stateless");
     let server = FastMcp::new("fastmcp-conformance-fixture")
         .all_registered()
@@ -359,20 +300,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let serve = {
         let server = server.clone();
-        tokio::spawn(async move {
-            server
-                .run_http(
-                    ("127.0.0.1", port),
-                    HttpOptions::default().stateless(stateless),
-                )
-                .await
-        })
+        tokio::spawn(
+            async move { server.run_http(("127.0.0.1", port), HttpOptions::default().stateless(stateless)).await },
+        )
     };
     server.wait_until_ready().await?;
-    println!(
-        "listening on http://{}/mcp",
-        server.local_addr().expect("bound")
-    );
+    println!("listening on http://{}/mcp", server.local_addr().expect("bound"));
     serve.await??;
     Ok(())
 }

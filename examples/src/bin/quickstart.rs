@@ -40,10 +40,7 @@ async fn stats(
         return Err("`values` must not be empty".into());
     }
     progress.report(1.0, Some(1.0), Some("summed")).await;
-    Ok(Stats {
-        count: values.len(),
-        mean: values.iter().sum::<f64>() / values.len() as f64,
-    })
+    Ok(Stats { count: values.len(), mean: values.iter().sum::<f64>() / values.len() as f64 })
 }
 
 /// A greeting for someone.
@@ -71,16 +68,11 @@ fn review_code(
 }
 
 fn complete_language(prefix: &str) -> Vec<String> {
-    ["rust", "python", "typescript", "go"]
-        .iter()
-        .filter(|l| l.starts_with(prefix))
-        .map(|l| l.to_string())
-        .collect()
+    ["rust", "python", "typescript", "go"].iter().filter(|l| l.starts_with(prefix)).map(|l| l.to_string()).collect()
 }
 
 fn server() -> FastMcp {
-    FastMcp::new("quickstart")
-        .instructions("Arithmetic, statistics, greetings and a code-review prompt.")
+    FastMcp::new("quickstart").instructions("Arithmetic, statistics, greetings and a code-review prompt.")
 }
 
 /// Connects an in-memory client to the server and prints what it sees.
@@ -91,32 +83,15 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     for tool in client.list_tools().await? {
         println!("tool {}: {}", tool["name"], tool["description"]);
     }
-    let sum = client
-        .call_tool("add", serde_json::json!({"a": 2, "b": 3}))
-        .await?;
+    let sum = client.call_tool("add", serde_json::json!({"a": 2, "b": 3})).await?;
     println!("add(2, 3) -> {}", serde_json::to_string(&sum)?);
-    let stats = client
-        .call_tool("stats", serde_json::json!({"values": [1.0, 2.0, 6.0]}))
-        .await?;
-    println!(
-        "stats([1, 2, 6]) -> {}",
-        serde_json::to_string(&stats.structured_content)?
-    );
+    let stats = client.call_tool("stats", serde_json::json!({"values": [1.0, 2.0, 6.0]})).await?;
+    println!("stats([1, 2, 6]) -> {}", serde_json::to_string(&stats.structured_content)?);
     let greeting = client.read_resource("greeting://Ferris").await?;
-    println!(
-        "greeting://Ferris -> {}",
-        serde_json::to_string(&greeting.contents[0])?
-    );
-    let prompt = client
-        .get_prompt(
-            "review_code",
-            serde_json::json!({"code": "fn main() {}", "language": "rust"}),
-        )
-        .await?;
-    println!(
-        "review_code -> {:?}",
-        prompt.messages[0].content.as_text().unwrap_or_default()
-    );
+    println!("greeting://Ferris -> {}", serde_json::to_string(&greeting.contents[0])?);
+    let prompt =
+        client.get_prompt("review_code", serde_json::json!({"code": "fn main() {}", "language": "rust"})).await?;
+    println!("review_code -> {:?}", prompt.messages[0].content.as_text().unwrap_or_default());
     server.shutdown().await;
     Ok(())
 }

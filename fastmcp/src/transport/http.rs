@@ -121,11 +121,7 @@ impl Server {
     }
 
     /// Serves Streamable HTTP on an already bound listener.
-    pub async fn serve_http(
-        &self,
-        listener: tokio::net::TcpListener,
-        options: HttpOptions,
-    ) -> Result<(), ServerError> {
+    pub async fn serve_http(&self, listener: tokio::net::TcpListener, options: HttpOptions) -> Result<(), ServerError> {
         let local = listener.local_addr()?;
         let _ = self.inner.local_addr.set(local);
         self.start().await?;
@@ -149,8 +145,7 @@ impl Server {
                 tracing::debug!("TCP_NODELAY: {e}");
             }
         });
-        let serve = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await });
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await });
         let result = serve.await;
         signals.abort();
         self.shutdown().await;
@@ -167,11 +162,7 @@ impl Server {
     pub fn http_router(&self, options: HttpOptions) -> Router {
         let max_body = options.max_body_bytes;
         let path = options.path.clone();
-        let state = Arc::new(HttpState {
-            server: self.clone(),
-            options,
-            sessions: Mutex::new(HashMap::new()),
-        });
+        let state = Arc::new(HttpState { server: self.clone(), options, sessions: Mutex::new(HashMap::new()) });
         {
             // Ending sessions at shutdown closes their SSE connections, so axum's graceful
             // shutdown is not held up by idle GET streams.
@@ -192,7 +183,7 @@ impl Server {
     }
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -298,10 +289,7 @@ impl StreamLog {
     }
 
     fn is_attached(&self) -> bool {
-        lock(&self.inner)
-            .conn
-            .as_ref()
-            .is_some_and(|c| !c.is_closed())
+        lock(&self.inner).conn.as_ref().is_some_and(|c| !c.is_closed())
     }
 
     fn is_done(&self) -> bool {
@@ -357,10 +345,7 @@ fn sse_frame(id: &str, message: &Message) -> Bytes {
 }
 
 fn priming_frame(id: &str, retry: Duration) -> Bytes {
-    Bytes::from(format!(
-        "id: {id}\nretry: {}\ndata: \n\n",
-        retry.as_millis()
-    ))
+    Bytes::from(format!("id: {id}\nretry: {}\ndata: \n\n", retry.as_millis()))
 }
 
 fn json_error(status: StatusCode, id: Option<RequestId>, error: ErrorObject) -> Response {
@@ -373,12 +358,7 @@ fn plain_error(status: StatusCode, message: &str) -> Response {
 }
 
 fn json_response(message: &Message, session: Option<&str>) -> Response {
-    let mut resp = (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        message.to_json(),
-    )
-        .into_response();
+    let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], message.to_json()).into_response();
     if let Some(id) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
         resp.headers_mut().insert(SESSION_HEADER, id);
     }
@@ -387,16 +367,11 @@ fn json_response(message: &Message, session: Option<&str>) -> Response {
 
 fn sse_response(rx: mpsc::Receiver<Bytes>, session: Option<&str>) -> Response {
     let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+        rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
     });
     let mut resp = Response::new(Body::from_stream(stream));
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Some(id) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
         h.insert(SESSION_HEADER, id);
@@ -421,28 +396,17 @@ fn check_host_and_origin(options: &HttpOptions, headers: &HeaderMap) -> Result<(
     if options.allowed_hosts.iter().any(|h| h == "*") {
         return Ok(());
     }
-    let allowed = |host: &str| {
-        options
-            .allowed_hosts
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(host))
-    };
+    let allowed = |host: &str| options.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
     if let Some(host) = header_str(headers, header::HOST.as_str())
         && !allowed(&host_of(host))
     {
-        return Err(plain_error(
-            StatusCode::FORBIDDEN,
-            &format!("Invalid Host: {host}"),
-        ));
+        return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Host: {host}")));
     }
     if let Some(origin) = header_str(headers, header::ORIGIN.as_str()) {
         let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         let authority = authority.split('/').next().unwrap_or_default();
         if origin == "null" || !allowed(&host_of(authority)) {
-            return Err(plain_error(
-                StatusCode::FORBIDDEN,
-                &format!("Invalid Origin: {origin}"),
-            ));
+            return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Origin: {origin}")));
         }
     }
     Ok(())
@@ -467,12 +431,7 @@ fn check_version_header(headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
-async fn endpoint(
-    State(state): State<Arc<HttpState>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn endpoint(State(state): State<Arc<HttpState>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(resp) = check_host_and_origin(&state.options, &headers) {
         return resp;
     }
@@ -482,13 +441,8 @@ async fn endpoint(
         Method::DELETE if !state.options.stateless => delete(state, headers),
         _ => {
             let mut resp = plain_error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
-            let allow = if state.options.stateless {
-                "POST"
-            } else {
-                "GET, POST, DELETE"
-            };
-            resp.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(allow));
+            let allow = if state.options.stateless { "POST" } else { "GET, POST, DELETE" };
+            resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
             resp
         }
     }
@@ -496,41 +450,24 @@ async fn endpoint(
 
 fn session_of(state: &HttpState, headers: &HeaderMap) -> Result<Arc<HttpSession>, Response> {
     let Some(id) = header_str(headers, SESSION_HEADER) else {
-        return Err(plain_error(
-            StatusCode::BAD_REQUEST,
-            "Bad Request: Mcp-Session-Id header is required",
-        ));
+        return Err(plain_error(StatusCode::BAD_REQUEST, "Bad Request: Mcp-Session-Id header is required"));
     };
-    lock(&state.sessions).get(id).cloned().ok_or_else(|| {
-        json_error(
-            StatusCode::NOT_FOUND,
-            None,
-            ErrorObject::new(-32001, "Session not found"),
-        )
-    })
+    lock(&state.sessions)
+        .get(id)
+        .cloned()
+        .ok_or_else(|| json_error(StatusCode::NOT_FOUND, None, ErrorObject::new(-32001, "Session not found")))
 }
 
 async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
     let accept = header_str(&headers, header::ACCEPT.as_str()).unwrap_or("*/*");
-    if ![
-        "application/json",
-        "text/event-stream",
-        "*/*",
-        "application/*",
-    ]
-    .iter()
-    .any(|t| accept.contains(t))
-    {
+    if !["application/json", "text/event-stream", "*/*", "application/*"].iter().any(|t| accept.contains(t)) {
         return plain_error(
             StatusCode::NOT_ACCEPTABLE,
             "Not Acceptable: accept application/json and text/event-stream",
         );
     }
     let content_type = header_str(&headers, header::CONTENT_TYPE.as_str()).unwrap_or_default();
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("application/json")
-    {
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
         return plain_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Unsupported Media Type: Content-Type must be application/json",
@@ -576,9 +513,7 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Respons
     let session_id = session.id.clone();
     match rx.recv().await {
         // The plain request/response case: answer with JSON, no stream.
-        Some(Outgoing::Message(m @ Message::Response(_)))
-            if !state.options.sse_always || is_initialize =>
-        {
+        Some(Outgoing::Message(m @ Message::Response(_))) if !state.options.sse_always || is_initialize => {
             if is_initialize
                 && let Message::Response(r) = &m
                 && r.outcome.is_err()
@@ -595,18 +530,12 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Respons
             let stream_id = session.next_stream.fetch_add(1, Ordering::Relaxed);
             let mut body = Vec::with_capacity(256);
             if session.primes() {
-                body.extend_from_slice(&priming_frame(
-                    &format!("{stream_id}-0"),
-                    state.options.sse_retry,
-                ));
+                body.extend_from_slice(&priming_frame(&format!("{stream_id}-0"), state.options.sse_retry));
             }
             body.extend_from_slice(&sse_frame(&format!("{stream_id}-1"), &m));
             let mut resp = Response::new(Body::from(body));
             let h = resp.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/event-stream"),
-            );
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             if let Ok(id) = HeaderValue::from_str(&session_id) {
                 h.insert(SESSION_HEADER, id);
@@ -614,10 +543,7 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Respons
             resp
         }
         first => {
-            let log = session.new_stream(
-                state.options.stream_buffer_events,
-                state.options.max_streams_per_session,
-            );
+            let log = session.new_stream(state.options.stream_buffer_events, state.options.max_streams_per_session);
             if session.primes() {
                 let retry = state.options.sse_retry;
                 log.push(|id| priming_frame(id, retry), false);
@@ -725,10 +651,7 @@ async fn post_stateless(state: &HttpState, message: Message) -> Response {
 fn get(state: Arc<HttpState>, headers: HeaderMap) -> Response {
     let accept = header_str(&headers, header::ACCEPT.as_str()).unwrap_or_default();
     if !accept.contains("text/event-stream") && !accept.contains("*/*") {
-        return plain_error(
-            StatusCode::NOT_ACCEPTABLE,
-            "Not Acceptable: GET needs Accept: text/event-stream",
-        );
+        return plain_error(StatusCode::NOT_ACCEPTABLE, "Not Acceptable: GET needs Accept: text/event-stream");
     }
     if let Err(resp) = check_version_header(&headers) {
         return resp;
@@ -740,14 +663,9 @@ fn get(state: Arc<HttpState>, headers: HeaderMap) -> Response {
     let capacity = state.options.stream_buffer_events;
     if let Some(last) = header_str(&headers, LAST_EVENT_HEADER) {
         // Resume the stream the event id names, replaying only that stream.
-        let parsed = last
-            .split_once('-')
-            .and_then(|(s, q)| Some((s.parse::<u64>().ok()?, q.parse::<u64>().ok()?)));
+        let parsed = last.split_once('-').and_then(|(s, q)| Some((s.parse::<u64>().ok()?, q.parse::<u64>().ok()?)));
         let Some((stream_id, seq)) = parsed else {
-            return plain_error(
-                StatusCode::BAD_REQUEST,
-                "Bad Request: malformed Last-Event-ID",
-            );
+            return plain_error(StatusCode::BAD_REQUEST, "Bad Request: malformed Last-Event-ID");
         };
         let Some(log) = session.stream(stream_id) else {
             return plain_error(StatusCode::NOT_FOUND, "Not Found: that stream is gone");
@@ -758,10 +676,7 @@ fn get(state: Arc<HttpState>, headers: HeaderMap) -> Response {
         return plain_error(StatusCode::NOT_FOUND, "Not Found: session closed");
     };
     if log.is_attached() {
-        return plain_error(
-            StatusCode::CONFLICT,
-            "Conflict: only one standalone SSE stream is allowed per session",
-        );
+        return plain_error(StatusCode::CONFLICT, "Conflict: only one standalone SSE stream is allowed per session");
     }
     // A fresh GET starts at the live edge; only resumption replays.
     let after = lock(&log.inner).next_seq.checked_sub(1);
@@ -801,15 +716,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9000"));
         assert!(check_host_and_origin(&opts, &h).is_ok());
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://evil.example.com"),
-        );
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example.com"));
         assert!(check_host_and_origin(&opts, &h).is_err());
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://localhost:9000"),
-        );
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://localhost:9000"));
         assert!(check_host_and_origin(&opts, &h).is_ok());
         h.insert(header::HOST, HeaderValue::from_static("evil.example.com"));
         assert!(check_host_and_origin(&opts, &h).is_err());

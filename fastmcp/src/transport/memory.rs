@@ -3,8 +3,8 @@
 //! notifications, server-to-client requests — without serialization to bytes.
 
 use crate::protocol::{
-    CallToolResult, ErrorObject, GetPromptResult, LATEST_PROTOCOL_VERSION, Message, Notification,
-    ReadResourceResult, RequestId, Response,
+    CallToolResult, ErrorObject, GetPromptResult, LATEST_PROTOCOL_VERSION, Message, Notification, ReadResourceResult,
+    RequestId, Response,
 };
 use crate::registry::BoxFuture;
 use crate::server::{Server, ServerError, Session};
@@ -39,8 +39,7 @@ impl ClientError {
     }
 }
 
-type RequestHandler =
-    Arc<dyn Fn(String, Value) -> BoxFuture<Result<Value, ErrorObject>> + Send + Sync>;
+type RequestHandler = Arc<dyn Fn(String, Value) -> BoxFuture<Result<Value, ErrorObject>> + Send + Sync>;
 type PendingMap = Arc<Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>>;
 
 /// Configures a [`Client`] before it connects.
@@ -52,11 +51,7 @@ pub struct ClientBuilder {
 
 impl Default for ClientBuilder {
     fn default() -> Self {
-        ClientBuilder {
-            capabilities: json!({}),
-            protocol_version: LATEST_PROTOCOL_VERSION.to_owned(),
-            handler: None,
-        }
+        ClientBuilder { capabilities: json!({}), protocol_version: LATEST_PROTOCOL_VERSION.to_owned(), handler: None }
     }
 }
 
@@ -104,11 +99,7 @@ impl ClientBuilder {
                     match message {
                         Message::Response(r) => {
                             let Some(id) = r.id else { continue };
-                            if let Some(tx) = pending
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .remove(&id)
-                            {
+                            if let Some(tx) = pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&id) {
                                 let _ = tx.send(r.outcome);
                             }
                         }
@@ -121,22 +112,10 @@ impl ClientBuilder {
                             let reply = reply.clone();
                             tokio::spawn(async move {
                                 let outcome = match handler {
-                                    Some(h) => {
-                                        h(
-                                            req.method.clone(),
-                                            req.params.unwrap_or_else(|| json!({})),
-                                        )
-                                        .await
-                                    }
+                                    Some(h) => h(req.method.clone(), req.params.unwrap_or_else(|| json!({}))).await,
                                     None => Err(ErrorObject::method_not_found(&req.method)),
                                 };
-                                session.handle(
-                                    Message::Response(Response {
-                                        id: Some(req.id),
-                                        outcome,
-                                    }),
-                                    reply,
-                                );
+                                session.handle(Message::Response(Response { id: Some(req.id), outcome }), reply);
                             });
                         }
                     }
@@ -215,19 +194,10 @@ impl Client {
     }
 
     /// Sends a request with a chosen id (see [`Client::cancel`]).
-    pub async fn request_with_id(
-        &self,
-        id: RequestId,
-        method: &str,
-        params: Value,
-    ) -> Result<Value, ClientError> {
+    pub async fn request_with_id(&self, id: RequestId, method: &str, params: Value) -> Result<Value, ClientError> {
         let (tx, rx) = oneshot::channel();
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone(), tx);
-        self.session
-            .handle(Message::request(id, method, Some(params)), self.out.clone());
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), tx);
+        self.session.handle(Message::request(id, method, Some(params)), self.out.clone());
         match rx.await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(ClientError::Rpc(e)),
@@ -237,16 +207,12 @@ impl Client {
 
     /// Sends a notification.
     pub fn notify(&self, method: &str, params: Option<Value>) {
-        self.session
-            .handle(Message::notification(method, params), self.out.clone());
+        self.session.handle(Message::notification(method, params), self.out.clone());
     }
 
     /// Sends `notifications/cancelled` for a request in flight.
     pub fn cancel(&self, id: &RequestId) {
-        self.notify(
-            "notifications/cancelled",
-            Some(json!({ "requestId": id, "reason": "cancelled by the client" })),
-        );
+        self.notify("notifications/cancelled", Some(json!({ "requestId": id, "reason": "cancelled by the client" })));
     }
 
     /// The next notification the server sent (in order), waiting for one.
@@ -296,44 +262,21 @@ impl Client {
         self.list_all("resources/list", "resources").await
     }
     pub async fn list_resource_templates(&self) -> Result<Vec<Value>, ClientError> {
-        self.list_all("resources/templates/list", "resourceTemplates")
-            .await
+        self.list_all("resources/templates/list", "resourceTemplates").await
     }
 
     /// Calls a tool. Tool failures are `Ok` results with `is_error`; protocol errors are `Err`.
-    pub async fn call_tool(
-        &self,
-        name: &str,
-        arguments: Value,
-    ) -> Result<CallToolResult, ClientError> {
-        let v = self
-            .request(
-                "tools/call",
-                json!({ "name": name, "arguments": arguments }),
-            )
-            .await?;
+    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<CallToolResult, ClientError> {
+        let v = self.request("tools/call", json!({ "name": name, "arguments": arguments })).await?;
         decode(v)
     }
 
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, ClientError> {
-        decode(
-            self.request("resources/read", json!({ "uri": uri }))
-                .await?,
-        )
+        decode(self.request("resources/read", json!({ "uri": uri })).await?)
     }
 
-    pub async fn get_prompt(
-        &self,
-        name: &str,
-        arguments: Value,
-    ) -> Result<GetPromptResult, ClientError> {
-        decode(
-            self.request(
-                "prompts/get",
-                json!({ "name": name, "arguments": arguments }),
-            )
-            .await?,
-        )
+    pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<GetPromptResult, ClientError> {
+        decode(self.request("prompts/get", json!({ "name": name, "arguments": arguments })).await?)
     }
 
     /// `completion/complete` for a prompt argument; returns the suggested values.
@@ -353,24 +296,15 @@ impl Client {
     }
 
     pub async fn subscribe(&self, uri: &str) -> Result<(), ClientError> {
-        self.request("resources/subscribe", json!({ "uri": uri }))
-            .await
-            .map(|_| ())
+        self.request("resources/subscribe", json!({ "uri": uri })).await.map(|_| ())
     }
 
     pub async fn unsubscribe(&self, uri: &str) -> Result<(), ClientError> {
-        self.request("resources/unsubscribe", json!({ "uri": uri }))
-            .await
-            .map(|_| ())
+        self.request("resources/unsubscribe", json!({ "uri": uri })).await.map(|_| ())
     }
 
-    pub async fn set_logging_level(
-        &self,
-        level: crate::protocol::LoggingLevel,
-    ) -> Result<(), ClientError> {
-        self.request("logging/setLevel", json!({ "level": level }))
-            .await
-            .map(|_| ())
+    pub async fn set_logging_level(&self, level: crate::protocol::LoggingLevel) -> Result<(), ClientError> {
+        self.request("logging/setLevel", json!({ "level": level })).await.map(|_| ())
     }
 }
 

@@ -41,12 +41,10 @@ impl Outbound {
 
     /// Sends without waiting; gives the message back when the stream is full or gone.
     pub fn try_send(&self, message: Message) -> Result<(), Message> {
-        self.0
-            .try_send(Outgoing::Message(message))
-            .map_err(|e| match e.into_inner() {
-                Outgoing::Message(m) => m,
-                Outgoing::CloseStream => unreachable!("only messages are sent here"),
-            })
+        self.0.try_send(Outgoing::Message(message)).map_err(|e| match e.into_inner() {
+            Outgoing::Message(m) => m,
+            Outgoing::CloseStream => unreachable!("only messages are sent here"),
+        })
     }
 
     pub async fn close_stream(&self) {

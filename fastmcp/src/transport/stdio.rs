@@ -13,12 +13,7 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 impl Server {
     /// Serves one client over stdin/stdout until stdin closes, then shuts down gracefully.
     pub async fn run_stdio(&self) -> Result<(), ServerError> {
-        serve(
-            self,
-            BufReader::new(tokio::io::stdin()),
-            tokio::io::stdout(),
-        )
-        .await
+        serve(self, BufReader::new(tokio::io::stdin()), tokio::io::stdout()).await
     }
 }
 
@@ -44,9 +39,8 @@ where
         match read {
             Ok(LineRead::Eof) => break,
             Ok(LineRead::TooLong) => {
-                let err = crate::protocol::ErrorObject::parse_error(format!(
-                    "message longer than {MAX_LINE_BYTES} bytes"
-                ));
+                let err =
+                    crate::protocol::ErrorObject::parse_error(format!("message longer than {MAX_LINE_BYTES} bytes"));
                 send(&tx, Message::Response(Response::err(None, err))).await;
             }
             Ok(LineRead::Line) => handle_line(&session, &line, &tx).await,
@@ -88,10 +82,7 @@ enum LineRead {
 
 /// Reads one line into `line` (without the newline), never buffering more than
 /// `MAX_LINE_BYTES`. A last line without a newline still counts as a line.
-async fn read_line<R: AsyncBufRead + Unpin>(
-    reader: &mut R,
-    line: &mut Vec<u8>,
-) -> std::io::Result<LineRead> {
+async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) -> std::io::Result<LineRead> {
     line.clear();
     let mut too_long = false;
     loop {
@@ -118,11 +109,7 @@ async fn read_line<R: AsyncBufRead + Unpin>(
         let consumed = done.unwrap_or(available.len());
         reader.consume(consumed);
         if done.is_some() {
-            return Ok(if too_long {
-                LineRead::TooLong
-            } else {
-                LineRead::Line
-            });
+            return Ok(if too_long { LineRead::TooLong } else { LineRead::Line });
         }
     }
 }

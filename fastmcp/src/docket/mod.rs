@@ -1,0 +1,761 @@
+//! The always-on task worker ("docket"). Every server starts a docket and a worker in its
+//! lifespan; every registered component can run on it by name.
+//!
+//! Backends, chosen by URL (`FASTMCP_DOCKET_URL`, default `memory://`):
+//! - `memory://` — embedded and event-driven: the worker sleeps on a notification or on the next
+//!   due time, so an idle server uses no CPU.
+//! - `redis://` / `rediss://` — Redis Streams with a consumer group for due runs, a sorted set
+//!   for scheduled ones and a hash per run; each state change is one Lua script that also
+//!   publishes a state event. Several processes share the work.
+//!
+//! Both give the same semantics: idempotent adds by key while scheduled or running, replace and
+//! cancel by key, delays, retries (fixed or exponential), timeouts, perpetual runs, strikes,
+//! at-least-once delivery with claim renewal and redelivery, results and progress kept for a TTL.
+
+mod memory;
+mod redis;
+
+use crate::extract::{Call, Context, RequestCtx};
+use crate::protocol::CallToolResult;
+use crate::registry::BoxFuture;
+use crate::server::{Server, ServerError, ServerInner};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// The environment variable naming the docket backend.
+pub const DOCKET_URL_ENV: &str = "FASTMCP_DOCKET_URL";
+
+/// Errors of the docket API.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DocketError {
+    #[error("no component named `{0}` is registered with the worker")]
+    UnknownFunction(String),
+    #[error("no run with key `{0}`")]
+    UnknownKey(String),
+    #[error("arguments must be a JSON object")]
+    BadArguments,
+    #[error("`{0}` is struck: runs of it are not accepted")]
+    Struck(String),
+    #[error("invalid docket URL {0:?}: {1}")]
+    BadUrl(String, String),
+    #[error(
+        "{0} needs a docket shared by several processes, but FASTMCP_DOCKET_URL is memory:// (in-process); use redis://"
+    )]
+    NotDistributed(&'static str),
+    #[error("docket backend error: {0}")]
+    Backend(String),
+    #[error("the docket has shut down")]
+    Stopped,
+}
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    Scheduled,
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl RunState {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, RunState::Completed | RunState::Failed | RunState::Cancelled)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Scheduled => "scheduled",
+            RunState::Queued => "queued",
+            RunState::Running => "running",
+            RunState::Completed => "completed",
+            RunState::Failed => "failed",
+            RunState::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RunState> {
+        Some(match s {
+            "scheduled" => RunState::Scheduled,
+            "queued" => RunState::Queued,
+            "running" => RunState::Running,
+            "completed" => RunState::Completed,
+            "failed" => RunState::Failed,
+            "cancelled" => RunState::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// How a failed run is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Retry {
+    /// Total attempts, the first included.
+    pub attempts: u32,
+    /// Delay before the second attempt.
+    pub delay_ms: u64,
+    /// Double the delay after each attempt.
+    pub exponential: bool,
+}
+
+impl Retry {
+    pub fn fixed(attempts: u32, delay: Duration) -> Self {
+        Retry { attempts, delay_ms: delay.as_millis() as u64, exponential: false }
+    }
+    pub fn exponential(attempts: u32, first_delay: Duration) -> Self {
+        Retry { attempts, delay_ms: first_delay.as_millis() as u64, exponential: true }
+    }
+    fn delay_after(&self, attempt: u32) -> u64 {
+        if self.exponential {
+            self.delay_ms.saturating_mul(1u64 << (attempt.saturating_sub(1)).min(20))
+        } else {
+            self.delay_ms
+        }
+    }
+}
+
+/// How a run executes: retries, timeout, repetition. Stored with the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Perpetual: run again this long after each run ends (until cancelled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub every_ms: Option<u64>,
+}
+
+/// Options of [`Docket::add_with`].
+#[derive(Debug, Clone, Default)]
+pub struct AddOptions {
+    /// Runs are idempotent by key while scheduled, queued or running.
+    pub key: Option<String>,
+    /// Delay before the run becomes due.
+    pub delay: Option<Duration>,
+    /// Replace a scheduled or queued run with the same key (a running one finishes).
+    pub replace: bool,
+    pub retry: Option<Retry>,
+    pub timeout: Option<Duration>,
+    /// Perpetual: run again this long after each run ends.
+    pub every: Option<Duration>,
+}
+
+/// What [`Docket::add_with`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// A new run was scheduled under this key.
+    Scheduled(String),
+    /// A run with this key is already scheduled or running; nothing was added.
+    Exists(String),
+}
+
+impl Added {
+    pub fn key(&self) -> &str {
+        match self {
+            Added::Scheduled(k) | Added::Exists(k) => k,
+        }
+    }
+}
+
+/// Progress of a run, readable from any process.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunProgress {
+    pub current: f64,
+    pub total: Option<f64>,
+    pub message: Option<String>,
+}
+
+/// Everything known about a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunInfo {
+    pub key: String,
+    pub function: String,
+    pub state: RunState,
+    pub attempt: u32,
+    pub generation: u64,
+    pub worker: Option<String>,
+    pub created_ms: u64,
+    pub started_ms: Option<u64>,
+    pub completed_ms: Option<u64>,
+    pub error: Option<String>,
+    pub result: Option<CallToolResult>,
+    pub progress: Option<RunProgress>,
+}
+
+/// A strike: stop runs of a function, optionally only those whose argument matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Strike {
+    pub function: String,
+    /// `(argument, operator, value)`; operators `==`, `!=`, `>`, `>=`, `<`, `<=`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<(String, String, Value)>,
+}
+
+impl Strike {
+    pub fn function(function: impl Into<String>) -> Self {
+        Strike { function: function.into(), condition: None }
+    }
+    pub fn when(function: impl Into<String>, argument: impl Into<String>, op: &str, value: Value) -> Self {
+        Strike { function: function.into(), condition: Some((argument.into(), op.to_owned(), value)) }
+    }
+
+    fn matches(&self, function: &str, args: &Map<String, Value>) -> bool {
+        if self.function != function && self.function != "*" {
+            return false;
+        }
+        let Some((arg, op, value)) = &self.condition else { return true };
+        let Some(actual) = args.get(arg) else { return false };
+        let ord = match (actual.as_f64(), value.as_f64()) {
+            (Some(a), Some(b)) => a.partial_cmp(&b),
+            _ => match (actual.as_str(), value.as_str()) {
+                (Some(a), Some(b)) => Some(a.cmp(b)),
+                _ => None,
+            },
+        };
+        use std::cmp::Ordering::*;
+        match op.as_str() {
+            "==" => actual == value,
+            "!=" => actual != value,
+            ">" => ord == Some(Greater),
+            ">=" => matches!(ord, Some(Greater | Equal)),
+            "<" => ord == Some(Less),
+            "<=" => matches!(ord, Some(Less | Equal)),
+            _ => false,
+        }
+    }
+}
+
+/// Strikes in effect in this process (kept in sync with the backend).
+#[derive(Default)]
+pub(crate) struct StrikeList(Mutex<Vec<Strike>>);
+
+impl StrikeList {
+    pub fn apply(&self, restore: bool, strike: Strike) {
+        let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if restore {
+            list.retain(|s| *s != strike);
+        } else if !list.contains(&strike) {
+            list.push(strike);
+        }
+    }
+    pub fn is_struck(&self, function: &str, args: &Map<String, Value>) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|s| s.matches(function, args))
+    }
+}
+
+/// A scheduling request handed to a backend.
+#[derive(Debug, Clone)]
+pub(crate) struct Schedule {
+    pub key: String,
+    pub function: String,
+    pub args: Map<String, Value>,
+    pub when_ms: u64,
+    pub replace: bool,
+    pub policy: Policy,
+}
+
+/// A run a worker has claimed.
+#[derive(Debug, Clone)]
+pub(crate) struct Claimed {
+    pub key: String,
+    pub generation: u64,
+    pub function: String,
+    pub args: Map<String, Value>,
+    pub attempt: u32,
+    pub policy: Policy,
+    /// Backend delivery id (the stream entry on Redis).
+    pub delivery: String,
+}
+
+/// How a claimed run ended.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    Done {
+        state: RunState,
+        result: Option<CallToolResult>,
+        error: Option<String>,
+    },
+    /// Run again after `delay_ms` as `attempt` (retry, perpetual).
+    Again {
+        delay_ms: u64,
+        attempt: u32,
+        result: Option<CallToolResult>,
+        error: Option<String>,
+    },
+    /// Not finished here (shutdown): make it due again now for another worker.
+    HandBack,
+}
+
+/// A storage and delivery backend of the docket.
+pub(crate) trait Backend: Send + Sync + 'static {
+    fn schedule(self: Arc<Self>, s: Schedule) -> BoxFuture<Result<Added, DocketError>>;
+    fn cancel(self: Arc<Self>, key: String) -> BoxFuture<Result<bool, DocketError>>;
+    fn info(self: Arc<Self>, key: String) -> BoxFuture<Result<Option<RunInfo>, DocketError>>;
+    /// Waits until the run is terminal (or `timeout`), then returns what is known.
+    fn wait(self: Arc<Self>, key: String, timeout: Duration) -> BoxFuture<Result<Option<RunInfo>, DocketError>>;
+    /// Claims up to `max` due runs for `worker`, waiting (bounded) for work; includes runs whose
+    /// worker stopped renewing its claim for longer than the redelivery timeout.
+    fn take(self: Arc<Self>, worker: String, max: usize) -> BoxFuture<Result<Vec<Claimed>, DocketError>>;
+    fn finish(self: Arc<Self>, batch: Vec<(Claimed, Outcome)>) -> BoxFuture<Result<(), DocketError>>;
+    /// Keeps the claims of runs still executing alive.
+    fn renew(self: Arc<Self>, worker: String, deliveries: Vec<String>) -> BoxFuture<Result<(), DocketError>>;
+    fn progress(
+        self: Arc<Self>,
+        key: String,
+        generation: u64,
+        progress: RunProgress,
+    ) -> BoxFuture<Result<(), DocketError>>;
+    fn strike(self: Arc<Self>, restore: bool, strike: Strike) -> BoxFuture<Result<(), DocketError>>;
+    /// Runs cancelled while running, as they are announced (for the worker to abort them).
+    fn cancellations(&self) -> tokio::sync::broadcast::Receiver<String>;
+    fn is_distributed(&self) -> bool;
+}
+
+/// Docket settings, from the environment or code.
+#[derive(Debug, Clone)]
+pub struct DocketConfig {
+    pub url: String,
+    /// Key prefix; keys are `{name}:...` (a Redis Cluster hash tag).
+    pub name: String,
+    /// A run whose worker stopped renewing its claim this long ago is delivered again.
+    pub redelivery_timeout: Duration,
+    /// How long results, errors and run records are kept after a run ends.
+    pub result_ttl: Duration,
+    /// Runs one worker executes at once.
+    pub concurrency: usize,
+}
+
+impl DocketConfig {
+    /// `FASTMCP_DOCKET_URL` (default `memory://`), `FASTMCP_DOCKET_NAME` (default `fastmcp`),
+    /// `FASTMCP_DOCKET_REDELIVERY_TIMEOUT_MS` (30 000), `FASTMCP_DOCKET_RESULT_TTL_MS`
+    /// (900 000), `FASTMCP_DOCKET_CONCURRENCY` (10).
+    pub fn from_env() -> Self {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let ms = |k: &str, d: u64| Duration::from_millis(env(k).and_then(|v| v.parse().ok()).unwrap_or(d));
+        DocketConfig {
+            url: env(DOCKET_URL_ENV).unwrap_or_else(|| "memory://".into()),
+            name: env("FASTMCP_DOCKET_NAME").unwrap_or_else(|| "fastmcp".into()),
+            redelivery_timeout: ms("FASTMCP_DOCKET_REDELIVERY_TIMEOUT_MS", 30_000),
+            result_ttl: ms("FASTMCP_DOCKET_RESULT_TTL_MS", 900_000),
+            concurrency: env("FASTMCP_DOCKET_CONCURRENCY").and_then(|v| v.parse().ok()).unwrap_or(10).max(1),
+        }
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+struct DocketInner {
+    config: DocketConfig,
+    backend: Arc<dyn Backend>,
+    server: Weak<ServerInner>,
+    strikes: Arc<StrikeList>,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+/// A handle to the server's docket.
+#[derive(Clone)]
+pub struct Docket {
+    inner: Arc<DocketInner>,
+}
+
+impl Docket {
+    /// Opens the backend named by the configuration. Redis connections are made lazily by the
+    /// backend, so startup does not wait on the network.
+    pub(crate) async fn open(server: &Server, config: DocketConfig) -> Result<Docket, ServerError> {
+        let strikes = Arc::new(StrikeList::default());
+        let backend: Arc<dyn Backend> = if config.url.starts_with("memory://") {
+            Arc::new(memory::MemoryBackend::new(config.clone(), strikes.clone()))
+        } else if config.url.starts_with("redis://") || config.url.starts_with("rediss://") {
+            let b = Arc::new(
+                redis::RedisBackend::connect(config.clone(), strikes.clone())
+                    .await
+                    .map_err(|e| ServerError::Config(e.to_string()))?,
+            );
+            b.start_listeners();
+            b
+        } else {
+            return Err(ServerError::Config(
+                DocketError::BadUrl(config.url.clone(), "expected memory://, redis:// or rediss://".into()).to_string(),
+            ));
+        };
+        Ok(Docket {
+            inner: Arc::new(DocketInner {
+                config,
+                backend,
+                server: Arc::downgrade(&server.inner),
+                strikes,
+                counter: Default::default(),
+            }),
+        })
+    }
+
+    /// A producer-only handle on a shared docket (no worker in this process): add, cancel,
+    /// follow and read runs that workers elsewhere execute. Needs `redis://`.
+    pub async fn connect(config: DocketConfig) -> Result<Docket, DocketError> {
+        if !(config.url.starts_with("redis://") || config.url.starts_with("rediss://")) {
+            return Err(DocketError::NotDistributed("Docket::connect"));
+        }
+        let strikes = Arc::new(StrikeList::default());
+        let backend = Arc::new(redis::RedisBackend::connect(config.clone(), strikes.clone()).await?);
+        backend.start_listeners();
+        Ok(Docket {
+            inner: Arc::new(DocketInner { config, backend, server: Weak::new(), strikes, counter: Default::default() }),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.inner.config.url
+    }
+
+    pub fn config(&self) -> &DocketConfig {
+        &self.inner.config
+    }
+
+    /// Fails with a clear error on `memory://`, for features that need several processes.
+    pub fn check_distributed_backend(&self, feature: &'static str) -> Result<(), DocketError> {
+        if self.inner.backend.is_distributed() { Ok(()) } else { Err(DocketError::NotDistributed(feature)) }
+    }
+
+    /// Queues a run of the component `function` with `args`; returns its key.
+    pub async fn add(&self, function: &str, args: Value) -> Result<String, DocketError> {
+        Ok(self.add_with(function, args, AddOptions::default()).await?.key().to_owned())
+    }
+
+    /// Queues a run with options (key, delay, replace, retry, timeout, perpetual).
+    pub async fn add_with(&self, function: &str, args: Value, options: AddOptions) -> Result<Added, DocketError> {
+        let Value::Object(args) = args else { return Err(DocketError::BadArguments) };
+        // On memory:// this process's worker is the only executor, so the name must resolve
+        // here; on Redis another process may serve it.
+        if !self.inner.backend.is_distributed() {
+            let server = self.inner.server.upgrade().ok_or(DocketError::Stopped)?;
+            if !server.components.read().unwrap_or_else(|e| e.into_inner()).tools.contains_key(function) {
+                return Err(DocketError::UnknownFunction(function.to_owned()));
+            }
+        }
+        if self.inner.strikes.is_struck(function, &args) {
+            return Err(DocketError::Struck(function.to_owned()));
+        }
+        let key = options.key.unwrap_or_else(|| {
+            let n = self.inner.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("{}-{n}", uuid::Uuid::new_v4().simple())
+        });
+        let when_ms = now_ms() + options.delay.map_or(0, |d| d.as_millis() as u64);
+        let policy = Policy {
+            retry: options.retry,
+            timeout_ms: options.timeout.map(|d| d.as_millis() as u64),
+            every_ms: options.every.map(|d| d.as_millis() as u64),
+        };
+        self.inner
+            .backend
+            .clone()
+            .schedule(Schedule { key, function: function.to_owned(), args, when_ms, replace: options.replace, policy })
+            .await
+    }
+
+    /// Replaces the scheduled or queued run under `key` (a running one finishes first).
+    pub async fn replace(
+        &self,
+        function: &str,
+        args: Value,
+        key: &str,
+        delay: Option<Duration>,
+    ) -> Result<Added, DocketError> {
+        self.add_with(
+            function,
+            args,
+            AddOptions { key: Some(key.to_owned()), delay, replace: true, ..Default::default() },
+        )
+        .await
+    }
+
+    /// Cancels a scheduled, queued or running run. Returns whether it was still live.
+    pub async fn cancel(&self, key: &str) -> Result<bool, DocketError> {
+        self.inner.backend.clone().cancel(key.to_owned()).await
+    }
+
+    /// The state of a run.
+    pub async fn state(&self, key: &str) -> Result<Option<RunState>, DocketError> {
+        Ok(self.inner.backend.clone().info(key.to_owned()).await?.map(|i| i.state))
+    }
+
+    /// Everything known about a run (from any process, on Redis).
+    pub async fn info(&self, key: &str) -> Result<Option<RunInfo>, DocketError> {
+        self.inner.backend.clone().info(key.to_owned()).await
+    }
+
+    /// Waits until the run is terminal and returns its result (`None` when cancelled).
+    pub async fn result(&self, key: &str) -> Result<Option<CallToolResult>, DocketError> {
+        let info = self.wait(key, Duration::MAX).await?;
+        Ok(info.result)
+    }
+
+    /// Waits (at most `timeout`) until the run is terminal.
+    pub async fn wait(&self, key: &str, timeout: Duration) -> Result<RunInfo, DocketError> {
+        self.inner
+            .backend
+            .clone()
+            .wait(key.to_owned(), timeout)
+            .await?
+            .ok_or_else(|| DocketError::UnknownKey(key.to_owned()))
+    }
+
+    /// Stops runs of a function (optionally only those matching a condition), on every worker.
+    pub async fn strike(&self, strike: Strike) -> Result<(), DocketError> {
+        self.inner.backend.clone().strike(false, strike).await
+    }
+
+    /// Lifts a strike.
+    pub async fn restore(&self, strike: Strike) -> Result<(), DocketError> {
+        self.inner.backend.clone().strike(true, strike).await
+    }
+
+    pub(crate) fn start_worker(&self, server: Server) -> Worker {
+        let worker = Worker {
+            inner: Arc::new(WorkerInner {
+                name: format!(
+                    "{}-{}-{}",
+                    server.name(),
+                    std::process::id(),
+                    &uuid::Uuid::new_v4().simple().to_string()[..8]
+                ),
+                concurrency: self.inner.config.concurrency,
+                tracker: TaskTracker::new(),
+                stop: CancellationToken::new(),
+                running: Mutex::new(HashMap::new()),
+            }),
+        };
+        tokio::spawn(worker.clone().run(self.clone()));
+        worker
+    }
+
+    pub(crate) async fn report_progress(&self, key: &str, generation: u64, progress: RunProgress) {
+        if let Err(e) = self.inner.backend.clone().progress(key.to_owned(), generation, progress).await {
+            tracing::warn!(key, "progress not stored: {e}");
+        }
+    }
+}
+
+struct WorkerInner {
+    name: String,
+    concurrency: usize,
+    tracker: TaskTracker,
+    stop: CancellationToken,
+    /// Runs executing here: key -> (delivery id, cancel token).
+    running: Mutex<HashMap<String, (String, CancellationToken)>>,
+}
+
+/// A handle to the server's task worker.
+#[derive(Clone)]
+pub struct Worker {
+    inner: Arc<WorkerInner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Worker {
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    async fn run(self, docket: Docket) {
+        let backend = docket.inner.backend.clone();
+        let slots = Arc::new(Semaphore::new(self.inner.concurrency));
+        let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel::<(Claimed, Outcome)>();
+        let finisher = tokio::spawn(finish_loop(backend.clone(), done_rx));
+        let renewer =
+            tokio::spawn(renew_loop(self.clone(), backend.clone(), docket.inner.config.redelivery_timeout / 4));
+        let canceller = tokio::spawn(cancel_loop(self.clone(), backend.cancellations()));
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            // Wait for a free slot, then ask for as many runs as there are free slots.
+            let first = tokio::select! {
+                p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                _ = self.inner.stop.cancelled() => break,
+            };
+            let free = slots.available_permits() + 1;
+            let batch = tokio::select! {
+                b = backend.clone().take(self.inner.name.clone(), free) => b,
+                _ = self.inner.stop.cancelled() => break,
+            };
+            let batch = match batch {
+                Ok(b) => {
+                    backoff = Duration::from_millis(100);
+                    b
+                }
+                Err(e) => {
+                    tracing::warn!(worker = %self.inner.name, "docket unavailable, retrying in {backoff:?}: {e}");
+                    drop(first);
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {},
+                        _ = self.inner.stop.cancelled() => break,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            let mut permit = Some(first);
+            for claimed in batch {
+                let p = match permit.take() {
+                    Some(p) => p,
+                    None => match slots.clone().try_acquire_owned() {
+                        Ok(p) => p,
+                        Err(_) => slots.clone().acquire_owned().await.expect("semaphore open"),
+                    },
+                };
+                let token = CancellationToken::new();
+                lock(&self.inner.running).insert(claimed.key.clone(), (claimed.delivery.clone(), token.clone()));
+                let (worker, docket, done) = (self.clone(), docket.clone(), done_tx.clone());
+                self.inner.tracker.spawn(async move {
+                    let outcome = worker.execute(&docket, &claimed, token).await;
+                    lock(&worker.inner.running).remove(&claimed.key);
+                    let _ = done.send((claimed, outcome));
+                    drop(p);
+                });
+            }
+        }
+        // Graceful stop: let running runs finish (bounded); what is left is handed back.
+        self.inner.tracker.close();
+        if tokio::time::timeout(Duration::from_secs(10), self.inner.tracker.wait()).await.is_err() {
+            let left: Vec<_> = lock(&self.inner.running).drain().collect();
+            for (_, (_, token)) in &left {
+                token.cancel();
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.inner.tracker.wait()).await;
+        }
+        drop(done_tx);
+        let _ = finisher.await;
+        renewer.abort();
+        canceller.abort();
+    }
+
+    async fn execute(&self, docket: &Docket, claimed: &Claimed, token: CancellationToken) -> Outcome {
+        if docket.inner.strikes.is_struck(&claimed.function, &claimed.args) {
+            return Outcome::Done { state: RunState::Cancelled, result: None, error: Some("struck".into()) };
+        }
+        let Some(server) = docket.inner.server.upgrade() else { return Outcome::HandBack };
+        let tool = server.components.read().unwrap_or_else(|e| e.into_inner()).tools.get(&claimed.function).cloned();
+        let Some(tool) = tool else {
+            let error = format!("no component named `{}` on worker {}", claimed.function, self.inner.name);
+            return Outcome::Done {
+                state: RunState::Failed,
+                result: Some(CallToolResult::error(error.clone())),
+                error: Some(error),
+            };
+        };
+        let ctx = Context::new(RequestCtx {
+            server,
+            session: None,
+            request_id: None,
+            progress_token: None,
+            meta: None,
+            out: None,
+            cancel: token.clone(),
+            progress: Mutex::default(),
+            run: Some(crate::extract::RunHandle {
+                docket: docket.clone(),
+                key: claimed.key.clone(),
+                generation: claimed.generation,
+            }),
+        });
+        let call = tool.call(Call::new(claimed.args.clone(), None, ctx));
+        let timeout = claimed.policy.timeout_ms.map(Duration::from_millis).unwrap_or(Duration::MAX);
+        let stop = self.inner.stop.clone();
+        let result = tokio::select! {
+            r = tokio::time::timeout(timeout, call) => match r {
+                Ok(Ok(result)) => result,
+                Ok(Err(e)) => CallToolResult::error(e.message),
+                Err(_) => CallToolResult::error(format!("timed out after {timeout:?}")),
+            },
+            _ = token.cancelled() => {
+                // Cancelled by the docket, or abandoned at shutdown.
+                return if stop.is_cancelled() { Outcome::HandBack } else {
+                    Outcome::Done { state: RunState::Cancelled, result: None, error: None }
+                };
+            }
+        };
+        let failed = result.is_error();
+        let error = failed.then(|| result.text_content());
+        if let Some(every) = claimed.policy.every_ms {
+            return Outcome::Again { delay_ms: every, attempt: 1, result: Some(result), error };
+        }
+        if failed
+            && let Some(retry) = claimed.policy.retry
+            && claimed.attempt < retry.attempts
+        {
+            return Outcome::Again {
+                delay_ms: retry.delay_after(claimed.attempt),
+                attempt: claimed.attempt + 1,
+                result: Some(result),
+                error,
+            };
+        }
+        let state = if failed { RunState::Failed } else { RunState::Completed };
+        Outcome::Done { state, result: Some(result), error }
+    }
+
+    /// Stops taking new runs and waits (bounded) for the running ones; runs still going are
+    /// handed back to the docket for another worker.
+    pub(crate) async fn stop(&self) {
+        self.inner.stop.cancel();
+        self.inner.tracker.close();
+        let _ = tokio::time::timeout(Duration::from_secs(12), self.inner.tracker.wait()).await;
+    }
+}
+
+async fn finish_loop(backend: Arc<dyn Backend>, mut rx: tokio::sync::mpsc::UnboundedReceiver<(Claimed, Outcome)>) {
+    let mut batch = Vec::new();
+    while rx.recv_many(&mut batch, 512).await > 0 {
+        let items = std::mem::take(&mut batch);
+        let mut delay = Duration::from_millis(50);
+        // Outcomes are not dropped on a backend hiccup: retry until stored (the run would be
+        // redelivered otherwise, which is allowed but wasteful).
+        for _ in 0..20 {
+            match backend.clone().finish(items.clone()).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!("storing {} outcomes failed, retrying: {e}", items.len());
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+    }
+}
+
+async fn renew_loop(worker: Worker, backend: Arc<dyn Backend>, every: Duration) {
+    let every = every.max(Duration::from_millis(50));
+    loop {
+        tokio::time::sleep(every).await;
+        let ids: Vec<String> = lock(&worker.inner.running).values().map(|(d, _)| d.clone()).collect();
+        if !ids.is_empty()
+            && let Err(e) = backend.clone().renew(worker.inner.name.clone(), ids).await
+        {
+            tracing::warn!("renewing claims failed: {e}");
+        }
+    }
+}
+
+async fn cancel_loop(worker: Worker, mut rx: tokio::sync::broadcast::Receiver<String>) {
+    loop {
+        match rx.recv().await {
+            Ok(key) => {
+                if let Some((_, token)) = lock(&worker.inner.running).get(&key) {
+                    token.cancel();
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(_) => return,
+        }
+    }
+}

@@ -1,0 +1,855 @@
+//! `redis://` and `rediss://`: Redis Streams + a consumer group for due runs, a sorted set for
+//! scheduled ones, a hash per run. Every state change is one Lua script that also publishes a
+//! state event, so the record and the event never disagree.
+//!
+//! Keys (the docket name in braces is a Redis Cluster hash tag: one slot per docket). Runs live
+//! under `run:`, so no task key can collide with the docket's own keys:
+//!
+//! | key | type | contents |
+//! |---|---|---|
+//! | `{name}:stream` | stream, group `workers` | due runs: `key`, `gen` |
+//! | `{name}:queue` | sorted set | scheduled runs by due time (ms) |
+//! | `{name}:run:{key}` | hash | state, function, args, policy, attempt, generation, worker, created, started, completed, error, stream_id |
+//! | `{name}:result:{key}` | string | the result (CallToolResult JSON), with the TTL |
+//! | `{name}:progress:{key}` | hash | current, total, message, generation |
+//! | `{name}:events` | channel | `{"key","state","generation"}` on every change; progress too |
+//! | `{name}:cancel` | channel | keys of running runs that were cancelled |
+//! | `{name}:strikes` | stream | strike / restore instructions |
+
+use super::{
+    Added, Backend, Claimed, DocketConfig, DocketError, Outcome, Policy, RunInfo, RunProgress, RunState, Schedule,
+    Strike, StrikeList, now_ms,
+};
+use crate::protocol::CallToolResult;
+use crate::registry::BoxFuture;
+use futures::StreamExt;
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, Script, Value as RValue};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+const GROUP: &str = "workers";
+
+const SCHEDULE: &str = r#"
+local run, stream, queue, events, result, progress = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local key, fn, args, policy = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local when, now, replace = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
+local state = redis.call('HGET', run, 'state')
+if state == 'scheduled' or state == 'queued' or state == 'running' then
+  if not replace then return {'EXISTS', 0} end
+  local sid = redis.call('HGET', run, 'stream_id')
+  if sid then redis.call('XDEL', stream, sid) end
+  redis.call('ZREM', queue, key)
+end
+local gen = redis.call('HINCRBY', run, 'generation', 1)
+redis.call('HDEL', run, 'worker', 'started', 'completed', 'error', 'stream_id')
+redis.call('PERSIST', run)
+redis.call('DEL', result, progress)
+local st = 'scheduled'
+if when <= now then
+  st = 'queued'
+  local sid = redis.call('XADD', stream, '*', 'key', key, 'gen', gen)
+  redis.call('HSET', run, 'stream_id', sid)
+else
+  redis.call('ZADD', queue, when, key)
+end
+redis.call('HSET', run, 'state', st, 'function', fn, 'args', args, 'policy', policy, 'attempt', 1, 'created', now, 'when', when)
+redis.call('PUBLISH', events, cjson.encode({key = key, state = st, generation = gen}))
+return {'OK', gen}
+"#;
+
+const DUE: &str = r#"
+local queue, stream, events = KEYS[1], KEYS[2], KEYS[3]
+local now, limit, p = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local due = redis.call('ZRANGEBYSCORE', queue, '-inf', now, 'LIMIT', 0, limit)
+for _, key in ipairs(due) do
+  redis.call('ZREM', queue, key)
+  local run = p .. ':run:' .. key
+  if redis.call('HGET', run, 'state') == 'scheduled' then
+    local gen = redis.call('HGET', run, 'generation')
+    local sid = redis.call('XADD', stream, '*', 'key', key, 'gen', gen)
+    redis.call('HSET', run, 'state', 'queued', 'stream_id', sid)
+    redis.call('PUBLISH', events, cjson.encode({key = key, state = 'queued', generation = tonumber(gen)}))
+  end
+end
+local nxt = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+return {#due, nxt[2] or ''}
+"#;
+
+const CLAIM: &str = r#"
+local stream, events = KEYS[1], KEYS[2]
+local p, worker, now = ARGV[1], ARGV[2], ARGV[3]
+local out = {}
+for i = 4, #ARGV, 3 do
+  local key, gen, id = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local run = p .. ':run:' .. key
+  local h = redis.call('HMGET', run, 'state', 'generation', 'function', 'args', 'policy', 'attempt')
+  if h[2] ~= gen or not (h[1] == 'queued' or h[1] == 'running') then
+    -- Replaced, cancelled, finished or expired: drop the delivery.
+    redis.call('XACK', stream, 'workers', id)
+    redis.call('XDEL', stream, id)
+  else
+    redis.call('HSET', run, 'state', 'running', 'worker', worker, 'started', now)
+    redis.call('HDEL', run, 'stream_id')
+    redis.call('DEL', p .. ':progress:' .. key)
+    redis.call('PUBLISH', events, cjson.encode({key = key, state = 'running', generation = tonumber(gen), worker = worker}))
+    out[#out + 1] = {key, gen, id, h[3], h[4], h[5] or '', h[6] or '1'}
+  end
+end
+return out
+"#;
+
+const FINISH: &str = r#"
+local stream, events, queue = KEYS[1], KEYS[2], KEYS[3]
+local p, now, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+for i = 4, #ARGV, 9 do
+  local key, gen, id, kind = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local st, result, err, delay, attempt = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], tonumber(ARGV[i + 7]), ARGV[i + 8]
+  local run = p .. ':run:' .. key
+  redis.call('XACK', stream, 'workers', id)
+  redis.call('XDEL', stream, id)
+  local h = redis.call('HMGET', run, 'state', 'generation')
+  if h[2] == gen and h[1] == 'running' then
+    if result ~= '' then redis.call('SET', p .. ':result:' .. key, result, 'PX', ttl) end
+    if err ~= '' then redis.call('HSET', run, 'error', err) else redis.call('HDEL', run, 'error') end
+    if kind == 'done' then
+      redis.call('HSET', run, 'state', st, 'completed', now)
+      redis.call('PEXPIRE', run, ttl)
+      redis.call('PEXPIRE', p .. ':progress:' .. key, ttl)
+      redis.call('PUBLISH', events, cjson.encode({key = key, state = st, generation = tonumber(gen)}))
+    else
+      local g = gen
+      if kind == 'again' then g = redis.call('HINCRBY', run, 'generation', 1) end
+      redis.call('HDEL', run, 'worker', 'started')
+      redis.call('HSET', run, 'attempt', attempt)
+      local nst = 'queued'
+      if kind == 'again' and delay > 0 then
+        nst = 'scheduled'
+        redis.call('ZADD', queue, now + delay, key)
+      else
+        local sid = redis.call('XADD', stream, '*', 'key', key, 'gen', g)
+        redis.call('HSET', run, 'stream_id', sid)
+      end
+      redis.call('HSET', run, 'state', nst)
+      redis.call('PUBLISH', events, cjson.encode({key = key, state = nst, generation = tonumber(g)}))
+    end
+  end
+end
+return 1
+"#;
+
+const CANCEL: &str = r#"
+local run, stream, queue, events, cancel = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local key, now, ttl = ARGV[1], ARGV[2], ARGV[3]
+local st = redis.call('HGET', run, 'state')
+if not (st == 'scheduled' or st == 'queued' or st == 'running') then return 0 end
+local sid = redis.call('HGET', run, 'stream_id')
+if sid then redis.call('XDEL', stream, sid) end
+redis.call('ZREM', queue, key)
+redis.call('HSET', run, 'state', 'cancelled', 'completed', now)
+redis.call('HDEL', run, 'stream_id')
+redis.call('PEXPIRE', run, ttl)
+local gen = tonumber(redis.call('HGET', run, 'generation'))
+redis.call('PUBLISH', events, cjson.encode({key = key, state = 'cancelled', generation = gen}))
+if st == 'running' then redis.call('PUBLISH', cancel, key) end
+return 1
+"#;
+
+const PROGRESS: &str = r#"
+local run, progress, events = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('HGET', run, 'generation') ~= ARGV[1] then return 0 end
+redis.call('HSET', progress, 'current', ARGV[2], 'generation', ARGV[1])
+if ARGV[3] ~= '' then redis.call('HSET', progress, 'total', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', progress, 'message', ARGV[4]) end
+redis.call('PUBLISH', events, ARGV[5])
+return 1
+"#;
+
+fn backend_err(e: impl std::fmt::Display) -> DocketError {
+    DocketError::Backend(e.to_string())
+}
+
+struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    fn k(&self, suffix: &str) -> String {
+        format!("{}:{suffix}", self.prefix)
+    }
+    fn run(&self, key: &str) -> String {
+        format!("{}:run:{key}", self.prefix)
+    }
+    fn result(&self, key: &str) -> String {
+        format!("{}:result:{key}", self.prefix)
+    }
+    fn progress(&self, key: &str) -> String {
+        format!("{}:progress:{key}", self.prefix)
+    }
+}
+
+struct Scripts {
+    schedule: Script,
+    due: Script,
+    claim: Script,
+    finish: Script,
+    cancel: Script,
+    progress: Script,
+}
+
+pub(crate) struct RedisBackend {
+    config: DocketConfig,
+    client: redis::Client,
+    conn: ConnectionManager,
+    keys: Keys,
+    scripts: Scripts,
+    events: broadcast::Sender<(String, RunState)>,
+    cancel_tx: broadcast::Sender<String>,
+    strikes: Arc<StrikeList>,
+    /// When the next scheduled run is due (ms), as last seen; 0 = check now.
+    next_due: AtomicU64,
+    sweep: Mutex<SweepState>,
+    group_ready: std::sync::atomic::AtomicBool,
+    /// The worker's connection for blocking reads (made on first use).
+    blocking: tokio::sync::Mutex<Option<ConnectionManager>>,
+}
+
+struct SweepState {
+    cursor: String,
+    next_at: u64,
+}
+
+impl RedisBackend {
+    pub async fn connect(config: DocketConfig, strikes: Arc<StrikeList>) -> Result<RedisBackend, DocketError> {
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|e| DocketError::BadUrl(config.url.clone(), e.to_string()))?;
+        let conn = manager(&client, Some(Duration::from_secs(30))).await?;
+        let keys = Keys { prefix: format!("{{{}}}", config.name) };
+        let backend = RedisBackend {
+            config,
+            client,
+            conn,
+            keys,
+            scripts: Scripts {
+                schedule: Script::new(SCHEDULE),
+                due: Script::new(DUE),
+                claim: Script::new(CLAIM),
+                finish: Script::new(FINISH),
+                cancel: Script::new(CANCEL),
+                progress: Script::new(PROGRESS),
+            },
+            events: broadcast::channel(4096).0,
+            cancel_tx: broadcast::channel(1024).0,
+            strikes,
+            next_due: AtomicU64::new(0),
+            sweep: Mutex::new(SweepState { cursor: "0-0".into(), next_at: 0 }),
+            group_ready: false.into(),
+            blocking: tokio::sync::Mutex::new(None),
+        };
+        Ok(backend)
+    }
+
+    /// Starts the listeners (events, cancellations, strikes). Called once the backend is in an Arc.
+    pub fn start_listeners(self: &Arc<Self>) {
+        tokio::spawn(listen_events(Arc::downgrade(self)));
+        tokio::spawn(follow_strikes(Arc::downgrade(self)));
+    }
+
+    async fn ensure_group(&self) -> Result<(), DocketError> {
+        if self.group_ready.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut conn = self.conn.clone();
+        let created: redis::RedisResult<()> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(self.keys.k("stream"))
+            .arg(GROUP)
+            .arg("0-0")
+            .arg("MKSTREAM")
+            .query_async(&mut conn)
+            .await;
+        match created {
+            Ok(()) => {}
+            Err(e) if e.to_string().contains("BUSYGROUP") => {}
+            Err(e) => return Err(backend_err(e)),
+        }
+        self.group_ready.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Moves due scheduled runs to the stream when one may be due.
+    async fn promote_due(&self) -> Result<(), DocketError> {
+        let now = now_ms();
+        if self.next_due.load(Ordering::Relaxed) > now {
+            return Ok(());
+        }
+        let mut conn = self.conn.clone();
+        let (_, next): (i64, String) = self
+            .scripts
+            .due
+            .key(self.keys.k("queue"))
+            .key(self.keys.k("stream"))
+            .key(self.keys.k("events"))
+            .arg(now)
+            .arg(1000)
+            .arg(&self.keys.prefix)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(backend_err)?;
+        // Check again at the next due time, and at least every 250 ms (another process may
+        // schedule an earlier run; its event lowers this too).
+        let next = next.parse::<f64>().map_or(u64::MAX, |n| n as u64);
+        self.next_due.store(next.min(now + 250), Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        deliveries: Vec<(String, String, String)>,
+    ) -> Result<Vec<Claimed>, DocketError> {
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut invocation = self.scripts.claim.key(self.keys.k("stream"));
+        invocation.key(self.keys.k("events")).arg(&self.keys.prefix).arg(worker).arg(now_ms());
+        for (key, generation, id) in &deliveries {
+            invocation.arg(key).arg(generation).arg(id);
+        }
+        let mut conn = self.conn.clone();
+        let rows: Vec<Vec<String>> = invocation.invoke_async(&mut conn).await.map_err(backend_err)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let [key, generation, id, function, args, policy, attempt]: [String; 7] = row.try_into().ok()?;
+                Some(Claimed {
+                    key,
+                    generation: generation.parse().ok()?,
+                    function,
+                    args: serde_json::from_str(&args).unwrap_or_default(),
+                    attempt: attempt.parse().unwrap_or(1),
+                    policy: serde_json::from_str::<Policy>(&policy).unwrap_or_default(),
+                    delivery: id,
+                })
+            })
+            .collect())
+    }
+
+    /// Runs whose worker stopped renewing its claim (crashed) for the redelivery timeout.
+    async fn redeliveries(&self, worker: &str, max: usize) -> Result<Vec<(String, String, String)>, DocketError> {
+        let now = now_ms();
+        let cursor = {
+            let sweep = self.sweep.lock().unwrap_or_else(|e| e.into_inner());
+            if sweep.cursor == "0-0" && sweep.next_at > now {
+                return Ok(Vec::new());
+            }
+            sweep.cursor.clone()
+        };
+        let mut conn = self.conn.clone();
+        let reply: RValue = redis::cmd("XAUTOCLAIM")
+            .arg(self.keys.k("stream"))
+            .arg(GROUP)
+            .arg(worker)
+            .arg(self.config.redelivery_timeout.as_millis() as u64)
+            .arg(&cursor)
+            .arg("COUNT")
+            .arg(max)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend_err)?;
+        let (next_cursor, entries) = parse_autoclaim(reply);
+        let mut sweep = self.sweep.lock().unwrap_or_else(|e| e.into_inner());
+        if next_cursor == "0-0" {
+            sweep.next_at = now + (self.config.redelivery_timeout.as_millis() as u64 / 4).max(50);
+        }
+        sweep.cursor = next_cursor;
+        if !entries.is_empty() {
+            tracing::info!(worker, count = entries.len(), "redelivering runs of a worker that stopped");
+        }
+        Ok(entries)
+    }
+
+    async fn read_new(
+        &self,
+        worker: &str,
+        max: usize,
+        block: Duration,
+    ) -> Result<Vec<(String, String, String)>, DocketError> {
+        // A connection of its own: a blocking read must not hold up other commands.
+        let mut conn = {
+            let mut slot = self.blocking.lock().await;
+            match &*slot {
+                Some(c) => c.clone(),
+                None => {
+                    let c = manager(&self.client, Some(Duration::from_secs(15))).await?;
+                    *slot = Some(c.clone());
+                    c
+                }
+            }
+        };
+        let reply: RValue = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(GROUP)
+            .arg(worker)
+            .arg("COUNT")
+            .arg(max)
+            .arg("BLOCK")
+            .arg(block.as_millis() as u64)
+            .arg("STREAMS")
+            .arg(self.keys.k("stream"))
+            .arg(">")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| {
+                if e.to_string().contains("NOGROUP") {
+                    self.group_ready.store(false, Ordering::Relaxed);
+                }
+                backend_err(e)
+            })?;
+        Ok(parse_xread(reply))
+    }
+}
+
+async fn manager(client: &redis::Client, response_timeout: Option<Duration>) -> Result<ConnectionManager, DocketError> {
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_response_timeout(response_timeout)
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(2));
+    client.get_connection_manager_with_config(config).await.map_err(backend_err)
+}
+
+fn as_string(v: &RValue) -> Option<String> {
+    match v {
+        RValue::BulkString(b) => String::from_utf8(b.clone()).ok(),
+        RValue::SimpleString(s) => Some(s.clone()),
+        RValue::Int(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+/// `[id, [field, value, ...]]` -> (key, gen, id).
+fn parse_entry(entry: &RValue) -> Option<(String, String, String)> {
+    let RValue::Array(parts) = entry else { return None };
+    let id = as_string(parts.first()?)?;
+    let RValue::Array(fields) = parts.get(1)? else { return None };
+    let mut key = None;
+    let mut generation = None;
+    for pair in fields.chunks(2) {
+        match (pair.first().and_then(as_string).as_deref(), pair.get(1).and_then(as_string)) {
+            (Some("key"), v) => key = v,
+            (Some("gen"), v) => generation = v,
+            _ => {}
+        }
+    }
+    Some((key?, generation?, id))
+}
+
+fn parse_xread(reply: RValue) -> Vec<(String, String, String)> {
+    // [[stream, [entries...]]] or nil on timeout (a map on RESP3).
+    let streams = match reply {
+        RValue::Array(s) => s,
+        RValue::Map(m) => m.into_iter().map(|(k, v)| RValue::Array(vec![k, v])).collect(),
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for s in streams {
+        if let RValue::Array(parts) = s
+            && let Some(RValue::Array(entries)) = parts.get(1)
+        {
+            out.extend(entries.iter().filter_map(parse_entry));
+        }
+    }
+    out
+}
+
+fn parse_autoclaim(reply: RValue) -> (String, Vec<(String, String, String)>) {
+    let RValue::Array(parts) = reply else { return ("0-0".into(), Vec::new()) };
+    let cursor = parts.first().and_then(as_string).unwrap_or_else(|| "0-0".into());
+    let entries = match parts.get(1) {
+        Some(RValue::Array(entries)) => entries.iter().filter_map(parse_entry).collect(),
+        _ => Vec::new(),
+    };
+    (cursor, entries)
+}
+
+async fn listen_events(backend: std::sync::Weak<RedisBackend>) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let Some(b) = backend.upgrade() else { return };
+        let (client, events_channel, cancel_channel) = (b.client.clone(), b.keys.k("events"), b.keys.k("cancel"));
+        drop(b);
+        let pubsub = async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(&events_channel).await?;
+            pubsub.subscribe(&cancel_channel).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        match pubsub.await {
+            Ok(mut pubsub) => {
+                delay = Duration::from_millis(100);
+                let mut stream = pubsub.on_message();
+                while let Some(msg) = stream.next().await {
+                    let Some(b) = backend.upgrade() else { return };
+                    let payload: String = msg.get_payload().unwrap_or_default();
+                    if msg.get_channel_name() == cancel_channel {
+                        let _ = b.cancel_tx.send(payload);
+                        continue;
+                    }
+                    let Ok(event) = serde_json::from_str::<Value>(&payload) else { continue };
+                    let (Some(key), Some(state)) =
+                        (event["key"].as_str(), event["state"].as_str().and_then(RunState::parse))
+                    else {
+                        continue;
+                    };
+                    if state == RunState::Scheduled {
+                        // Someone scheduled a run: look at the queue again soon.
+                        b.next_due.store(0, Ordering::Relaxed);
+                    }
+                    let _ = b.events.send((key.to_owned(), state));
+                }
+            }
+            Err(e) => tracing::warn!("docket event listener: {e}; retrying in {delay:?}"),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn follow_strikes(backend: std::sync::Weak<RedisBackend>) {
+    let mut last = "0-0".to_owned();
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let Some(b) = backend.upgrade() else { return };
+        let (client, stream, strikes) = (b.client.clone(), b.keys.k("strikes"), b.strikes.clone());
+        drop(b);
+        let result = async {
+            let mut conn = manager(&client, Some(Duration::from_secs(40))).await?;
+            loop {
+                let reply: RValue = redis::cmd("XREAD")
+                    .arg("COUNT")
+                    .arg(100)
+                    .arg("BLOCK")
+                    .arg(30_000)
+                    .arg("STREAMS")
+                    .arg(&stream)
+                    .arg(&last)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(backend_err)?;
+                for (id, strike, restore) in parse_strikes(reply) {
+                    if let Some(strike) = strike {
+                        strikes.apply(restore, strike);
+                    }
+                    last = id;
+                }
+                if backend.strong_count() == 0 {
+                    return Ok::<_, DocketError>(());
+                }
+            }
+        };
+        match result.await {
+            Ok(()) => return,
+            Err(e) => tracing::debug!("strike follower: {e}"),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn parse_strikes(reply: RValue) -> Vec<(String, Option<Strike>, bool)> {
+    let streams = match reply {
+        RValue::Array(s) => s,
+        RValue::Map(m) => m.into_iter().map(|(k, v)| RValue::Array(vec![k, v])).collect(),
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for s in streams {
+        let RValue::Array(parts) = s else { continue };
+        let Some(RValue::Array(entries)) = parts.get(1) else { continue };
+        for entry in entries {
+            let RValue::Array(p) = entry else { continue };
+            let Some(id) = p.first().and_then(as_string) else { continue };
+            let mut strike = None;
+            let mut restore = false;
+            if let Some(RValue::Array(fields)) = p.get(1) {
+                for pair in fields.chunks(2) {
+                    match (pair.first().and_then(as_string).as_deref(), pair.get(1).and_then(as_string)) {
+                        (Some("direction"), Some(d)) => restore = d == "restore",
+                        (Some("strike"), Some(j)) => strike = serde_json::from_str(&j).ok(),
+                        _ => {}
+                    }
+                }
+            }
+            out.push((id, strike, restore));
+        }
+    }
+    out
+}
+
+fn parse_info(
+    key: &str,
+    h: std::collections::HashMap<String, String>,
+    result: Option<String>,
+    progress: std::collections::HashMap<String, String>,
+) -> Option<RunInfo> {
+    let state = RunState::parse(h.get("state")?)?;
+    let num = |k: &str| h.get(k).and_then(|v| v.parse::<f64>().ok()).map(|v| v as u64);
+    Some(RunInfo {
+        key: key.to_owned(),
+        function: h.get("function").cloned().unwrap_or_default(),
+        state,
+        attempt: num("attempt").unwrap_or(1) as u32,
+        generation: num("generation").unwrap_or(0),
+        worker: h.get("worker").cloned(),
+        created_ms: num("created").unwrap_or(0),
+        started_ms: num("started"),
+        completed_ms: num("completed"),
+        error: h.get("error").cloned(),
+        result: result.and_then(|r| serde_json::from_str::<CallToolResult>(&r).ok()),
+        progress: progress.get("current").map(|c| RunProgress {
+            current: c.parse().unwrap_or(0.0),
+            total: progress.get("total").and_then(|t| t.parse().ok()),
+            message: progress.get("message").cloned(),
+        }),
+    })
+}
+
+impl Backend for RedisBackend {
+    fn schedule(self: Arc<Self>, s: Schedule) -> BoxFuture<Result<Added, DocketError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let args = serde_json::to_string(&s.args).map_err(backend_err)?;
+            let policy = serde_json::to_string(&s.policy).map_err(backend_err)?;
+            let (status, _gen): (String, i64) = self
+                .scripts
+                .schedule
+                .key(self.keys.run(&s.key))
+                .key(self.keys.k("stream"))
+                .key(self.keys.k("queue"))
+                .key(self.keys.k("events"))
+                .key(self.keys.result(&s.key))
+                .key(self.keys.progress(&s.key))
+                .arg(&s.key)
+                .arg(&s.function)
+                .arg(args)
+                .arg(policy)
+                .arg(s.when_ms)
+                .arg(now_ms())
+                .arg(if s.replace { "1" } else { "0" })
+                .invoke_async(&mut conn)
+                .await
+                .map_err(backend_err)?;
+            if s.when_ms > now_ms() {
+                self.next_due.fetch_min(s.when_ms, Ordering::Relaxed);
+            }
+            Ok(if status == "EXISTS" { Added::Exists(s.key) } else { Added::Scheduled(s.key) })
+        })
+    }
+
+    fn cancel(self: Arc<Self>, key: String) -> BoxFuture<Result<bool, DocketError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let done: i64 = self
+                .scripts
+                .cancel
+                .key(self.keys.run(&key))
+                .key(self.keys.k("stream"))
+                .key(self.keys.k("queue"))
+                .key(self.keys.k("events"))
+                .key(self.keys.k("cancel"))
+                .arg(&key)
+                .arg(now_ms())
+                .arg(self.config.result_ttl.as_millis() as u64)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(backend_err)?;
+            Ok(done == 1)
+        })
+    }
+
+    fn info(self: Arc<Self>, key: String) -> BoxFuture<Result<Option<RunInfo>, DocketError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let (h, result, progress): (
+                std::collections::HashMap<String, String>,
+                Option<String>,
+                std::collections::HashMap<String, String>,
+            ) = redis::pipe()
+                .hgetall(self.keys.run(&key))
+                .get(self.keys.result(&key))
+                .hgetall(self.keys.progress(&key))
+                .query_async(&mut conn)
+                .await
+                .map_err(backend_err)?;
+            Ok(parse_info(&key, h, result, progress))
+        })
+    }
+
+    fn wait(self: Arc<Self>, key: String, timeout: Duration) -> BoxFuture<Result<Option<RunInfo>, DocketError>> {
+        Box::pin(async move {
+            let deadline = tokio::time::Instant::now().checked_add(timeout);
+            // Subscribed before looking, so the terminal event cannot slip between.
+            let mut events = self.events.subscribe();
+            loop {
+                let info = self.clone().info(key.clone()).await?;
+                match &info {
+                    None => return Ok(None),
+                    Some(i) if i.state.is_terminal() => return Ok(info),
+                    _ => {}
+                }
+                // Wake on this key's events; re-read at least every second in case an event was
+                // lost (e.g. while the listener reconnected).
+                let tick = tokio::time::sleep(Duration::from_secs(1));
+                tokio::pin!(tick);
+                loop {
+                    let remaining = deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+                    if remaining == Some(Duration::ZERO) {
+                        return self.clone().info(key.clone()).await;
+                    }
+                    tokio::select! {
+                        ev = events.recv() => match ev {
+                            Ok((k, s)) if k == key && s.is_terminal() => break,
+                            Ok(_) => continue,
+                            Err(broadcast::error::RecvError::Lagged(_)) => break,
+                            Err(_) => return Err(DocketError::Stopped),
+                        },
+                        _ = &mut tick => break,
+                        _ = tokio::time::sleep(remaining.unwrap_or(Duration::from_secs(3600))) => {},
+                    }
+                }
+            }
+        })
+    }
+
+    fn take(self: Arc<Self>, worker: String, max: usize) -> BoxFuture<Result<Vec<Claimed>, DocketError>> {
+        Box::pin(async move {
+            self.ensure_group().await?;
+            self.promote_due().await?;
+            let mut deliveries = self.redeliveries(&worker, max).await?;
+            if deliveries.is_empty() {
+                let until_due = self.next_due.load(Ordering::Relaxed).saturating_sub(now_ms());
+                let block = Duration::from_millis(until_due.clamp(10, 2_000));
+                deliveries = self.read_new(&worker, max, block).await?;
+            }
+            self.claim(&worker, deliveries).await
+        })
+    }
+
+    fn finish(self: Arc<Self>, batch: Vec<(Claimed, Outcome)>) -> BoxFuture<Result<(), DocketError>> {
+        Box::pin(async move {
+            let mut invocation = self.scripts.finish.key(self.keys.k("stream"));
+            invocation
+                .key(self.keys.k("events"))
+                .key(self.keys.k("queue"))
+                .arg(&self.keys.prefix)
+                .arg(now_ms())
+                .arg(self.config.result_ttl.as_millis() as u64);
+            let json =
+                |r: &Option<CallToolResult>| r.as_ref().and_then(|r| serde_json::to_string(r).ok()).unwrap_or_default();
+            for (c, outcome) in &batch {
+                invocation.arg(&c.key).arg(c.generation).arg(&c.delivery);
+                match outcome {
+                    Outcome::Done { state, result, error } => invocation
+                        .arg("done")
+                        .arg(state.as_str())
+                        .arg(json(result))
+                        .arg(error.clone().unwrap_or_default())
+                        .arg(0)
+                        .arg(c.attempt),
+                    Outcome::Again { delay_ms, attempt, result, error } => invocation
+                        .arg("again")
+                        .arg("")
+                        .arg(json(result))
+                        .arg(error.clone().unwrap_or_default())
+                        .arg(*delay_ms)
+                        .arg(*attempt),
+                    Outcome::HandBack => invocation.arg("back").arg("").arg("").arg("").arg(0).arg(c.attempt),
+                };
+            }
+            let mut conn = self.conn.clone();
+            let _: i64 = invocation.invoke_async(&mut conn).await.map_err(backend_err)?;
+            if batch.iter().any(|(_, o)| matches!(o, Outcome::Again { delay_ms, .. } if *delay_ms > 0)) {
+                self.next_due.store(0, Ordering::Relaxed);
+            }
+            Ok(())
+        })
+    }
+
+    fn renew(self: Arc<Self>, worker: String, deliveries: Vec<String>) -> BoxFuture<Result<(), DocketError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            for chunk in deliveries.chunks(5000) {
+                let _: RValue = redis::cmd("XCLAIM")
+                    .arg(self.keys.k("stream"))
+                    .arg(GROUP)
+                    .arg(&worker)
+                    .arg(0)
+                    .arg(chunk)
+                    .arg("IDLE")
+                    .arg(0)
+                    .arg("JUSTID")
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(backend_err)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn progress(
+        self: Arc<Self>,
+        key: String,
+        generation: u64,
+        progress: RunProgress,
+    ) -> BoxFuture<Result<(), DocketError>> {
+        Box::pin(async move {
+            let event = serde_json::json!({
+                "key": key, "state": "running", "generation": generation,
+                "progress": { "current": progress.current, "total": progress.total, "message": progress.message },
+            });
+            let mut conn = self.conn.clone();
+            let _: i64 = self
+                .scripts
+                .progress
+                .key(self.keys.run(&key))
+                .key(self.keys.progress(&key))
+                .key(self.keys.k("events"))
+                .arg(generation)
+                .arg(progress.current)
+                .arg(progress.total.map(|t| t.to_string()).unwrap_or_default())
+                .arg(progress.message.unwrap_or_default())
+                .arg(event.to_string())
+                .invoke_async(&mut conn)
+                .await
+                .map_err(backend_err)?;
+            Ok(())
+        })
+    }
+
+    fn strike(self: Arc<Self>, restore: bool, strike: Strike) -> BoxFuture<Result<(), DocketError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let json = serde_json::to_string(&strike).map_err(backend_err)?;
+            let direction = if restore { "restore" } else { "strike" };
+            let _: String = conn
+                .xadd(self.keys.k("strikes"), "*", &[("direction", direction), ("strike", json.as_str())])
+                .await
+                .map_err(backend_err)?;
+            // Applied here at once; other processes follow the stream.
+            self.strikes.apply(restore, strike);
+            Ok(())
+        })
+    }
+
+    fn cancellations(&self) -> broadcast::Receiver<String> {
+        self.cancel_tx.subscribe()
+    }
+
+    fn is_distributed(&self) -> bool {
+        true
+    }
+}

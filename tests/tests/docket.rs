@@ -1,0 +1,345 @@
+//! The docket: the same suite on `memory://` and on a real `redis-server` started on a free port.
+
+use fastmcp::docket::{AddOptions, Added, Docket, DocketConfig, DocketError, Retry, RunState, Strike};
+use fastmcp::prelude::*;
+use fastmcp_tests::RedisServer;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Doubles a number.
+#[tool]
+fn double(x: i64) -> i64 {
+    x * 2
+}
+
+static FLAKY: Mutex<Option<HashMap<String, u32>>> = Mutex::new(None);
+
+/// Fails its first `fail_times` calls for a given `id`.
+#[tool]
+fn flaky(id: String, fail_times: u32) -> Result<String, String> {
+    let mut calls = FLAKY.lock().unwrap();
+    let n = calls.get_or_insert_with(HashMap::new).entry(id.clone()).or_insert(0);
+    *n += 1;
+    if *n <= fail_times { Err(format!("failure {n} of {id}")) } else { Ok(format!("{id} ok after {n}")) }
+}
+
+static DROPS: AtomicUsize = AtomicUsize::new(0);
+struct CountDrop;
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        DROPS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Sleeps, reporting progress first.
+#[tool]
+async fn sleeper(ms: u64, progress: Progress) -> String {
+    let _guard = CountDrop;
+    progress.report(1.0, Some(4.0), Some("a quarter")).await;
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    format!("slept {ms}")
+}
+
+static TICKS: Mutex<Option<HashMap<String, usize>>> = Mutex::new(None);
+
+/// Counts its runs per id.
+#[tool]
+fn tick(id: String) -> usize {
+    let mut ticks = TICKS.lock().unwrap();
+    let n = ticks.get_or_insert_with(HashMap::new).entry(id).or_insert(0);
+    *n += 1;
+    *n
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Memory,
+    Redis,
+}
+
+struct Env {
+    server: Server,
+    docket: Docket,
+    redis: Option<RedisServer>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        // Stop the worker before its Redis goes away with `redis`.
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(server.shutdown())
+        })
+        .join();
+    }
+}
+
+async fn env_with(kind: Kind, tweak: impl FnOnce(&mut DocketConfig)) -> Env {
+    let redis = matches!(kind, Kind::Redis).then(|| RedisServer::start(false));
+    let mut config = DocketConfig {
+        url: redis.as_ref().map_or_else(|| "memory://".to_owned(), |r| r.url()),
+        name: "tests".into(),
+        redelivery_timeout: Duration::from_secs(2),
+        result_ttl: Duration::from_secs(60),
+        concurrency: 8,
+    };
+    tweak(&mut config);
+    let server = FastMcp::new("docket-tests").docket(config).build().unwrap();
+    server.start().await.unwrap();
+    let docket = server.docket().expect("every server has a docket");
+    Env { server, docket, redis }
+}
+
+async fn env(kind: Kind) -> Env {
+    env_with(kind, |_| {}).await
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn runs_to_completion(kind: Kind) {
+    let e = env(kind).await;
+    let key = e.docket.add("double", json!({"x": 21})).await.unwrap();
+    let info = e.docket.wait(&key, WAIT).await.unwrap();
+    assert_eq!(info.state, RunState::Completed);
+    assert_eq!(info.result.unwrap().structured_content, Some(json!({"result": 42})));
+    assert_eq!(info.function, "double");
+    assert_eq!(info.attempt, 1);
+    assert!(info.worker.unwrap().starts_with("docket-tests-"));
+    assert!(info.started_ms.unwrap() >= info.created_ms && info.completed_ms.unwrap() >= info.started_ms.unwrap());
+    assert_eq!(e.docket.result(&key).await.unwrap().unwrap().text_content(), "42");
+}
+
+async fn keys_are_idempotent_while_live(kind: Kind) {
+    let e = env(kind).await;
+    let later = AddOptions { key: Some("k1".into()), delay: Some(Duration::from_secs(30)), ..Default::default() };
+    assert_eq!(
+        e.docket.add_with("double", json!({"x": 1}), later.clone()).await.unwrap(),
+        Added::Scheduled("k1".into())
+    );
+    assert_eq!(e.docket.add_with("double", json!({"x": 2}), later.clone()).await.unwrap(), Added::Exists("k1".into()));
+    assert_eq!(e.docket.state("k1").await.unwrap(), Some(RunState::Scheduled));
+    // Replace: the scheduled run gives way to an immediate one with new arguments.
+    e.docket.replace("double", json!({"x": 5}), "k1", None).await.unwrap();
+    let info = e.docket.wait("k1", WAIT).await.unwrap();
+    assert_eq!(info.result.unwrap().text_content(), "10");
+    // Once ended, the key can be used again.
+    let now = AddOptions { key: Some("k1".into()), ..Default::default() };
+    assert_eq!(e.docket.add_with("double", json!({"x": 7}), now).await.unwrap(), Added::Scheduled("k1".into()));
+    assert_eq!(e.docket.wait("k1", WAIT).await.unwrap().result.unwrap().text_content(), "14");
+}
+
+async fn cancel_scheduled_and_running(kind: Kind) {
+    let e = env(kind).await;
+    let later = AddOptions { key: Some("c1".into()), delay: Some(Duration::from_millis(300)), ..Default::default() };
+    e.docket.add_with("double", json!({"x": 1}), later).await.unwrap();
+    assert!(e.docket.cancel("c1").await.unwrap());
+    assert!(!e.docket.cancel("c1").await.unwrap(), "already ended");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let info = e.docket.info("c1").await.unwrap().unwrap();
+    assert_eq!((info.state, info.result), (RunState::Cancelled, None), "a cancelled run never runs");
+
+    let drops = DROPS.load(Ordering::SeqCst);
+    let key = e.docket.add("sleeper", json!({"ms": 30_000})).await.unwrap();
+    for _ in 0..200 {
+        if e.docket.state(&key).await.unwrap() == Some(RunState::Running) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(e.docket.cancel(&key).await.unwrap());
+    let info = e.docket.wait(&key, WAIT).await.unwrap();
+    assert_eq!(info.state, RunState::Cancelled);
+    for _ in 0..200 {
+        if DROPS.load(Ordering::SeqCst) > drops {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(DROPS.load(Ordering::SeqCst) > drops, "the running handler was aborted");
+}
+
+async fn delayed_runs_wait_their_turn(kind: Kind) {
+    let e = env(kind).await;
+    let started = std::time::Instant::now();
+    let opts = AddOptions { delay: Some(Duration::from_millis(300)), ..Default::default() };
+    let key = e.docket.add_with("double", json!({"x": 3}), opts).await.unwrap().key().to_owned();
+    assert_eq!(e.docket.state(&key).await.unwrap(), Some(RunState::Scheduled));
+    let info = e.docket.wait(&key, WAIT).await.unwrap();
+    assert_eq!(info.state, RunState::Completed);
+    assert!(started.elapsed() >= Duration::from_millis(290), "{:?}", started.elapsed());
+}
+
+async fn retries_fixed_and_exponential(kind: Kind) {
+    let e = env(kind).await;
+    let id = format!("{kind:?}-retry");
+    let opts = AddOptions { retry: Some(Retry::fixed(3, Duration::from_millis(20))), ..Default::default() };
+    let key = e.docket.add_with("flaky", json!({"id": id, "fail_times": 2}), opts).await.unwrap().key().to_owned();
+    let info = e.docket.wait(&key, WAIT).await.unwrap();
+    assert_eq!((info.state, info.attempt), (RunState::Completed, 3));
+    assert_eq!(info.result.unwrap().text_content(), format!("{id} ok after 3"));
+
+    let id = format!("{kind:?}-exhausted");
+    let opts = AddOptions { retry: Some(Retry::exponential(2, Duration::from_millis(10))), ..Default::default() };
+    let key = e.docket.add_with("flaky", json!({"id": id, "fail_times": 5}), opts).await.unwrap().key().to_owned();
+    let info = e.docket.wait(&key, WAIT).await.unwrap();
+    assert_eq!((info.state, info.attempt), (RunState::Failed, 2));
+    assert_eq!(info.error.as_deref(), Some(format!("failure 2 of {id}").as_str()));
+    assert!(info.result.unwrap().is_error());
+}
+
+async fn timeouts_fail_the_run(kind: Kind) {
+    let e = env(kind).await;
+    let opts = AddOptions { timeout: Some(Duration::from_millis(50)), ..Default::default() };
+    let key = e.docket.add_with("sleeper", json!({"ms": 5_000}), opts).await.unwrap().key().to_owned();
+    let info = e.docket.wait(&key, WAIT).await.unwrap();
+    assert_eq!(info.state, RunState::Failed);
+    assert!(info.error.unwrap().contains("timed out"));
+}
+
+async fn perpetual_runs_repeat_until_cancelled(kind: Kind) {
+    let e = env(kind).await;
+    let id = format!("{kind:?}-perpetual");
+    let opts = AddOptions { key: Some(id.clone()), every: Some(Duration::from_millis(30)), ..Default::default() };
+    e.docket.add_with("tick", json!({"id": id}), opts).await.unwrap();
+    let count = || TICKS.lock().unwrap().as_ref().and_then(|t| t.get(&id).copied()).unwrap_or(0);
+    for _ in 0..500 {
+        if count() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(count() >= 3, "ran {} times", count());
+    assert!(e.docket.cancel(&id).await.unwrap());
+    let after = count();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(count() <= after + 1, "stopped after cancel");
+}
+
+async fn strikes_stop_matching_runs(kind: Kind) {
+    let e = env(kind).await;
+    e.docket.strike(Strike::function("double")).await.unwrap();
+    assert_eq!(e.docket.add("double", json!({"x": 1})).await, Err(DocketError::Struck("double".into())));
+    e.docket.restore(Strike::function("double")).await.unwrap();
+    let key = e.docket.add("double", json!({"x": 1})).await.unwrap();
+    assert_eq!(e.docket.wait(&key, WAIT).await.unwrap().state, RunState::Completed);
+
+    e.docket.strike(Strike::when("double", "x", ">", json!(5))).await.unwrap();
+    assert!(matches!(e.docket.add("double", json!({"x": 9})).await, Err(DocketError::Struck(_))));
+    let key = e.docket.add("double", json!({"x": 4})).await.unwrap();
+    assert_eq!(e.docket.wait(&key, WAIT).await.unwrap().state, RunState::Completed);
+}
+
+async fn progress_is_stored_with_the_run(kind: Kind) {
+    let e = env(kind).await;
+    let key = e.docket.add("sleeper", json!({"ms": 2_000})).await.unwrap();
+    let mut seen = None;
+    for _ in 0..300 {
+        seen = e.docket.info(&key).await.unwrap().and_then(|i| i.progress).filter(|p| p.current == 1.0);
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let p = seen.expect("progress stored");
+    assert_eq!((p.total, p.message.as_deref()), (Some(4.0), Some("a quarter")));
+    e.docket.cancel(&key).await.unwrap();
+}
+
+async fn results_expire_after_their_ttl(kind: Kind) {
+    let e = env_with(kind, |c| c.result_ttl = Duration::from_millis(200)).await;
+    let key = e.docket.add("double", json!({"x": 2})).await.unwrap();
+    assert_eq!(e.docket.wait(&key, WAIT).await.unwrap().state, RunState::Completed);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // memory:// purges lazily, on the next docket operation.
+    e.docket.add("double", json!({"x": 0})).await.unwrap();
+    assert_eq!(e.docket.info(&key).await.unwrap(), None);
+}
+
+async fn bad_input_is_an_error(kind: Kind) {
+    let e = env(kind).await;
+    assert_eq!(e.docket.add("double", json!([1])).await, Err(DocketError::BadArguments));
+    let unknown = e.docket.add("nope", json!({})).await;
+    match kind {
+        Kind::Memory => assert_eq!(unknown, Err(DocketError::UnknownFunction("nope".into()))),
+        // Another process may serve it; this one fails the run with a clear error.
+        Kind::Redis => {
+            let info = e.docket.wait(&unknown.unwrap(), WAIT).await.unwrap();
+            assert_eq!(info.state, RunState::Failed);
+            assert!(info.error.unwrap().contains("no component named `nope`"));
+        }
+    }
+    assert_eq!(e.docket.info("never-added").await.unwrap(), None);
+    assert!(!e.docket.cancel("never-added").await.unwrap());
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Kind::Memory).await })*
+        }
+        mod redis {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Kind::Redis).await })*
+        }
+    };
+}
+
+on_both_backends!(
+    runs_to_completion,
+    keys_are_idempotent_while_live,
+    cancel_scheduled_and_running,
+    delayed_runs_wait_their_turn,
+    retries_fixed_and_exponential,
+    timeouts_fail_the_run,
+    perpetual_runs_repeat_until_cancelled,
+    strikes_stop_matching_runs,
+    progress_is_stored_with_the_run,
+    results_expire_after_their_ttl,
+    bad_input_is_an_error,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_refuses_features_that_need_several_processes() {
+    let e = env(Kind::Memory).await;
+    let err = e.docket.check_distributed_backend("scale-out").unwrap_err();
+    assert!(err.to_string().contains("memory://"), "{err}");
+    assert!(matches!(Docket::connect(e.docket.config().clone()).await, Err(DocketError::NotDistributed(_))));
+    let r = FastMcp::new("w").docket(e.docket.config().clone()).run_worker().await;
+    assert!(r.unwrap_err().to_string().contains("redis://"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_added_on_one_server_is_read_from_another() {
+    let e = env(Kind::Redis).await;
+    let redis = e.redis.as_ref().unwrap();
+    let other = FastMcp::new("other").docket(e.docket.config().clone()).build().unwrap();
+    other.start().await.unwrap();
+    let key = e.docket.add("double", json!({"x": 50})).await.unwrap();
+    let from_b = other.docket().unwrap().wait(&key, WAIT).await.unwrap();
+    assert_eq!(from_b.result.unwrap().text_content(), "100");
+    // A producer-only handle (no worker) sees the same runs.
+    let producer = Docket::connect(e.docket.config().clone()).await.unwrap();
+    assert_eq!(producer.state(&key).await.unwrap(), Some(RunState::Completed));
+    assert!(redis.port > 0);
+    other.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strikes_propagate_to_other_processes() {
+    let e = env(Kind::Redis).await;
+    let producer = Docket::connect(e.docket.config().clone()).await.unwrap();
+    producer.strike(Strike::function("tick")).await.unwrap();
+    let mut struck = false;
+    for _ in 0..300 {
+        if matches!(e.docket.add("tick", json!({"id": "x"})).await, Err(DocketError::Struck(_))) {
+            struck = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(struck, "the strike reached the server's docket");
+}
