@@ -125,26 +125,9 @@ impl FastMcp {
         self
     }
 
-    /// Runs only the task worker (no transport): joins the docket named by the configuration
-    /// and executes any registered component until Ctrl-C / SIGTERM. Needs a shared backend
-    /// (`redis://`): several worker processes then share the load.
+    /// Runs only the task worker (no transport): see [`Server::run_worker`].
     pub async fn run_worker(self) -> Result<(), ServerError> {
-        let server = self.build()?;
-        server.start().await?;
-        let docket = server.inner.docket().ok_or(ServerError::Stopped)?;
-        if let Err(e) = docket.check_distributed_backend("a worker-only process") {
-            server.shutdown().await;
-            return Err(ServerError::Config(e.to_string()));
-        }
-        server.mark_transport_ready();
-        tracing::info!(
-            worker = server.inner.worker().map(|w| w.name().to_owned()),
-            url = docket.url(),
-            "worker running"
-        );
-        crate::transport::http::wait_for_signal().await;
-        server.shutdown().await;
-        Ok(())
+        self.build()?.run_worker().await
     }
 
     pub fn version(mut self, version: impl Into<String>) -> Self {
@@ -491,6 +474,27 @@ impl Server {
 
     pub fn name(&self) -> &str {
         &self.inner.info.name
+    }
+
+    /// Runs only the task worker (no transport): joins the docket named by the configuration
+    /// and executes any registered component until `shutdown()` or Ctrl-C / SIGTERM, then stops
+    /// gracefully (running runs finish or are handed back). Needs a shared backend
+    /// (`redis://`): several worker processes then share the load.
+    pub async fn run_worker(&self) -> Result<(), ServerError> {
+        self.start().await?;
+        let docket = self.inner.docket().ok_or(ServerError::Stopped)?;
+        if let Err(e) = docket.check_distributed_backend("a worker-only process") {
+            self.shutdown().await;
+            return Err(ServerError::Config(e.to_string()));
+        }
+        self.mark_transport_ready();
+        tracing::info!(worker = self.inner.worker().map(|w| w.name().to_owned()), url = docket.url(), "worker running");
+        tokio::select! {
+            _ = crate::transport::http::wait_for_signal() => {},
+            _ = self.inner.shutdown.cancelled() => {},
+        }
+        self.shutdown().await;
+        Ok(())
     }
 
     /// The docket of the running server (after `start`).

@@ -26,6 +26,7 @@ use futures::StreamExt;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script, Value as RValue};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -167,6 +168,11 @@ if ARGV[4] ~= '' then redis.call('HSET', progress, 'message', ARGV[4]) end
 redis.call('PUBLISH', events, ARGV[5])
 return 1
 "#;
+
+/// Errors of a connection that is (re)connecting, worth another try.
+fn is_transient(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
+}
 
 fn backend_err(e: impl std::fmt::Display) -> DocketError {
     DocketError::Backend(e.to_string())
@@ -592,9 +598,9 @@ fn parse_strikes(reply: RValue) -> Vec<(String, Option<Strike>, bool)> {
 
 fn parse_info(
     key: &str,
-    h: std::collections::HashMap<String, String>,
+    h: HashMap<String, String>,
     result: Option<String>,
-    progress: std::collections::HashMap<String, String>,
+    progress: HashMap<String, String>,
 ) -> Option<RunInfo> {
     let state = RunState::parse(h.get("state")?)?;
     let num = |k: &str| h.get(k).and_then(|v| v.parse::<f64>().ok()).map(|v| v as u64);
@@ -673,19 +679,28 @@ impl Backend for RedisBackend {
 
     fn info(self: Arc<Self>, key: String) -> BoxFuture<Result<Option<RunInfo>, DocketError>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let (h, result, progress): (
-                std::collections::HashMap<String, String>,
-                Option<String>,
-                std::collections::HashMap<String, String>,
-            ) = redis::pipe()
-                .hgetall(self.keys.run(&key))
-                .get(self.keys.result(&key))
-                .hgetall(self.keys.progress(&key))
-                .query_async(&mut conn)
-                .await
-                .map_err(backend_err)?;
-            Ok(parse_info(&key, h, result, progress))
+            type Reply = (HashMap<String, String>, Option<String>, HashMap<String, String>);
+            // A read is safe to repeat: ride out a reconnect (e.g. Redis restarting), bounded.
+            let mut delay = Duration::from_millis(50);
+            let mut attempts = 0;
+            loop {
+                let mut conn = self.conn.clone();
+                let reply: redis::RedisResult<Reply> = redis::pipe()
+                    .hgetall(self.keys.run(&key))
+                    .get(self.keys.result(&key))
+                    .hgetall(self.keys.progress(&key))
+                    .query_async(&mut conn)
+                    .await;
+                match reply {
+                    Ok((h, result, progress)) => return Ok(parse_info(&key, h, result, progress)),
+                    Err(e) if is_transient(&e) && attempts < 20 => {
+                        attempts += 1;
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(1));
+                    }
+                    Err(e) => return Err(backend_err(e)),
+                }
+            }
         })
     }
 

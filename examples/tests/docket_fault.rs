@@ -1,0 +1,107 @@
+//! Faults on a Redis docket: runs queued for two worker processes; one worker is SIGKILLed
+//! mid-run and Redis (appendonly, fsync always) is restarted mid-run. Every run must complete,
+//! none is lost.
+
+use fastmcp::docket::{AddOptions, Docket, DocketConfig, RunState};
+use fastmcp_tests::RedisServer;
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RUNS: u64 = 40;
+
+struct Worker {
+    child: Child,
+    name: String,
+}
+
+impl Worker {
+    fn spawn(url: &str) -> Worker {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_docket_worker"))
+            .env("FASTMCP_DOCKET_URL", url)
+            .env("FASTMCP_DOCKET_NAME", "fault")
+            .env("FASTMCP_DOCKET_REDELIVERY_TIMEOUT_MS", "1500")
+            .env("FASTMCP_DOCKET_CONCURRENCY", "4")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn worker");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let name =
+            line.trim().strip_prefix("worker ").and_then(|l| l.strip_suffix(" ready")).expect("ready line").to_owned();
+        Worker { child, name }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_worker_and_restarted_redis_lose_no_run() {
+    let mut redis = RedisServer::start(true);
+    let url = redis.url();
+    let mut a = Worker::spawn(&url);
+    let b = Worker::spawn(&url);
+    let config = DocketConfig {
+        url: url.clone(),
+        name: "fault".into(),
+        redelivery_timeout: Duration::from_millis(1500),
+        result_ttl: Duration::from_secs(600),
+        concurrency: 4,
+    };
+    let producer = Docket::connect(config).await.unwrap();
+    let keys: Vec<String> = (0..RUNS).map(|i| format!("job-{i}")).collect();
+    for (i, key) in keys.iter().enumerate() {
+        let opts = AddOptions { key: Some(key.clone()), ..Default::default() };
+        producer.add_with("slow_job", json!({"id": i, "ms": 300}), opts).await.unwrap();
+    }
+
+    // Kill worker A while it holds runs.
+    let started = Instant::now();
+    let mut held_by_a = Vec::new();
+    while held_by_a.is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(20), "worker A never took a run");
+        for key in &keys {
+            let info = producer.info(key).await.unwrap().unwrap();
+            if info.state == RunState::Running && info.worker.as_deref() == Some(a.name.as_str()) {
+                held_by_a.push(key.clone());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+
+    // Restart Redis once some runs have completed.
+    loop {
+        let mut done = 0;
+        for key in &keys {
+            if producer.state(key).await.unwrap() == Some(RunState::Completed) {
+                done += 1;
+            }
+        }
+        if done >= 4 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no progress before the restart");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    redis.restart();
+
+    // Every run completes with its own result.
+    for (i, key) in keys.iter().enumerate() {
+        let info = producer.wait(key, Duration::from_secs(60)).await.unwrap();
+        assert_eq!(info.state, RunState::Completed, "{key}: {info:?}");
+        assert_eq!(info.result.unwrap().structured_content, Some(json!({"result": i})), "{key}");
+    }
+    for key in &held_by_a {
+        let info = producer.info(key).await.unwrap().unwrap();
+        assert_eq!(info.worker.as_deref(), Some(b.name.as_str()), "{key} was redelivered to worker B");
+    }
+}
