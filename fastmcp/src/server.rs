@@ -371,7 +371,8 @@ fn prefix_uri(prefix: &str, uri: &str) -> String {
 
 #[derive(Default, Clone)]
 pub(crate) struct Components {
-    pub tools: IndexMap<String, Tool>,
+    /// Shared, so a call takes a reference count rather than a copy of the tool.
+    pub tools: IndexMap<String, Arc<Tool>>,
     pub prompts: IndexMap<String, Prompt>,
     /// Static resources by URI.
     pub resources: IndexMap<String, Resource>,
@@ -384,7 +385,7 @@ impl Components {
         if self.tools.contains_key(&tool.name) {
             return Err(ServerError::Config(format!("duplicate tool name `{}`: tool names must be unique", tool.name)));
         }
-        self.tools.insert(tool.name.clone(), tool);
+        self.tools.insert(tool.name.clone(), Arc::new(tool));
         Ok(())
     }
     fn add_prompt(&mut self, prompt: Prompt) -> Result<(), ServerError> {
@@ -660,7 +661,12 @@ impl Server {
 
     /// Adds (or replaces) a tool at run time and tells clients the list changed.
     pub async fn add_tool(&self, tool: Tool) {
-        self.inner.components.write().unwrap_or_else(|e| e.into_inner()).tools.insert(tool.name.clone(), tool);
+        self.inner
+            .components
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .tools
+            .insert(tool.name.clone(), Arc::new(tool));
         self.broadcast("notifications/tools/list_changed", None, |_| true).await
     }
 

@@ -13,6 +13,13 @@ use std::time::{Duration, Instant};
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"0"}}}"#;
 
+/// CPU time (user + system) of a process in clock ticks, from /proc.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -32,6 +39,7 @@ fn main() {
     let (program, program_args) = args.split_first().expect("usage: startup [--runs N] [--] SERVER [ARGS...]");
     let mut samples = Vec::with_capacity(runs);
     let mut idle_rss = None;
+    let mut idle_cpu = None;
     for i in 0..runs {
         let started = Instant::now();
         let mut child = Command::new(program)
@@ -53,6 +61,10 @@ fn main() {
         if i + 1 == runs {
             std::thread::sleep(Duration::from_millis(200));
             idle_rss = rss_kib(child.id());
+            // An idle server (its docket worker included) should not burn CPU.
+            let before = cpu_ticks(child.id());
+            std::thread::sleep(Duration::from_secs(3));
+            idle_cpu = before.zip(cpu_ticks(child.id())).map(|(a, b)| b.saturating_sub(a));
         }
         drop(stdin);
         let _ = child.wait();
@@ -71,5 +83,8 @@ fn main() {
     match idle_rss {
         Some(kib) => println!("idle RSS after initialize: {:.2} MB ({kib} KiB)", kib as f64 / 1024.0),
         None => println!("idle RSS after initialize: unavailable (no /proc)"),
+    }
+    if let Some(ticks) = idle_cpu {
+        println!("CPU used while idle for 3 s after initialize: {ticks} clock ticks ({} ms)", ticks * 10);
     }
 }

@@ -15,8 +15,18 @@ struct MemRun {
     info: RunInfo,
     args: serde_json::Map<String, serde_json::Value>,
     policy: super::Policy,
-    state_tx: watch::Sender<RunState>,
+    /// Made when someone first waits on the run.
+    state_tx: Option<watch::Sender<RunState>>,
     expires_ms: Option<u64>,
+}
+
+impl MemRun {
+    fn set_state(&mut self, state: RunState) {
+        self.info.state = state;
+        if let Some(tx) = &self.state_tx {
+            tx.send_replace(state);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -54,8 +64,7 @@ impl MemState {
                 && run.info.generation == generation
                 && run.info.state == RunState::Scheduled
             {
-                run.info.state = RunState::Queued;
-                run.state_tx.send_replace(RunState::Queued);
+                run.set_state(RunState::Queued);
                 self.ready.push_back((key, generation));
             }
         }
@@ -68,8 +77,8 @@ impl MemState {
             run.info.completed_ms = Some(now);
             let at = now + ttl.as_millis() as u64;
             run.expires_ms = Some(at);
+            run.set_state(state);
             self.expiries.insert((at, key.to_owned()));
-            run.state_tx.send_replace(state);
         }
     }
 }
@@ -123,14 +132,11 @@ impl MemoryBackend {
             result: None,
             progress: None,
         };
-        let state_tx = match st.runs.remove(&s.key) {
-            // Waiters on a replaced run keep following the key.
-            Some(old) => {
-                old.state_tx.send_replace(state);
-                old.state_tx
-            }
-            None => watch::channel(state).0,
-        };
+        // Waiters on a replaced run keep following the key.
+        let state_tx = st.runs.remove(&s.key).and_then(|old| old.state_tx);
+        if let Some(tx) = &state_tx {
+            tx.send_replace(state);
+        }
         st.runs.insert(s.key.clone(), MemRun { info, args: s.args, policy: s.policy, state_tx, expires_ms: None });
         if due {
             st.ready.push_back((s.key.clone(), generation));
@@ -157,11 +163,10 @@ impl MemoryBackend {
             if run.info.generation != generation || run.info.state != RunState::Queued {
                 continue;
             }
-            run.info.state = RunState::Running;
+            run.set_state(RunState::Running);
             run.info.worker = Some(worker.to_owned());
             run.info.started_ms = Some(now);
             run.info.progress = Some(RunProgress::default());
-            run.state_tx.send_replace(RunState::Running);
             out.push(Claimed {
                 key: key.clone(),
                 generation,
@@ -204,7 +209,14 @@ impl Backend for MemoryBackend {
 
     fn wait(self: Arc<Self>, key: String, timeout: Duration) -> BoxFuture<Result<Option<RunInfo>, DocketError>> {
         Box::pin(async move {
-            let rx = lock(&self.state).runs.get(&key).map(|r| r.state_tx.subscribe());
+            let rx = lock(&self.state).runs.get_mut(&key).map(|r| match &r.state_tx {
+                Some(tx) => tx.subscribe(),
+                None => {
+                    let (tx, rx) = watch::channel(r.info.state);
+                    r.state_tx = Some(tx);
+                    rx
+                }
+            });
             let Some(mut rx) = rx else { return Ok(None) };
             let _ = tokio::time::timeout(timeout, rx.wait_for(|s| s.is_terminal())).await;
             Ok(lock(&self.state).runs.get(&key).map(|r| r.info.clone()))
@@ -262,9 +274,8 @@ impl Backend for MemoryBackend {
                         run.info.attempt = attempt;
                         run.info.result = result;
                         run.info.error = error;
-                        run.info.state = RunState::Scheduled;
+                        run.set_state(RunState::Scheduled);
                         run.info.worker = None;
-                        run.state_tx.send_replace(RunState::Scheduled);
                         let generation = run.info.generation;
                         st.scheduled.insert((now + delay_ms, seq, claimed.key.clone(), generation));
                         woke = true;
@@ -272,9 +283,8 @@ impl Backend for MemoryBackend {
                 }
                 Outcome::HandBack => {
                     if let Some(run) = st.runs.get_mut(&claimed.key) {
-                        run.info.state = RunState::Queued;
+                        run.set_state(RunState::Queued);
                         run.info.worker = None;
-                        run.state_tx.send_replace(RunState::Queued);
                         st.ready.push_front((claimed.key.clone(), claimed.generation));
                         woke = true;
                     }

@@ -234,19 +234,25 @@ impl Strike {
 
 /// Strikes in effect in this process (kept in sync with the backend).
 #[derive(Default)]
-pub(crate) struct StrikeList(Mutex<Vec<Strike>>);
+pub(crate) struct StrikeList {
+    list: Mutex<Vec<Strike>>,
+    /// Lets the hot path skip the lock when nothing is struck (the usual case).
+    any: std::sync::atomic::AtomicBool,
+}
 
 impl StrikeList {
     pub fn apply(&self, restore: bool, strike: Strike) {
-        let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
         if restore {
             list.retain(|s| *s != strike);
         } else if !list.contains(&strike) {
             list.push(strike);
         }
+        self.any.store(!list.is_empty(), std::sync::atomic::Ordering::Release);
     }
     pub fn is_struck(&self, function: &str, args: &Map<String, Value>) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|s| s.matches(function, args))
+        self.any.load(std::sync::atomic::Ordering::Acquire)
+            && self.list.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|s| s.matches(function, args))
     }
 }
 
@@ -349,6 +355,11 @@ impl DocketConfig {
     }
 }
 
+fn key_prefix() -> &'static str {
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
@@ -444,9 +455,10 @@ impl Docket {
         if self.inner.strikes.is_struck(function, &args) {
             return Err(DocketError::Struck(function.to_owned()));
         }
+        // Generated keys: one random prefix per process, then a counter (no syscall per key).
         let key = options.key.unwrap_or_else(|| {
             let n = self.inner.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            format!("{}-{n}", uuid::Uuid::new_v4().simple())
+            format!("{}-{n}", key_prefix())
         });
         let when_ms = now_ms() + options.delay.map_or(0, |d| d.as_millis() as u64);
         let policy = Policy {

@@ -95,7 +95,6 @@ for i = 4, #ARGV, 3 do
   else
     redis.call('HSET', run, 'state', 'running', 'worker', worker, 'started', now)
     redis.call('HDEL', run, 'stream_id')
-    redis.call('DEL', p .. ':progress:' .. key)
     redis.call('PUBLISH', events, cjson.encode({key = key, state = 'running', generation = tonumber(gen), worker = worker}))
     out[#out + 1] = {key, gen, id, h[3], h[4], h[5] or '', h[6] or '1'}
   end

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Docket throughput, enqueue -> result stored, trivial task: memory:// and redis:// (a
+# redis-server started on a free port), and Python Docket on the same Redis when pydocket is
+# installed (pip install pydocket).
+#   bench/docket.sh [--runs N]      (default 200000; Redis uses N/4)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p fastmcp-bench --bin docket_bench
+runs=200000
+[ "${1:-}" = "--runs" ] && runs=$2
+target/release/docket_bench --runs "$runs"
+if python3 -c "import docket" 2>/dev/null; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  dir=$(mktemp -d)
+  coproc REDIS { exec redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir"; }
+  trap 'kill "$REDIS_PID" 2>/dev/null || true; rm -rf "$dir"' EXIT
+  while read -r line <&"${REDIS[0]}"; do [[ $line == *"Ready to accept connections"* ]] && break; done
+  python3 bench/pydocket_bench.py "redis://127.0.0.1:$port/" $((runs / 40))
+else
+  echo "pydocket not installed: pip install pydocket to print Python Docket's figures here"
+fi
