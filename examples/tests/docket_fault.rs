@@ -98,7 +98,7 @@ async fn killed_worker_and_restarted_redis_lose_no_run() {
     for (i, key) in keys.iter().enumerate() {
         let info = producer.wait(key, Duration::from_secs(60)).await.unwrap();
         assert_eq!(info.state, RunState::Completed, "{key}: {info:?}");
-        assert_eq!(info.result.unwrap().structured_content, Some(json!({"result": i})), "{key}");
+        assert_eq!(info.tool_result().unwrap().structured_content, Some(json!({"result": i})), "{key}");
     }
     for key in &held_by_a {
         let info = producer.info(key).await.unwrap().unwrap();

@@ -381,6 +381,17 @@ pub(crate) struct Components {
 }
 
 impl Components {
+    /// The static resource with this URI, or the first template matching it with its variables.
+    pub(crate) fn find_resource(&self, uri: &str) -> Option<(Resource, Map<String, Value>)> {
+        if let Some(r) = self.resources.get(uri) {
+            return Some((r.clone(), Map::new()));
+        }
+        self.templates.values().find_map(|t| {
+            let vars = t.template.as_ref()?.matches(uri)?;
+            Some((t.clone(), vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect()))
+        })
+    }
+
     fn add_tool(&mut self, tool: Tool) -> Result<(), ServerError> {
         if self.tools.contains_key(&tool.name) {
             return Err(ServerError::Config(format!("duplicate tool name `{}`: tool names must be unique", tool.name)));
@@ -607,7 +618,7 @@ impl Server {
             let _ = tokio::time::timeout(Duration::from_secs(1), self.inner.tracker.wait()).await;
         }
         if let Some(worker) = self.inner.worker.get() {
-            worker.stop().await;
+            worker.stop(self.inner.shutdown_timeout).await;
         }
         self.run_teardowns().await;
     }
@@ -1084,14 +1095,7 @@ impl Session {
     }
 
     fn find_resource(&self, uri: &str) -> Option<(Resource, Map<String, Value>)> {
-        let c = self.components();
-        if let Some(r) = c.resources.get(uri) {
-            return Some((r.clone(), Map::new()));
-        }
-        c.templates.values().find_map(|t| {
-            let vars = t.template.as_ref()?.matches(uri)?;
-            Some((t.clone(), vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect()))
-        })
+        self.components().find_resource(uri)
     }
 
     fn list(

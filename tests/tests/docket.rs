@@ -54,6 +54,18 @@ fn tick(id: String) -> usize {
     *n
 }
 
+/// A greeting prompt.
+#[prompt]
+fn greeting_prompt(name: String) -> String {
+    format!("Greet {name}")
+}
+
+/// A templated resource.
+#[resource("items://{id}")]
+fn item(id: u32) -> String {
+    format!("item {id}")
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Kind {
     Memory,
@@ -104,12 +116,12 @@ async fn runs_to_completion(kind: Kind) {
     let key = e.docket.add("double", json!({"x": 21})).await.unwrap();
     let info = e.docket.wait(&key, WAIT).await.unwrap();
     assert_eq!(info.state, RunState::Completed);
-    assert_eq!(info.result.unwrap().structured_content, Some(json!({"result": 42})));
+    assert_eq!(info.tool_result().unwrap().structured_content, Some(json!({"result": 42})));
     assert_eq!(info.function, "double");
     assert_eq!(info.attempt, 1);
     assert!(info.worker.unwrap().starts_with("docket-tests-"));
     assert!(info.started_ms.unwrap() >= info.created_ms && info.completed_ms.unwrap() >= info.started_ms.unwrap());
-    assert_eq!(e.docket.result(&key).await.unwrap().unwrap().text_content(), "42");
+    assert_eq!(e.docket.result(&key).await.unwrap().unwrap()["content"][0]["text"], "42");
 }
 
 async fn keys_are_idempotent_while_live(kind: Kind) {
@@ -124,11 +136,11 @@ async fn keys_are_idempotent_while_live(kind: Kind) {
     // Replace: the scheduled run gives way to an immediate one with new arguments.
     e.docket.replace("double", json!({"x": 5}), "k1", None).await.unwrap();
     let info = e.docket.wait("k1", WAIT).await.unwrap();
-    assert_eq!(info.result.unwrap().text_content(), "10");
+    assert_eq!(info.tool_result().unwrap().text_content(), "10");
     // Once ended, the key can be used again.
     let now = AddOptions { key: Some("k1".into()), ..Default::default() };
     assert_eq!(e.docket.add_with("double", json!({"x": 7}), now).await.unwrap(), Added::Scheduled("k1".into()));
-    assert_eq!(e.docket.wait("k1", WAIT).await.unwrap().result.unwrap().text_content(), "14");
+    assert_eq!(e.docket.wait("k1", WAIT).await.unwrap().tool_result().unwrap().text_content(), "14");
 }
 
 async fn cancel_scheduled_and_running(kind: Kind) {
@@ -179,7 +191,7 @@ async fn retries_fixed_and_exponential(kind: Kind) {
     let key = e.docket.add_with("flaky", json!({"id": id, "fail_times": 2}), opts).await.unwrap().key().to_owned();
     let info = e.docket.wait(&key, WAIT).await.unwrap();
     assert_eq!((info.state, info.attempt), (RunState::Completed, 3));
-    assert_eq!(info.result.unwrap().text_content(), format!("{id} ok after 3"));
+    assert_eq!(info.tool_result().unwrap().text_content(), format!("{id} ok after 3"));
 
     let id = format!("{kind:?}-exhausted");
     let opts = AddOptions { retry: Some(Retry::exponential(2, Duration::from_millis(10))), ..Default::default() };
@@ -187,7 +199,7 @@ async fn retries_fixed_and_exponential(kind: Kind) {
     let info = e.docket.wait(&key, WAIT).await.unwrap();
     assert_eq!((info.state, info.attempt), (RunState::Failed, 2));
     assert_eq!(info.error.as_deref(), Some(format!("failure 2 of {id}").as_str()));
-    assert!(info.result.unwrap().is_error());
+    assert!(info.tool_result().unwrap().is_error());
 }
 
 async fn timeouts_fail_the_run(kind: Kind) {
@@ -275,6 +287,23 @@ async fn bad_input_is_an_error(kind: Kind) {
     assert!(!e.docket.cancel("never-added").await.unwrap());
 }
 
+async fn prompts_and_resources_run_by_name(kind: Kind) {
+    let e = env(kind).await;
+    let key = e.docket.add("prompt:greeting_prompt", json!({"name": "Ada"})).await.unwrap();
+    let info = e.docket.wait(&key, WAIT).await.unwrap();
+    assert_eq!(info.state, RunState::Completed);
+    assert_eq!(info.result.unwrap()["messages"][0]["content"]["text"], "Greet Ada");
+    let key = e.docket.add("resource:items://{id}", json!({"uri": "items://7"})).await.unwrap();
+    let info = e.docket.wait(&key, WAIT).await.unwrap();
+    assert_eq!(info.result.unwrap()["contents"][0]["text"], "item 7");
+    // A failing prompt (missing argument) fails the run with the JSON-RPC error as its result.
+    let key = e.docket.add("prompt:greeting_prompt", json!({})).await.unwrap();
+    let info = e.docket.wait(&key, WAIT).await.unwrap();
+    assert_eq!(info.state, RunState::Failed);
+    assert_eq!(info.result.unwrap()["error"]["code"], -32602);
+    assert!(matches!(e.docket.add("prompt:nope", json!({})).await, Err(DocketError::UnknownFunction(_)) | Ok(_)));
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -300,7 +329,37 @@ on_both_backends!(
     progress_is_stored_with_the_run,
     results_expire_after_their_ttl,
     bad_input_is_an_error,
+    prompts_and_resources_run_by_name,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_worker_hands_unfinished_runs_back() {
+    let e = env(Kind::Redis).await;
+    let config = e.docket.config().clone();
+    let leaving =
+        FastMcp::new("leaving").docket(config.clone()).shutdown_timeout(Duration::from_millis(100)).build().unwrap();
+    leaving.start().await.unwrap();
+    // Only the leaving server's worker is idle and takes it: stop the first one's worker first.
+    e.server.shutdown().await;
+    let producer = Docket::connect(config.clone()).await.unwrap();
+    let key = producer.add("sleeper", json!({"ms": 800})).await.unwrap();
+    for _ in 0..300 {
+        if producer.state(&key).await.unwrap() == Some(RunState::Running) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let leaving_name = leaving.worker().unwrap().name().to_owned();
+    assert_eq!(producer.info(&key).await.unwrap().unwrap().worker.as_deref(), Some(leaving_name.as_str()));
+    leaving.shutdown().await;
+    assert_eq!(producer.state(&key).await.unwrap(), Some(RunState::Queued), "handed back, not lost");
+    let taker = FastMcp::new("taker").docket(config).build().unwrap();
+    taker.start().await.unwrap();
+    let info = producer.wait(&key, WAIT).await.unwrap();
+    assert_eq!(info.state, RunState::Completed);
+    assert_eq!(info.worker.as_deref(), Some(taker.worker().unwrap().name()));
+    taker.shutdown().await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_refuses_features_that_need_several_processes() {
@@ -320,7 +379,7 @@ async fn a_run_added_on_one_server_is_read_from_another() {
     other.start().await.unwrap();
     let key = e.docket.add("double", json!({"x": 50})).await.unwrap();
     let from_b = other.docket().unwrap().wait(&key, WAIT).await.unwrap();
-    assert_eq!(from_b.result.unwrap().text_content(), "100");
+    assert_eq!(from_b.tool_result().unwrap().text_content(), "100");
     // A producer-only handle (no worker) sees the same runs.
     let producer = Docket::connect(e.docket.config().clone()).await.unwrap();
     assert_eq!(producer.state(&key).await.unwrap(), Some(RunState::Completed));

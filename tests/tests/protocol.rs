@@ -129,6 +129,7 @@ fn greet(state: State<Greeting>, name: String) -> String {
 async fn via_docket(docket: CurrentDocket, worker: CurrentWorker) -> Result<String, String> {
     let key = docket.add("add", json!({"a": 20, "b": 22})).await.map_err(|e| e.to_string())?;
     let result = docket.result(&key).await.map_err(|e| e.to_string())?.ok_or("cancelled")?;
+    let result: CallToolResult = serde_json::from_value(result).map_err(|e| e.to_string())?;
     Ok(format!("{} by {}", result.text_content(), !worker.name().is_empty()))
 }
 

@@ -185,8 +185,78 @@ pub struct RunInfo {
     pub started_ms: Option<u64>,
     pub completed_ms: Option<u64>,
     pub error: Option<String>,
-    pub result: Option<CallToolResult>,
+    /// The run's result as JSON: a `CallToolResult` for tools, a `GetPromptResult` for prompts,
+    /// a `ReadResourceResult` for resources, `{"error": {...}}` for a failed prompt/resource.
+    pub result: Option<Value>,
     pub progress: Option<RunProgress>,
+}
+
+impl RunInfo {
+    /// The result of a tool run.
+    pub fn tool_result(&self) -> Option<CallToolResult> {
+        self.result.clone().and_then(|v| serde_json::from_value(v).ok())
+    }
+}
+
+fn json_of<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// What a docket function name resolves to: `NAME` (a tool), `prompt:NAME`, or
+/// `resource:URI` (a static resource or a template's URI template; the concrete URI is the
+/// `uri` argument).
+enum Component {
+    Tool(Arc<crate::registry::Tool>),
+    Prompt(crate::registry::Prompt),
+    Resource(crate::registry::Resource, String, Map<String, Value>),
+}
+
+impl Component {
+    fn resolve(server: &ServerInner, function: &str, args: &Map<String, Value>) -> Option<Component> {
+        let c = server.components.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(name) = function.strip_prefix("prompt:") {
+            return c.prompts.get(name).cloned().map(Component::Prompt);
+        }
+        if function.starts_with("resource:") {
+            let uri = args.get("uri")?.as_str()?.to_owned();
+            let (resource, vars) = c.find_resource(&uri)?;
+            return Some(Component::Resource(resource, uri, vars));
+        }
+        c.tools.get(function).cloned().map(Component::Tool)
+    }
+
+    /// Runs it: (result JSON, error message if it failed).
+    async fn call(self, args: Map<String, Value>, ctx: Context) -> (Value, Option<String>) {
+        let failed = |e: crate::protocol::ErrorObject| (serde_json::json!({ "error": e }), Some(e.message));
+        match self {
+            Component::Tool(tool) => match tool.call(Call::new(args, None, ctx)).await {
+                Ok(r) => {
+                    let error = r.is_error().then(|| r.text_content());
+                    (json_of(&r), error)
+                }
+                Err(e) => failed(e),
+            },
+            Component::Prompt(prompt) => match prompt.call(Call::new(args, None, ctx)).await {
+                Ok(r) => (json_of(&r), None),
+                Err(e) => failed(e),
+            },
+            Component::Resource(resource, uri, vars) => match resource.call(Call::new(vars, Some(uri), ctx)).await {
+                Ok(r) => (json_of(&r), None),
+                Err(e) => failed(e),
+            },
+        }
+    }
+
+    fn exists(server: &ServerInner, function: &str) -> bool {
+        let c = server.components.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(name) = function.strip_prefix("prompt:") {
+            return c.prompts.contains_key(name);
+        }
+        if let Some(uri) = function.strip_prefix("resource:") {
+            return c.resources.contains_key(uri) || c.templates.contains_key(uri);
+        }
+        c.tools.contains_key(function)
+    }
 }
 
 /// A strike: stop runs of a function, optionally only those whose argument matches.
@@ -285,14 +355,14 @@ pub(crate) struct Claimed {
 pub(crate) enum Outcome {
     Done {
         state: RunState,
-        result: Option<CallToolResult>,
+        result: Option<Value>,
         error: Option<String>,
     },
     /// Run again after `delay_ms` as `attempt` (retry, perpetual).
     Again {
         delay_ms: u64,
         attempt: u32,
-        result: Option<CallToolResult>,
+        result: Option<Value>,
         error: Option<String>,
     },
     /// Not finished here (shutdown): make it due again now for another worker.
@@ -448,7 +518,7 @@ impl Docket {
         // here; on Redis another process may serve it.
         if !self.inner.backend.is_distributed() {
             let server = self.inner.server.upgrade().ok_or(DocketError::Stopped)?;
-            if !server.components.read().unwrap_or_else(|e| e.into_inner()).tools.contains_key(function) {
+            if !Component::exists(&server, function) {
                 return Err(DocketError::UnknownFunction(function.to_owned()));
             }
         }
@@ -504,8 +574,9 @@ impl Docket {
         self.inner.backend.clone().info(key.to_owned()).await
     }
 
-    /// Waits until the run is terminal and returns its result (`None` when cancelled).
-    pub async fn result(&self, key: &str) -> Result<Option<CallToolResult>, DocketError> {
+    /// Waits until the run is terminal and returns its result as JSON (`None` when cancelled);
+    /// see [`RunInfo::result`].
+    pub async fn result(&self, key: &str) -> Result<Option<Value>, DocketError> {
         let info = self.wait(key, Duration::MAX).await?;
         Ok(info.result)
     }
@@ -543,9 +614,12 @@ impl Docket {
                 tracker: TaskTracker::new(),
                 stop: CancellationToken::new(),
                 running: Mutex::new(HashMap::new()),
+                drain: Mutex::new(Duration::from_secs(10)),
+                handle: Mutex::new(None),
             }),
         };
-        tokio::spawn(worker.clone().run(self.clone()));
+        let handle = tokio::spawn(worker.clone().run(self.clone()));
+        *lock(&worker.inner.handle) = Some(handle);
         worker
     }
 
@@ -563,6 +637,10 @@ struct WorkerInner {
     stop: CancellationToken,
     /// Runs executing here: key -> (delivery id, cancel token).
     running: Mutex<HashMap<String, (String, CancellationToken)>>,
+    /// How long a stop lets running runs finish before handing them back.
+    drain: Mutex<Duration>,
+    /// The worker loop, awaited by `stop` so every outcome is stored before it returns.
+    handle: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// A handle to the server's task worker.
@@ -638,7 +716,8 @@ impl Worker {
         }
         // Graceful stop: let running runs finish (bounded); what is left is handed back.
         self.inner.tracker.close();
-        if tokio::time::timeout(Duration::from_secs(10), self.inner.tracker.wait()).await.is_err() {
+        let drain = *lock(&self.inner.drain);
+        if tokio::time::timeout(drain, self.inner.tracker.wait()).await.is_err() {
             let left: Vec<_> = lock(&self.inner.running).drain().collect();
             for (_, (_, token)) in &left {
                 token.cancel();
@@ -656,12 +735,11 @@ impl Worker {
             return Outcome::Done { state: RunState::Cancelled, result: None, error: Some("struck".into()) };
         }
         let Some(server) = docket.inner.server.upgrade() else { return Outcome::HandBack };
-        let tool = server.components.read().unwrap_or_else(|e| e.into_inner()).tools.get(&claimed.function).cloned();
-        let Some(tool) = tool else {
+        let Some(component) = Component::resolve(&server, &claimed.function, &claimed.args) else {
             let error = format!("no component named `{}` on worker {}", claimed.function, self.inner.name);
             return Outcome::Done {
                 state: RunState::Failed,
-                result: Some(CallToolResult::error(error.clone())),
+                result: Some(json_of(&CallToolResult::error(error.clone()))),
                 error: Some(error),
             };
         };
@@ -680,14 +758,17 @@ impl Worker {
                 generation: claimed.generation,
             }),
         });
-        let call = tool.call(Call::new(claimed.args.clone(), None, ctx));
+        let call = component.call(claimed.args.clone(), ctx);
         let timeout = claimed.policy.timeout_ms.map(Duration::from_millis).unwrap_or(Duration::MAX);
         let stop = self.inner.stop.clone();
-        let result = tokio::select! {
+        // (result as JSON, error message when the run failed)
+        let (result, error) = tokio::select! {
             r = tokio::time::timeout(timeout, call) => match r {
-                Ok(Ok(result)) => result,
-                Ok(Err(e)) => CallToolResult::error(e.message),
-                Err(_) => CallToolResult::error(format!("timed out after {timeout:?}")),
+                Ok(done) => done,
+                Err(_) => {
+                    let error = format!("timed out after {timeout:?}");
+                    (json_of(&CallToolResult::error(error.clone())), Some(error))
+                }
             },
             _ = token.cancelled() => {
                 // Cancelled by the docket, or abandoned at shutdown.
@@ -696,8 +777,7 @@ impl Worker {
                 };
             }
         };
-        let failed = result.is_error();
-        let error = failed.then(|| result.text_content());
+        let failed = error.is_some();
         if let Some(every) = claimed.policy.every_ms {
             return Outcome::Again { delay_ms: every, attempt: 1, result: Some(result), error };
         }
@@ -716,12 +796,16 @@ impl Worker {
         Outcome::Done { state, result: Some(result), error }
     }
 
-    /// Stops taking new runs and waits (bounded) for the running ones; runs still going are
-    /// handed back to the docket for another worker.
-    pub(crate) async fn stop(&self) {
+    /// Stops taking new runs and lets the running ones finish for up to `drain`; runs still
+    /// going then are handed back to the docket for another worker. Returns once every outcome
+    /// is stored (bounded).
+    pub(crate) async fn stop(&self, drain: Duration) {
+        *lock(&self.inner.drain) = drain;
         self.inner.stop.cancel();
-        self.inner.tracker.close();
-        let _ = tokio::time::timeout(Duration::from_secs(12), self.inner.tracker.wait()).await;
+        let handle = lock(&self.inner.handle).take();
+        if let Some(handle) = handle {
+            let _ = tokio::time::timeout(drain + Duration::from_secs(5), handle).await;
+        }
     }
 }
 

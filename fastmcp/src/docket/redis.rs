@@ -10,7 +10,7 @@
 //! | `{name}:stream` | stream, group `workers` | due runs: `key`, `gen` |
 //! | `{name}:queue` | sorted set | scheduled runs by due time (ms) |
 //! | `{name}:run:{key}` | hash | state, function, args, policy, attempt, generation, worker, created, started, completed, error, stream_id |
-//! | `{name}:result:{key}` | string | the result (CallToolResult JSON), with the TTL |
+//! | `{name}:result:{key}` | string | the result (JSON), with the TTL |
 //! | `{name}:progress:{key}` | hash | current, total, message, generation |
 //! | `{name}:events` | channel | `{"key","state","generation"}` on every change; progress too |
 //! | `{name}:cancel` | channel | keys of running runs that were cancelled |
@@ -20,7 +20,6 @@ use super::{
     Added, Backend, Claimed, DocketConfig, DocketError, Outcome, Policy, RunInfo, RunProgress, RunState, Schedule,
     Strike, StrikeList, now_ms,
 };
-use crate::protocol::CallToolResult;
 use crate::registry::BoxFuture;
 use futures::StreamExt;
 use redis::aio::ConnectionManager;
@@ -614,7 +613,7 @@ fn parse_info(
         started_ms: num("started"),
         completed_ms: num("completed"),
         error: h.get("error").cloned(),
-        result: result.and_then(|r| serde_json::from_str::<CallToolResult>(&r).ok()),
+        result: result.and_then(|r| serde_json::from_str::<Value>(&r).ok()),
         progress: progress.get("current").map(|c| RunProgress {
             current: c.parse().unwrap_or(0.0),
             total: progress.get("total").and_then(|t| t.parse().ok()),
@@ -762,8 +761,7 @@ impl Backend for RedisBackend {
                 .arg(&self.keys.prefix)
                 .arg(now_ms())
                 .arg(self.config.result_ttl.as_millis() as u64);
-            let json =
-                |r: &Option<CallToolResult>| r.as_ref().and_then(|r| serde_json::to_string(r).ok()).unwrap_or_default();
+            let json = |r: &Option<Value>| r.as_ref().map(|r| r.to_string()).unwrap_or_default();
             for (c, outcome) in &batch {
                 invocation.arg(&c.key).arg(c.generation).arg(&c.delivery);
                 match outcome {
