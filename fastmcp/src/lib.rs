@@ -52,6 +52,7 @@ pub use transport::memory::{Client, ClientError};
 
 /// Everything a server author usually needs.
 pub mod prelude {
+    pub use crate::docket::{AddOptions, Docket, DocketConfig, Retry, RunState, Strike};
     pub use crate::{
         CallToolResult, Client, Content, Context, CurrentDocket, CurrentWorker, FastMcp, GetPromptResult, Lifespan,
         Progress, PromptMessage, ResourceContents, Server, State, prompt, resource, tool,
