@@ -11,6 +11,8 @@ pub struct RedisServer {
     pub port: u16,
     dir: PathBuf,
     appendonly: bool,
+    /// With TLS: the CA file clients must trust.
+    pub tls_ca_file: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -24,18 +26,61 @@ impl RedisServer {
     pub fn start(appendonly: bool) -> RedisServer {
         let dir = std::env::temp_dir().join(format!("fastmcp-redis-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).expect("redis data folder");
-        let mut server = RedisServer { port: free_port(), dir, appendonly, child: None };
+        let mut server = RedisServer { port: free_port(), dir, appendonly, tls_ca_file: None, child: None };
+        server.spawn();
+        server
+    }
+
+    /// A TLS-only server (`rediss://`), with a throwaway CA and certificate.
+    pub fn start_tls() -> RedisServer {
+        let dir = std::env::temp_dir().join(format!("fastmcp-redis-tls-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&dir).expect("redis data folder");
+        // A throwaway CA and a certificate for localhost / 127.0.0.1 signed by it.
+        let ca_key = rcgen::KeyPair::generate().expect("CA key");
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "fastmcp-test-ca");
+        let ca = ca_params.self_signed(&ca_key).expect("CA certificate");
+        let key = rcgen::KeyPair::generate().expect("server key");
+        let params =
+            rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).expect("params");
+        let cert = params.signed_by(&key, &ca, &ca_key).expect("server certificate");
+        std::fs::write(dir.join("ca.crt"), ca.pem()).unwrap();
+        std::fs::write(dir.join("server.crt"), cert.pem()).unwrap();
+        std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+        let mut server = RedisServer {
+            port: free_port(),
+            tls_ca_file: Some(dir.join("ca.crt")),
+            dir,
+            appendonly: false,
+            child: None,
+        };
         server.spawn();
         server
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        match self.tls_ca_file {
+            Some(_) => format!("rediss://localhost:{}/", self.port),
+            None => format!("redis://127.0.0.1:{}/", self.port),
+        }
     }
 
     fn spawn(&mut self) {
-        let mut child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+        let mut command = Command::new("redis-server");
+        match &self.tls_ca_file {
+            Some(ca) => {
+                command.args(["--port", "0", "--tls-port", &self.port.to_string(), "--tls-auth-clients", "no"]);
+                command.arg("--tls-cert-file").arg(self.dir.join("server.crt"));
+                command.arg("--tls-key-file").arg(self.dir.join("server.key"));
+                command.arg("--tls-ca-cert-file").arg(ca);
+            }
+            None => {
+                command.args(["--port", &self.port.to_string()]);
+            }
+        }
+        let mut child = command
+            .args(["--bind", "127.0.0.1", "--save", ""])
             .args(["--appendonly", if self.appendonly { "yes" } else { "no" }, "--appendfsync", "always"])
             .arg("--dir")
             .arg(&self.dir)

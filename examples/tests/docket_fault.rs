@@ -54,6 +54,7 @@ async fn killed_worker_and_restarted_redis_lose_no_run() {
         redelivery_timeout: Duration::from_millis(1500),
         result_ttl: Duration::from_secs(600),
         concurrency: 4,
+        tls_ca_file: None,
     };
     let producer = Docket::connect(config).await.unwrap();
     let keys: Vec<String> = (0..RUNS).map(|i| format!("job-{i}")).collect();

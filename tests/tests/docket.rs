@@ -97,6 +97,7 @@ async fn env_with(kind: Kind, tweak: impl FnOnce(&mut DocketConfig)) -> Env {
         redelivery_timeout: Duration::from_secs(2),
         result_ttl: Duration::from_secs(60),
         concurrency: 8,
+        tls_ca_file: None,
     };
     tweak(&mut config);
     let server = FastMcp::new("docket-tests").docket(config).build().unwrap();
@@ -401,4 +402,28 @@ async fn strikes_propagate_to_other_processes() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(struck, "the strike reached the server's docket");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rediss_with_a_private_ca() {
+    let redis = RedisServer::start_tls();
+    let config = DocketConfig {
+        url: redis.url(),
+        name: "tls".into(),
+        redelivery_timeout: Duration::from_secs(2),
+        result_ttl: Duration::from_secs(60),
+        concurrency: 2,
+        tls_ca_file: redis.tls_ca_file.clone(),
+    };
+    assert!(config.url.starts_with("rediss://"));
+    let server = FastMcp::new("tls").docket(config.clone()).build().unwrap();
+    server.start().await.unwrap();
+    let docket = server.docket().unwrap();
+    let key = docket.add("double", json!({"x": 8})).await.unwrap();
+    assert_eq!(docket.wait(&key, WAIT).await.unwrap().tool_result().unwrap().text_content(), "16");
+    server.shutdown().await;
+    // Without the CA, the server's certificate is not trusted: a clear startup error.
+    let untrusted = FastMcp::new("tls2").docket(DocketConfig { tls_ca_file: None, ..config }).build().unwrap();
+    let err = untrusted.start().await.unwrap_err().to_string();
+    assert!(err.to_lowercase().contains("certificate") || err.contains("docket"), "{err}");
 }

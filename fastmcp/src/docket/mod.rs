@@ -406,12 +406,15 @@ pub struct DocketConfig {
     pub result_ttl: Duration,
     /// Runs one worker executes at once.
     pub concurrency: usize,
+    /// For `rediss://`: a PEM file of the CA that signed the server's certificate, when it is
+    /// not in the system trust store.
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 impl DocketConfig {
     /// `FASTMCP_DOCKET_URL` (default `memory://`), `FASTMCP_DOCKET_NAME` (default `fastmcp`),
     /// `FASTMCP_DOCKET_REDELIVERY_TIMEOUT_MS` (30 000), `FASTMCP_DOCKET_RESULT_TTL_MS`
-    /// (900 000), `FASTMCP_DOCKET_CONCURRENCY` (10).
+    /// (900 000), `FASTMCP_DOCKET_CONCURRENCY` (10), `FASTMCP_DOCKET_TLS_CA_FILE` (none).
     pub fn from_env() -> Self {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let ms = |k: &str, d: u64| Duration::from_millis(env(k).and_then(|v| v.parse().ok()).unwrap_or(d));
@@ -421,6 +424,7 @@ impl DocketConfig {
             redelivery_timeout: ms("FASTMCP_DOCKET_REDELIVERY_TIMEOUT_MS", 30_000),
             result_ttl: ms("FASTMCP_DOCKET_RESULT_TTL_MS", 900_000),
             concurrency: env("FASTMCP_DOCKET_CONCURRENCY").and_then(|v| v.parse().ok()).unwrap_or(10).max(1),
+            tls_ca_file: env("FASTMCP_DOCKET_TLS_CA_FILE").map(Into::into),
         }
     }
 }

@@ -228,8 +228,20 @@ struct SweepState {
 
 impl RedisBackend {
     pub async fn connect(config: DocketConfig, strikes: Arc<StrikeList>) -> Result<RedisBackend, DocketError> {
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| DocketError::BadUrl(config.url.clone(), e.to_string()))?;
+        if config.url.starts_with("rediss://") {
+            // Fails harmlessly when the application installed a provider already.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let bad_url = |e: redis::RedisError| DocketError::BadUrl(config.url.clone(), e.to_string());
+        let client = match &config.tls_ca_file {
+            Some(path) => {
+                let root_cert = std::fs::read(path)
+                    .map_err(|e| DocketError::BadUrl(config.url.clone(), format!("reading {}: {e}", path.display())))?;
+                let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(root_cert) };
+                redis::Client::build_with_tls(config.url.as_str(), certs).map_err(bad_url)?
+            }
+            None => redis::Client::open(config.url.as_str()).map_err(bad_url)?,
+        };
         let conn = manager(&client, Some(Duration::from_secs(30))).await?;
         let keys = Keys { prefix: format!("{{{}}}", config.name) };
         let backend = RedisBackend {
