@@ -447,25 +447,27 @@ fn as_string(v: &RValue) -> Option<String> {
     }
 }
 
-/// `[id, [field, value, ...]]` -> (key, gen, id).
-fn parse_entry(entry: &RValue) -> Option<(String, String, String)> {
+/// One stream entry: its id and fields.
+type Entry = (String, HashMap<String, String>);
+
+/// `[id, [field, value, ...]]`
+fn parse_entry(entry: &RValue) -> Option<Entry> {
     let RValue::Array(parts) = entry else { return None };
     let id = as_string(parts.first()?)?;
-    let RValue::Array(fields) = parts.get(1)? else { return None };
-    let mut key = None;
-    let mut generation = None;
-    for pair in fields.chunks(2) {
-        match (pair.first().and_then(as_string).as_deref(), pair.get(1).and_then(as_string)) {
-            (Some("key"), v) => key = v,
-            (Some("gen"), v) => generation = v,
-            _ => {}
+    let mut fields = HashMap::new();
+    if let Some(RValue::Array(flat)) = parts.get(1) {
+        for pair in flat.chunks(2) {
+            if let (Some(k), Some(v)) = (pair.first().and_then(as_string), pair.get(1).and_then(as_string)) {
+                fields.insert(k, v);
+            }
         }
     }
-    Some((key?, generation?, id))
+    Some((id, fields))
 }
 
-fn parse_xread(reply: RValue) -> Vec<(String, String, String)> {
-    // [[stream, [entries...]]] or nil on timeout (a map on RESP3).
+/// The entries of an XREAD / XREADGROUP reply: `[[stream, [entries...]], ...]`, a map on
+/// RESP3, or nil on timeout.
+fn read_entries(reply: RValue) -> Vec<Entry> {
     let streams = match reply {
         RValue::Array(s) => s,
         RValue::Map(m) => m.into_iter().map(|(k, v)| RValue::Array(vec![k, v])).collect(),
@@ -482,14 +484,37 @@ fn parse_xread(reply: RValue) -> Vec<(String, String, String)> {
     out
 }
 
+/// A run delivery from a stream entry: (key, generation, entry id).
+fn delivery((id, fields): Entry) -> Option<(String, String, String)> {
+    Some((fields.get("key")?.clone(), fields.get("gen")?.clone(), id))
+}
+
+fn parse_xread(reply: RValue) -> Vec<(String, String, String)> {
+    read_entries(reply).into_iter().filter_map(delivery).collect()
+}
+
+/// XAUTOCLAIM: `[next cursor, [entries...], [deleted ids]]`.
 fn parse_autoclaim(reply: RValue) -> (String, Vec<(String, String, String)>) {
     let RValue::Array(parts) = reply else { return ("0-0".into(), Vec::new()) };
     let cursor = parts.first().and_then(as_string).unwrap_or_else(|| "0-0".into());
     let entries = match parts.get(1) {
-        Some(RValue::Array(entries)) => entries.iter().filter_map(parse_entry).collect(),
+        // Deleted entries come back with empty bodies on Redis 6.2: no key, skipped.
+        Some(RValue::Array(entries)) => entries.iter().filter_map(parse_entry).filter_map(delivery).collect(),
         _ => Vec::new(),
     };
     (cursor, entries)
+}
+
+/// Strike instructions: (entry id, strike, is a restore).
+fn parse_strikes(reply: RValue) -> Vec<(String, Option<Strike>, bool)> {
+    read_entries(reply)
+        .into_iter()
+        .map(|(id, fields)| {
+            let strike = fields.get("strike").and_then(|j| serde_json::from_str(j).ok());
+            let restore = fields.get("direction").is_some_and(|d| d == "restore");
+            (id, strike, restore)
+        })
+        .collect()
 }
 
 async fn listen_events(backend: std::sync::Weak<RedisBackend>) {
@@ -574,36 +599,6 @@ async fn follow_strikes(backend: std::sync::Weak<RedisBackend>) {
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
-}
-
-fn parse_strikes(reply: RValue) -> Vec<(String, Option<Strike>, bool)> {
-    let streams = match reply {
-        RValue::Array(s) => s,
-        RValue::Map(m) => m.into_iter().map(|(k, v)| RValue::Array(vec![k, v])).collect(),
-        _ => return Vec::new(),
-    };
-    let mut out = Vec::new();
-    for s in streams {
-        let RValue::Array(parts) = s else { continue };
-        let Some(RValue::Array(entries)) = parts.get(1) else { continue };
-        for entry in entries {
-            let RValue::Array(p) = entry else { continue };
-            let Some(id) = p.first().and_then(as_string) else { continue };
-            let mut strike = None;
-            let mut restore = false;
-            if let Some(RValue::Array(fields)) = p.get(1) {
-                for pair in fields.chunks(2) {
-                    match (pair.first().and_then(as_string).as_deref(), pair.get(1).and_then(as_string)) {
-                        (Some("direction"), Some(d)) => restore = d == "restore",
-                        (Some("strike"), Some(j)) => strike = serde_json::from_str(&j).ok(),
-                        _ => {}
-                    }
-                }
-            }
-            out.push((id, strike, restore));
-        }
-    }
-    out
 }
 
 fn parse_info(
