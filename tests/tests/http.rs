@@ -387,3 +387,18 @@ async fn sse_always_answers_plain_calls_as_a_complete_stream() {
     assert_eq!((result["id"].as_i64(), &result["result"]["structuredContent"]), (Some(7), &json!({"result": 4})));
     assert_ne!(events[0].0, events[1].0);
 }
+
+#[tokio::test]
+async fn idle_sessions_are_ended() {
+    let h = Http::start(HttpOptions::default().session_idle_timeout(Duration::from_millis(200))).await;
+    let active = h.init().await;
+    let idle = h.init().await;
+    // Keep one session busy while the other sits idle past the timeout.
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(75)).await;
+        let r = h.post(Some(&active), Http::call(1, "add", json!({"a": 1, "b": 1}))).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let r = h.post(Some(&idle), Http::call(1, "add", json!({"a": 1, "b": 1}))).send().await.unwrap();
+    assert_eq!(r.status(), 404, "the idle session was ended");
+}

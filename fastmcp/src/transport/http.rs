@@ -57,6 +57,9 @@ pub struct HttpOptions {
     /// Answer every request with an SSE stream, even a plain request/response (default false:
     /// plain answers are JSON, which is cheaper).
     pub sse_always: bool,
+    /// A session with no request and no open stream for this long is ended (default 30 min),
+    /// so clients that vanish without DELETE do not keep memory forever.
+    pub session_idle_timeout: Duration,
 }
 
 impl Default for HttpOptions {
@@ -70,6 +73,7 @@ impl Default for HttpOptions {
             stream_buffer_events: 1024,
             max_streams_per_session: 256,
             sse_always: false,
+            session_idle_timeout: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -93,6 +97,10 @@ impl HttpOptions {
     }
     pub fn sse_retry(mut self, retry: Duration) -> Self {
         self.sse_retry = retry;
+        self
+    }
+    pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.session_idle_timeout = timeout;
         self
     }
     pub fn sse_always(mut self, sse_always: bool) -> Self {
@@ -176,6 +184,7 @@ impl Server {
                 }
             });
         }
+        tokio::spawn(sweep_idle_sessions(Arc::downgrade(&state), self.shutdown_token()));
         Router::new()
             .route(&path, axum::routing::any(endpoint))
             .layer(DefaultBodyLimit::max(max_body))
@@ -300,6 +309,8 @@ impl StreamLog {
 
 struct HttpSession {
     id: String,
+    /// Last request (ms since the epoch), for the idle sweep.
+    last_seen: AtomicU64,
     session: Arc<Session>,
     /// Stream 0 is the standalone GET stream.
     streams: Mutex<HashMap<u64, Arc<StreamLog>>>,
@@ -452,10 +463,11 @@ fn session_of(state: &HttpState, headers: &HeaderMap) -> Result<Arc<HttpSession>
     let Some(id) = header_str(headers, SESSION_HEADER) else {
         return Err(plain_error(StatusCode::BAD_REQUEST, "Bad Request: Mcp-Session-Id header is required"));
     };
-    lock(&state.sessions)
-        .get(id)
-        .cloned()
-        .ok_or_else(|| json_error(StatusCode::NOT_FOUND, None, ErrorObject::new(-32001, "Session not found")))
+    let session = lock(&state.sessions).get(id).cloned();
+    if let Some(s) = &session {
+        s.last_seen.store(crate::docket::now_ms(), Ordering::Relaxed);
+    }
+    session.ok_or_else(|| json_error(StatusCode::NOT_FOUND, None, ErrorObject::new(-32001, "Session not found")))
 }
 
 async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -603,6 +615,7 @@ fn new_session(state: &Arc<HttpState>, message: &Message) -> Arc<HttpSession> {
     };
     let http = Arc::new(HttpSession {
         id: id.clone(),
+        last_seen: AtomicU64::new(crate::docket::now_ms()),
         session,
         streams: Mutex::new(HashMap::new()),
         next_stream: AtomicU64::new(1),
@@ -685,6 +698,37 @@ fn get(state: Arc<HttpState>, headers: HeaderMap) -> Response {
         log.push(|id| priming_frame(id, retry), false);
     }
     sse_response(log.attach(after, capacity), Some(&session.id))
+}
+
+/// Ends sessions idle for longer than `session_idle_timeout` (an open GET stream counts as
+/// activity).
+async fn sweep_idle_sessions(state: std::sync::Weak<HttpState>, shutdown: tokio_util::sync::CancellationToken) {
+    let Some(timeout) = state.upgrade().map(|s| s.options.session_idle_timeout) else { return };
+    let every = (timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {},
+            _ = shutdown.cancelled() => return,
+        }
+        let Some(state) = state.upgrade() else { return };
+        let cutoff = crate::docket::now_ms().saturating_sub(timeout.as_millis() as u64);
+        let idle: Vec<Arc<HttpSession>> = {
+            let mut sessions = lock(&state.sessions);
+            let ids: Vec<String> = sessions
+                .values()
+                .filter(|s| {
+                    s.last_seen.load(Ordering::Relaxed) < cutoff && !s.stream(0).is_some_and(|log| log.is_attached())
+                })
+                .map(|s| s.id.clone())
+                .collect();
+            ids.iter().filter_map(|id| sessions.remove(id)).collect()
+        };
+        for session in idle {
+            tracing::debug!(session = %session.id, "ending an idle session");
+            session.close_all();
+            state.server.remove_session(&session.id);
+        }
+    }
 }
 
 fn delete(state: Arc<HttpState>, headers: HeaderMap) -> Response {
