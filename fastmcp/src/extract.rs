@@ -9,6 +9,7 @@ use crate::protocol::{
     RequestId, Role, Root, SamplingMessage,
 };
 use crate::server::{ServerInner, Session};
+use crate::sync::lock;
 use crate::transport::Outbound;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -230,7 +231,7 @@ impl Context {
     /// the token is echoed with its original JSON type.
     pub async fn report_progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
         let stored = {
-            let mut state = self.inner.progress.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = lock(&self.inner.progress);
             state.current = progress;
             if total.is_some() {
                 state.total = total;
@@ -358,7 +359,7 @@ impl Progress {
     }
 
     fn current(&self) -> ProgressState {
-        self.ctx.inner.progress.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        lock(&self.ctx.inner.progress).clone()
     }
 
     /// (current, total, message) as last reported.

@@ -33,6 +33,7 @@ pub mod logging;
 pub mod protocol;
 pub mod registry;
 pub mod server;
+mod sync;
 pub mod transport;
 pub mod uri_template;
 

@@ -7,6 +7,7 @@ use crate::protocol::{
     SUPPORTED_PROTOCOL_VERSIONS,
 };
 use crate::registry::{self, BoxFuture, Prompt, Resource, Tool};
+use crate::sync::{lock, read, write};
 use crate::transport::Outbound;
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -457,7 +458,7 @@ pub(crate) struct ServerInner {
 
 impl ServerInner {
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        let states = self.states.read().unwrap_or_else(|e| e.into_inner());
+        let states = read(&self.states);
         states.get(&TypeId::of::<T>()).cloned().and_then(|a| a.downcast::<T>().ok())
     }
     pub fn docket(&self) -> Option<Docket> {
@@ -467,7 +468,7 @@ impl ServerInner {
         self.worker.get().cloned()
     }
     fn sessions(&self) -> Vec<Arc<Session>> {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sessions = lock(&self.sessions);
         sessions.retain(|_, s| s.strong_count() > 0);
         sessions.values().filter_map(Weak::upgrade).collect()
     }
@@ -533,9 +534,9 @@ impl Server {
         for setup in &self.inner.lifespans {
             match setup().await {
                 Ok(lifespan) => {
-                    self.inner.states.write().unwrap_or_else(|e| e.into_inner()).extend(lifespan.states);
+                    write(&self.inner.states).extend(lifespan.states);
                     if let Some(t) = lifespan.teardown {
-                        self.inner.teardowns.lock().unwrap_or_else(|e| e.into_inner()).push(t);
+                        lock(&self.inner.teardowns).push(t);
                     }
                 }
                 Err(e) => {
@@ -624,7 +625,7 @@ impl Server {
     }
 
     async fn run_teardowns(&self) {
-        let teardowns: Vec<_> = std::mem::take(&mut *self.inner.teardowns.lock().unwrap_or_else(|e| e.into_inner()));
+        let teardowns: Vec<_> = std::mem::take(&mut *lock(&self.inner.teardowns));
         for t in teardowns.into_iter().rev() {
             t().await;
         }
@@ -644,14 +645,12 @@ impl Server {
             next_id: AtomicI64::new(0),
             notify: Mutex::new(notify),
         });
-        self.inner.sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(id, Arc::downgrade(&session));
+        lock(&self.inner.sessions).insert(id, Arc::downgrade(&session));
         session
     }
 
     pub(crate) fn remove_session(&self, id: &str) {
-        if let Some(s) =
-            self.inner.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(id).and_then(|w| w.upgrade())
-        {
+        if let Some(s) = lock(&self.inner.sessions).remove(id).and_then(|w| w.upgrade()) {
             s.cancel_all();
         }
     }
@@ -672,19 +671,13 @@ impl Server {
 
     /// Adds (or replaces) a tool at run time and tells clients the list changed.
     pub async fn add_tool(&self, tool: Tool) {
-        self.inner
-            .components
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .tools
-            .insert(tool.name.clone(), Arc::new(tool));
+        write(&self.inner.components).tools.insert(tool.name.clone(), Arc::new(tool));
         self.broadcast("notifications/tools/list_changed", None, |_| true).await
     }
 
     /// Removes a tool at run time and tells clients the list changed. Returns whether it existed.
     pub async fn remove_tool(&self, name: &str) -> bool {
-        let removed =
-            self.inner.components.write().unwrap_or_else(|e| e.into_inner()).tools.shift_remove(name).is_some();
+        let removed = write(&self.inner.components).tools.shift_remove(name).is_some();
         if removed {
             self.broadcast("notifications/tools/list_changed", None, |_| true).await
         }
@@ -693,8 +686,7 @@ impl Server {
 
     /// Removes a prompt at run time and tells clients the list changed.
     pub async fn remove_prompt(&self, name: &str) -> bool {
-        let removed =
-            self.inner.components.write().unwrap_or_else(|e| e.into_inner()).prompts.shift_remove(name).is_some();
+        let removed = write(&self.inner.components).prompts.shift_remove(name).is_some();
         if removed {
             self.broadcast("notifications/prompts/list_changed", None, |_| true).await
         }
@@ -704,7 +696,7 @@ impl Server {
     /// Removes a resource or template (by URI or URI template) and tells clients the list changed.
     pub async fn remove_resource(&self, uri: &str) -> bool {
         let removed = {
-            let mut c = self.inner.components.write().unwrap_or_else(|e| e.into_inner());
+            let mut c = write(&self.inner.components);
             c.resources.shift_remove(uri).is_some() || c.templates.shift_remove(uri).is_some()
         };
         if removed {
@@ -715,12 +707,12 @@ impl Server {
 
     /// Names of the tools served now.
     pub fn tool_names(&self) -> Vec<String> {
-        self.inner.components.read().unwrap_or_else(|e| e.into_inner()).tools.keys().cloned().collect()
+        read(&self.inner.components).tools.keys().cloned().collect()
     }
 
     /// The capabilities announced at `initialize`, derived from what is registered.
     pub fn capabilities(&self) -> Value {
-        let c = self.inner.components.read().unwrap_or_else(|e| e.into_inner());
+        let c = read(&self.inner.components);
         let mut caps = Map::new();
         caps.insert("logging".into(), json!({}));
         if !c.tools.is_empty() {
@@ -758,10 +750,6 @@ pub(crate) struct Session {
     running: Mutex<HashMap<RequestId, CancellationToken>>,
     next_id: AtomicI64,
     notify: Mutex<Option<Outbound>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[derive(Deserialize)]
@@ -1091,7 +1079,7 @@ impl Session {
     }
 
     fn components(&self) -> std::sync::RwLockReadGuard<'_, Components> {
-        self.server.components.read().unwrap_or_else(|e| e.into_inner())
+        read(&self.server.components)
     }
 
     fn find_resource(&self, uri: &str) -> Option<(Resource, Map<String, Value>)> {

@@ -6,6 +6,7 @@ use super::{
     StrikeList, now_ms,
 };
 use crate::registry::BoxFuture;
+use crate::sync::lock;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -89,10 +90,6 @@ pub(crate) struct MemoryBackend {
     work: Notify,
     cancel_tx: broadcast::Sender<String>,
     strikes: Arc<StrikeList>,
-}
-
-fn lock(m: &Mutex<MemState>) -> std::sync::MutexGuard<'_, MemState> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl MemoryBackend {

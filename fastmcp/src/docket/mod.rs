@@ -19,6 +19,7 @@ use crate::extract::{Call, Context, RequestCtx};
 use crate::protocol::CallToolResult;
 use crate::registry::BoxFuture;
 use crate::server::{Server, ServerError, ServerInner};
+use crate::sync::{lock, read};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -213,7 +214,7 @@ enum Component {
 
 impl Component {
     fn resolve(server: &ServerInner, function: &str, args: &Map<String, Value>) -> Option<Component> {
-        let c = server.components.read().unwrap_or_else(|e| e.into_inner());
+        let c = read(&server.components);
         if let Some(name) = function.strip_prefix("prompt:") {
             return c.prompts.get(name).cloned().map(Component::Prompt);
         }
@@ -248,7 +249,7 @@ impl Component {
     }
 
     fn exists(server: &ServerInner, function: &str) -> bool {
-        let c = server.components.read().unwrap_or_else(|e| e.into_inner());
+        let c = read(&server.components);
         if let Some(name) = function.strip_prefix("prompt:") {
             return c.prompts.contains_key(name);
         }
@@ -312,7 +313,7 @@ pub(crate) struct StrikeList {
 
 impl StrikeList {
     pub fn apply(&self, restore: bool, strike: Strike) {
-        let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list = lock(&self.list);
         if restore {
             list.retain(|s| *s != strike);
         } else if !list.contains(&strike) {
@@ -322,7 +323,7 @@ impl StrikeList {
     }
     pub fn is_struck(&self, function: &str, args: &Map<String, Value>) -> bool {
         self.any.load(std::sync::atomic::Ordering::Acquire)
-            && self.list.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|s| s.matches(function, args))
+            && lock(&self.list).iter().any(|s| s.matches(function, args))
     }
 }
 
@@ -651,10 +652,6 @@ struct WorkerInner {
 #[derive(Clone)]
 pub struct Worker {
     inner: Arc<WorkerInner>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Worker {

@@ -21,6 +21,7 @@ use super::{
     Strike, StrikeList, now_ms,
 };
 use crate::registry::BoxFuture;
+use crate::sync::lock;
 use futures::StreamExt;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script, Value as RValue};
@@ -358,7 +359,7 @@ impl RedisBackend {
     async fn redeliveries(&self, worker: &str, max: usize) -> Result<Vec<(String, String, String)>, DocketError> {
         let now = now_ms();
         let cursor = {
-            let sweep = self.sweep.lock().unwrap_or_else(|e| e.into_inner());
+            let sweep = lock(&self.sweep);
             if sweep.cursor == "0-0" && sweep.next_at > now {
                 return Ok(Vec::new());
             }
@@ -377,7 +378,7 @@ impl RedisBackend {
             .await
             .map_err(backend_err)?;
         let (next_cursor, entries) = parse_autoclaim(reply);
-        let mut sweep = self.sweep.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sweep = lock(&self.sweep);
         if next_cursor == "0-0" {
             sweep.next_at = now + (self.config.redelivery_timeout.as_millis() as u64 / 4).max(50);
         }

@@ -19,6 +19,7 @@
 
 use crate::protocol::{ErrorObject, Message, RequestId, SUPPORTED_PROTOCOL_VERSIONS};
 use crate::server::{FastMcp, Server, ServerError, Session};
+use crate::sync::lock;
 use crate::transport::{Outbound, Outgoing};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -209,10 +210,6 @@ pub(crate) async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 struct HttpState {

@@ -8,6 +8,7 @@ use crate::protocol::{
 };
 use crate::registry::BoxFuture;
 use crate::server::{Server, ServerError, Session};
+use crate::sync::lock;
 use crate::transport::{Outbound, Outgoing};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -99,7 +100,7 @@ impl ClientBuilder {
                     match message {
                         Message::Response(r) => {
                             let Some(id) = r.id else { continue };
-                            if let Some(tx) = pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&id) {
+                            if let Some(tx) = lock(&pending).remove(&id) {
                                 let _ = tx.send(r.outcome);
                             }
                         }
@@ -196,7 +197,7 @@ impl Client {
     /// Sends a request with a chosen id (see [`Client::cancel`]).
     pub async fn request_with_id(&self, id: RequestId, method: &str, params: Value) -> Result<Value, ClientError> {
         let (tx, rx) = oneshot::channel();
-        self.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), tx);
+        lock(&self.pending).insert(id.clone(), tx);
         self.session.handle(Message::request(id, method, Some(params)), self.out.clone());
         match rx.await {
             Ok(Ok(v)) => Ok(v),
