@@ -144,7 +144,6 @@ fn description(opts: &Options, sig: &Signature) -> TokenStream2 {
 
 fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
     let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
-    let fn_ident = &func.sig.ident;
     let param_checks = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
         let ty = &p.ty;
         quote_spanned!(ty.span()=> const _: () = ::fastmcp::__private::assert_tool_param::<#ty>();)
@@ -203,9 +202,10 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
     let tags = &opts.tags;
     let task = task_tokens(opts.task);
     let desc = description(opts, sig);
-    let meta = meta_fn(opts);
-    let boxed = boxed_async(
+    let common = component_items(
         func,
+        opts,
+        quote!(::fastmcp::__private::CallToolResult),
         quote! {
                     #extract
                     let (__args, _) = __call.into_parts();
@@ -230,14 +230,8 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
             ::fastmcp::__private::input_schema::<__FastmcpArgs>()
         }
         fn __output_schema() -> ::core::option::Option<::fastmcp::__private::serde_json::Value> { #output_schema }
-        #meta
-        fn __type_id() -> ::std::any::TypeId { ::fastmcp::__private::type_id_of_val(&#fn_ident) }
+        #common
 
-        fn __handler(__call: ::fastmcp::__private::Call) -> ::fastmcp::__private::BoxFuture<
-            ::core::result::Result<::fastmcp::__private::CallToolResult, ::fastmcp::__private::ErrorObject>
-        > {
-            #boxed
-        }
 
         #[::fastmcp::__private::linkme::distributed_slice(::fastmcp::__private::TOOLS)]
         #[linkme(crate = ::fastmcp::__private::linkme)]
@@ -259,11 +253,23 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
     })
 }
 
-/// `send_future(async move { body })` spanned at the function's name, so a future that is not
-/// `Send` is reported there.
-fn boxed_async(func: &ItemFn, body: TokenStream2) -> TokenStream2 {
-    let span = func.sig.ident.span();
-    quote_spanned!(span=> ::fastmcp::__private::send_future(async move { #body }))
+/// The items every component shares: `__meta`, `__type_id` (of the annotated function item) and
+/// `__handler`, whose body runs in `send_future(async move { body })` spanned at the function's
+/// name, so a future that is not `Send` is reported there.
+fn component_items(func: &ItemFn, opts: &Options, result: TokenStream2, body: TokenStream2) -> TokenStream2 {
+    let fn_ident = &func.sig.ident;
+    let meta = meta_fn(opts);
+    let boxed = quote_spanned!(fn_ident.span()=> ::fastmcp::__private::send_future(async move { #body }));
+    quote! {
+        #meta
+        fn __type_id() -> ::std::any::TypeId { ::fastmcp::__private::type_id_of_val(&#fn_ident) }
+
+        fn __handler(__call: ::fastmcp::__private::Call) -> ::fastmcp::__private::BoxFuture<
+            ::core::result::Result<#result, ::fastmcp::__private::ErrorObject>
+        > {
+            #boxed
+        }
+    }
 }
 
 /// `let x: T = required_string_arg(...)?;` for each string-valued argument (prompts, URIs).
@@ -316,7 +322,6 @@ fn convert_fallible(
 
 fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
     let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
-    let fn_ident = &func.sig.ident;
     let args = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
         let wire = &p.wire_name;
         let desc = opt_str(&p.doc);
@@ -335,10 +340,11 @@ fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<
     let desc = description(opts, sig);
     let tags = &opts.tags;
     let task = task_tokens(opts.task);
-    let meta = meta_fn(opts);
     let completions = completions(opts, sig, Kind::Prompt)?;
-    let boxed = boxed_async(
+    let common = component_items(
         func,
+        opts,
+        quote!(::fastmcp::__private::GetPromptResult),
         quote! {
                     #extract
                     #bind
@@ -351,14 +357,8 @@ fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<
         },
     );
     Ok(quote! {
-        #meta
-        fn __type_id() -> ::std::any::TypeId { ::fastmcp::__private::type_id_of_val(&#fn_ident) }
+        #common
 
-        fn __handler(__call: ::fastmcp::__private::Call) -> ::fastmcp::__private::BoxFuture<
-            ::core::result::Result<::fastmcp::__private::GetPromptResult, ::fastmcp::__private::ErrorObject>
-        > {
-            #boxed
-        }
 
         #[::fastmcp::__private::linkme::distributed_slice(::fastmcp::__private::PROMPTS)]
         #[linkme(crate = ::fastmcp::__private::linkme)]
@@ -409,7 +409,6 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
         }
     }
     let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
-    let fn_ident = &func.sig.ident;
     let extract = extractor_bindings(sig);
     let bind = string_arg_bindings(sig);
     let call = invoke(sig, func);
@@ -429,10 +428,11 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
     let desc = description(opts, sig);
     let tags = &opts.tags;
     let task = task_tokens(opts.task);
-    let meta = meta_fn(opts);
     let completions = completions(opts, sig, Kind::Resource)?;
-    let boxed = boxed_async(
+    let common = component_items(
         func,
+        opts,
+        quote!(::fastmcp::__private::ReadResourceResult),
         quote! {
                     let __uri: ::std::string::String = __call.uri().unwrap_or(#uri_lit).to_owned();
                     #extract
@@ -443,15 +443,9 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
     );
     let static_ident = format_ident!("__FASTMCP_RESOURCE");
     Ok(quote! {
-        #meta
-        fn __type_id() -> ::std::any::TypeId { ::fastmcp::__private::type_id_of_val(&#fn_ident) }
+        #common
         const __MIME: ::core::option::Option<&'static str> = ::fastmcp::__private::mime_or(#mime, #default_mime);
 
-        fn __handler(__call: ::fastmcp::__private::Call) -> ::fastmcp::__private::BoxFuture<
-            ::core::result::Result<::fastmcp::__private::ReadResourceResult, ::fastmcp::__private::ErrorObject>
-        > {
-            #boxed
-        }
 
         #[::fastmcp::__private::linkme::distributed_slice(::fastmcp::__private::RESOURCES)]
         #[linkme(crate = ::fastmcp::__private::linkme)]
