@@ -79,6 +79,8 @@ pub(crate) struct RequestCtx {
     pub progress: Mutex<ProgressState>,
     /// Set when the call runs on the docket worker: progress is stored with the run.
     pub run: Option<RunHandle>,
+    /// Set when the call runs as an MCP task: client requests go through the task record.
+    pub task: Option<crate::tasks::TaskLink>,
 }
 
 /// The docket run a call executes as.
@@ -142,6 +144,20 @@ impl Context {
         self.inner.session.as_ref().map(|s| s.id())
     }
 
+    pub(crate) fn progress_token(&self) -> Option<Value> {
+        self.inner.progress_token.clone()
+    }
+
+    /// The MCP task this call runs as, if any.
+    pub fn task_id(&self) -> Option<&str> {
+        self.inner.task.as_ref().map(|t| t.id.as_str())
+    }
+
+    /// The authenticated principal of the requester (HTTP bearer auth), if any.
+    pub fn principal(&self) -> Option<String> {
+        self.inner.session.as_ref().and_then(|s| s.principal())
+    }
+
     /// The `_meta` object of the request.
     pub fn request_meta(&self) -> Option<&Map<String, Value>> {
         self.inner.meta.as_ref()
@@ -159,6 +175,9 @@ impl Context {
 
     /// The client's capabilities (`{}` when unknown).
     pub fn client_capabilities(&self) -> Value {
+        if let Some(task) = &self.inner.task {
+            return task.client_capabilities.clone();
+        }
         self.inner.session.as_ref().map_or_else(|| json!({}), |s| s.client_capabilities())
     }
 
@@ -180,6 +199,21 @@ impl Context {
         if let Some(out) = &self.inner.out {
             // A closed stream means the client went away; there is nobody left to tell.
             out.send(message).await;
+        } else if let Some(task) = &self.inner.task
+            && let Some(session) = &task.session
+        {
+            // A task whose requester is connected to this process: tell it directly, tied to
+            // the task.
+            let mut message = message;
+            if let Message::Notification(n) = &mut message
+                && let Some(Value::Object(params)) = &mut n.params
+            {
+                let meta = params.entry("_meta").or_insert_with(|| json!({}));
+                if let Value::Object(meta) = meta {
+                    meta.insert(crate::tasks::RELATED_TASK.to_owned(), json!({ "taskId": task.id }));
+                }
+            }
+            session.notify_message(message).await;
         }
     }
 
@@ -199,7 +233,8 @@ impl Context {
 
     /// Sends `notifications/message` when `level` passes the session's `logging/setLevel`.
     pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: impl Into<Value>) {
-        if let Some(session) = &self.inner.session
+        let session = self.inner.session.as_ref().or(self.inner.task.as_ref().and_then(|t| t.session.as_ref()));
+        if let Some(session) = session
             && level < session.log_level()
         {
             return;
@@ -258,6 +293,10 @@ impl Context {
 
     /// Sends a request to the client on this request's stream and waits for the answer.
     pub async fn request<R: DeserializeOwned>(&self, method: &str, params: Value) -> Result<R, ClientRequestError> {
+        if let Some(task) = &self.inner.task {
+            let value = task.request(method, params, &self.inner.cancel).await?;
+            return serde_json::from_value(value).map_err(|e| ClientRequestError::Decode(e.to_string()));
+        }
         let session = self.inner.session.as_ref().ok_or(ClientRequestError::NoClient)?;
         let out = self.inner.out.as_ref().ok_or(ClientRequestError::NoClient)?;
         let value = session.request_client(method, params, out, &self.inner.cancel).await?;

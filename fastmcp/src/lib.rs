@@ -34,6 +34,7 @@ pub mod protocol;
 pub mod registry;
 pub mod server;
 mod sync;
+pub mod tasks;
 pub mod transport;
 pub mod uri_template;
 

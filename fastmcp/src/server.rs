@@ -8,6 +8,7 @@ use crate::protocol::{
 };
 use crate::registry::{self, BoxFuture, Prompt, Resource, Tool};
 use crate::sync::{lock, read, write};
+use crate::tasks::{self, Kind, TaskParams, TaskSettings};
 use crate::transport::Outbound;
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -96,6 +97,7 @@ pub struct FastMcp {
     shutdown_timeout: Duration,
     request_timeout: Duration,
     docket: Option<crate::docket::DocketConfig>,
+    tasks: TaskSettings,
 }
 
 impl FastMcp {
@@ -116,6 +118,7 @@ impl FastMcp {
             shutdown_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(300),
             docket: None,
+            tasks: TaskSettings::default(),
         }
     }
 
@@ -123,6 +126,20 @@ impl FastMcp {
     /// (`FASTMCP_DOCKET_URL`, ... see [`DocketConfig::from_env`](crate::docket::DocketConfig::from_env)).
     pub fn docket(mut self, config: crate::docket::DocketConfig) -> Self {
         self.docket = Some(config);
+        self
+    }
+
+    /// Turns MCP tasks on or off (default: on, unless `FASTMCP_ENABLE_TASKS` is `0`/`false`).
+    /// Off removes the `tasks` capability and the `tasks/*` methods; task metadata on requests
+    /// is then ignored and every component runs inline.
+    pub fn tasks(mut self, enabled: bool) -> Self {
+        self.tasks.enabled = enabled;
+        self
+    }
+
+    /// MCP task settings: poll interval suggested to clients, maximum TTL.
+    pub fn task_settings(mut self, settings: TaskSettings) -> Self {
+        self.tasks = settings;
         self
     }
 
@@ -327,6 +344,7 @@ impl FastMcp {
         let shutdown_timeout = self.shutdown_timeout;
         let request_timeout = self.request_timeout;
         let docket_config = self.docket.clone();
+        let tasks = self.tasks.clone();
         let mut components = Components::default();
         let mut lifespans = Vec::new();
         let mut states = StateMap::new();
@@ -340,6 +358,7 @@ impl FastMcp {
                 shutdown_timeout,
                 request_timeout,
                 docket_config,
+                tasks,
                 local_addr: OnceLock::new(),
                 components: RwLock::new(components),
                 states: RwLock::new(states),
@@ -441,6 +460,7 @@ pub(crate) struct ServerInner {
     shutdown_timeout: Duration,
     request_timeout: Duration,
     docket_config: Option<crate::docket::DocketConfig>,
+    tasks: TaskSettings,
     pub local_addr: OnceLock<std::net::SocketAddr>,
     pub components: RwLock<Components>,
     states: RwLock<StateMap>,
@@ -466,6 +486,13 @@ impl ServerInner {
     }
     pub fn worker(&self) -> Option<Worker> {
         self.worker.get().cloned()
+    }
+    pub fn task_settings(&self) -> &TaskSettings {
+        &self.tasks
+    }
+    /// A live session of this process by id.
+    pub fn session(&self, id: &str) -> Option<Arc<Session>> {
+        lock(&self.sessions).get(id).and_then(Weak::upgrade)
     }
     fn sessions(&self) -> Vec<Arc<Session>> {
         let mut sessions = lock(&self.sessions);
@@ -644,6 +671,9 @@ impl Server {
             running: Mutex::new(HashMap::new()),
             next_id: AtomicI64::new(0),
             notify: Mutex::new(notify),
+            principal: Mutex::new(None),
+            ephemeral: false.into(),
+            notify_live: Mutex::new(None),
         });
         lock(&self.inner.sessions).insert(id, Arc::downgrade(&session));
         session
@@ -727,6 +757,16 @@ impl Server {
         if !c.prompts.is_empty() || !c.templates.is_empty() {
             caps.insert("completions".into(), json!({}));
         }
+        if self.inner.tasks.enabled {
+            caps.insert(
+                "tasks".into(),
+                json!({
+                    "list": {},
+                    "cancel": {},
+                    "requests": { "tools": { "call": {} }, "prompts": { "get": {} }, "resources": { "read": {} } },
+                }),
+            );
+        }
         Value::Object(caps)
     }
 }
@@ -750,7 +790,16 @@ pub(crate) struct Session {
     running: Mutex<HashMap<RequestId, CancellationToken>>,
     next_id: AtomicI64,
     notify: Mutex<Option<Outbound>>,
+    /// The authenticated principal of the connection (HTTP bearer auth).
+    principal: Mutex<Option<String>>,
+    /// Set for sessions that exist for one request only (stateless HTTP): their tasks are
+    /// shared by every unauthenticated requester, found by their unguessable ids.
+    ephemeral: std::sync::atomic::AtomicBool,
+    /// Whether `notify` has a reader now (HTTP: a GET stream is open); none means always.
+    notify_live: Mutex<Option<NotifyLive>>,
 }
+
+type NotifyLive = Box<dyn Fn() -> bool + Send + Sync>;
 
 #[derive(Deserialize)]
 struct PagedParams {
@@ -777,6 +826,42 @@ impl Session {
     }
     fn is_initialized(&self) -> bool {
         lock(&self.state).initialized
+    }
+    pub(crate) fn server(&self) -> &Arc<ServerInner> {
+        &self.server
+    }
+    /// The authenticated principal, when the transport authenticates requests.
+    pub fn principal(&self) -> Option<String> {
+        lock(&self.principal).clone()
+    }
+    pub(crate) fn set_principal(&self, principal: Option<String>) {
+        *lock(&self.principal) = principal;
+    }
+    pub(crate) fn set_ephemeral(&self) {
+        self.ephemeral.store(true, Ordering::Relaxed);
+    }
+    /// Who owns the tasks this session creates: the principal when authenticated, else the
+    /// session itself.
+    pub(crate) fn owner(&self) -> String {
+        match self.principal() {
+            Some(p) => format!("principal:{p}"),
+            None if self.ephemeral.load(Ordering::Relaxed) => "anonymous".to_owned(),
+            None => format!("session:{}", self.id),
+        }
+    }
+    pub(crate) async fn notify_message(&self, message: Message) {
+        self.notify(message).await
+    }
+    pub(crate) fn set_notify_live(&self, live: NotifyLive) {
+        *lock(&self.notify_live) = Some(live);
+    }
+    /// The stream for unsolicited messages (the standalone stream on HTTP), when someone is
+    /// reading it now: requests sent there must reach the client.
+    pub(crate) fn notify_outbound(&self) -> Option<Outbound> {
+        if lock(&self.notify_live).as_ref().is_some_and(|live| !live()) {
+            return None;
+        }
+        lock(&self.notify).clone()
     }
     fn is_subscribed(&self, uri: &str) -> bool {
         lock(&self.subscriptions).contains(uri)
@@ -982,6 +1067,7 @@ impl Session {
             cancel,
             progress: Mutex::default(),
             run: None,
+            task: None,
         })
     }
 
@@ -1007,12 +1093,18 @@ impl Session {
                     name: String,
                     #[serde(default)]
                     arguments: Option<Map<String, Value>>,
+                    #[serde(default)]
+                    task: Option<TaskParams>,
                 }
                 let ctx = self.context(id, &params, out, cancel);
                 let p: P = parse_params(params)?;
                 let tool = self.components().tools.get(&p.name).cloned();
                 let tool = tool.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {}", p.name)))?;
-                let result = tool.call(Call::new(p.arguments.unwrap_or_default(), None, ctx)).await?;
+                let args = p.arguments.unwrap_or_default();
+                if let Some(task) = self.task_mode("Tool", &p.name, tool.task, p.task)? {
+                    return tasks::create(&self, Kind::Tool, p.name, args, task, ctx.progress_token()).await;
+                }
+                let result = tool.call(Call::new(args, None, ctx)).await?;
                 to_value(&result)
             }
             "prompts/get" => {
@@ -1021,6 +1113,8 @@ impl Session {
                     name: String,
                     #[serde(default)]
                     arguments: Option<Map<String, Value>>,
+                    #[serde(default)]
+                    task: Option<TaskParams>,
                 }
                 let ctx = self.context(id, &params, out, cancel);
                 let p: P = parse_params(params)?;
@@ -1036,6 +1130,10 @@ impl Session {
                         )));
                     }
                 }
+                if let Some(task) = self.task_mode("Prompt", &p.name, prompt.task, p.task)? {
+                    let function = format!("prompt:{}", p.name);
+                    return tasks::create(&self, Kind::Prompt, function, args, task, ctx.progress_token()).await;
+                }
                 let result = prompt.call(Call::new(args, None, ctx)).await?;
                 to_value(&result)
             }
@@ -1043,11 +1141,18 @@ impl Session {
                 #[derive(Deserialize)]
                 struct P {
                     uri: String,
+                    #[serde(default)]
+                    task: Option<TaskParams>,
                 }
                 let ctx = self.context(id, &params, out, cancel);
                 let p: P = parse_params(params)?;
                 let (resource, vars) =
                     self.find_resource(&p.uri).ok_or_else(|| ErrorObject::resource_not_found(&p.uri))?;
+                if let Some(task) = self.task_mode("Resource", &p.uri, resource.task, p.task)? {
+                    let (function, args) =
+                        (format!("resource:{}", p.uri), Map::from_iter([("uri".into(), p.uri.into())]));
+                    return tasks::create(&self, Kind::Resource, function, args, task, ctx.progress_token()).await;
+                }
                 let result = resource.call(Call::new(vars, Some(p.uri), ctx)).await?;
                 to_value(&result)
             }
@@ -1074,7 +1179,39 @@ impl Session {
                 Ok(json!({}))
             }
             "completion/complete" => self.complete(params),
+            "tasks/get" if self.server.tasks.enabled => tasks::get(&self, params).await,
+            "tasks/result" if self.server.tasks.enabled => tasks::result(&self, params, out, cancel).await,
+            "tasks/list" if self.server.tasks.enabled => tasks::list(&self, params, self.server.page_size).await,
+            "tasks/cancel" if self.server.tasks.enabled => tasks::cancel(&self, params).await,
             _ => Err(ErrorObject::method_not_found(&method)),
+        }
+    }
+
+    /// Whether a request runs as a task: `Some` to create one. Enforces `taskSupport`
+    /// (-32601 for a required component called inline or a forbidden one called as a task).
+    /// With tasks off, task metadata is ignored and everything runs inline.
+    fn task_mode(
+        &self,
+        what: &str,
+        name: &str,
+        support: registry::TaskSupport,
+        task: Option<TaskParams>,
+    ) -> Result<Option<TaskParams>, ErrorObject> {
+        use crate::protocol::METHOD_NOT_FOUND;
+        use registry::TaskSupport;
+        if !self.server.tasks.enabled {
+            return Ok(None);
+        }
+        match (support, task) {
+            (TaskSupport::Forbidden, Some(_)) => Err(ErrorObject::new(
+                METHOD_NOT_FOUND,
+                format!("{what} {name} does not support task-augmented execution (taskSupport: 'forbidden')"),
+            )),
+            (TaskSupport::Required, None) => Err(ErrorObject::new(
+                METHOD_NOT_FOUND,
+                format!("{what} {name} requires task augmentation (taskSupport: 'required')"),
+            )),
+            (_, task) => Ok(task),
         }
     }
 
@@ -1166,12 +1303,12 @@ impl Session {
     }
 }
 
-fn encode_cursor(offset: usize) -> String {
+pub(crate) fn encode_cursor(offset: usize) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
 }
 
-fn decode_cursor(cursor: &str) -> Option<usize> {
+pub(crate) fn decode_cursor(cursor: &str) -> Option<usize> {
     use base64::Engine;
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
     std::str::from_utf8(&raw).ok()?.strip_prefix("o:")?.parse().ok()

@@ -3,7 +3,7 @@
 
 use super::{
     Added, Backend, Claimed, DocketConfig, DocketError, Outcome, RunInfo, RunProgress, RunState, Schedule, Strike,
-    StrikeList, now_ms,
+    StrikeList, TaskFields, TaskRecord, Watchers, now_ms,
 };
 use crate::registry::BoxFuture;
 use crate::sync::lock;
@@ -84,9 +84,40 @@ impl MemState {
     }
 }
 
+/// Task records with their expiry, and the index by owner.
+#[derive(Default)]
+struct MemTasks {
+    records: HashMap<String, (TaskFields, u64)>,
+    by_owner: HashMap<String, Vec<String>>,
+    /// (expires ms, id), for prompt removal.
+    expiries: BTreeSet<(u64, String)>,
+}
+
+impl MemTasks {
+    fn purge_expired(&mut self, now: u64) {
+        while let Some((at, id)) = self.expiries.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.expiries.pop_first();
+            if let Some((fields, _)) = self.records.remove(&id)
+                && let Some(owner) = fields.get("owner")
+                && let Some(ids) = self.by_owner.get_mut(owner)
+            {
+                ids.retain(|i| *i != id);
+                if ids.is_empty() {
+                    self.by_owner.remove(owner);
+                }
+            }
+        }
+    }
+}
+
 pub(crate) struct MemoryBackend {
     config: DocketConfig,
     state: Mutex<MemState>,
+    tasks: Mutex<MemTasks>,
+    watchers: Watchers,
     work: Notify,
     cancel_tx: broadcast::Sender<String>,
     strikes: Arc<StrikeList>,
@@ -97,6 +128,8 @@ impl MemoryBackend {
         MemoryBackend {
             config,
             state: Mutex::default(),
+            tasks: Mutex::default(),
+            watchers: Watchers::default(),
             work: Notify::new(),
             cancel_tx: broadcast::channel(1024).0,
             strikes,
@@ -182,6 +215,9 @@ impl MemoryBackend {
 impl Backend for MemoryBackend {
     fn schedule(self: Arc<Self>, s: Schedule) -> BoxFuture<Result<Added, DocketError>> {
         let added = self.schedule_now(s);
+        if let Added::Scheduled(key) = &added {
+            self.watchers.notify(key);
+        }
         Box::pin(async move { Ok(added) })
     }
 
@@ -193,6 +229,9 @@ impl Backend for MemoryBackend {
             st.end(&key, RunState::Cancelled, self.config.result_ttl);
         }
         drop(st);
+        if was_live {
+            self.watchers.notify(&key);
+        }
         if live == Some(RunState::Running) {
             let _ = self.cancel_tx.send(key);
         }
@@ -229,6 +268,9 @@ impl Backend for MemoryBackend {
                 notified.as_mut().enable();
                 let (out, next_due) = self.try_take(&worker, max);
                 if !out.is_empty() {
+                    for claimed in &out {
+                        self.watchers.notify(&claimed.key);
+                    }
                     return Ok(out);
                 }
                 match next_due {
@@ -249,6 +291,7 @@ impl Backend for MemoryBackend {
         let now = now_ms();
         let mut st = lock(&self.state);
         let mut woke = false;
+        let keys: Vec<String> = batch.iter().map(|(c, _)| c.key.clone()).collect();
         for (claimed, outcome) in batch {
             let current = st.runs.get(&claimed.key).map(|r| (r.info.generation, r.info.state));
             // A newer generation (replaced) or a cancellation wins over this outcome.
@@ -289,6 +332,9 @@ impl Backend for MemoryBackend {
             }
         }
         drop(st);
+        for key in &keys {
+            self.watchers.notify(key);
+        }
         if woke {
             self.work.notify_one();
         }
@@ -306,10 +352,15 @@ impl Backend for MemoryBackend {
         generation: u64,
         progress: RunProgress,
     ) -> BoxFuture<Result<(), DocketError>> {
-        if let Some(run) = lock(&self.state).runs.get_mut(&key)
-            && run.info.generation == generation
-        {
-            run.info.progress = Some(progress);
+        let stored = match lock(&self.state).runs.get_mut(&key) {
+            Some(run) if run.info.generation == generation => {
+                run.info.progress = Some(progress);
+                true
+            }
+            _ => false,
+        };
+        if stored {
+            self.watchers.notify(&key);
         }
         Box::pin(async { Ok(()) })
     }
@@ -325,5 +376,90 @@ impl Backend for MemoryBackend {
 
     fn is_distributed(&self) -> bool {
         false
+    }
+
+    fn watch(&self, key: &str) -> watch::Receiver<u64> {
+        self.watchers.subscribe(key)
+    }
+
+    fn task_create(
+        self: Arc<Self>,
+        id: String,
+        owner: String,
+        fields: Vec<(String, String)>,
+        ttl_ms: u64,
+    ) -> BoxFuture<Result<(), DocketError>> {
+        let now = now_ms();
+        let mut tasks = lock(&self.tasks);
+        tasks.purge_expired(now);
+        let mut record: TaskFields = fields.into_iter().collect();
+        record.insert("owner".into(), owner.clone());
+        let expires = now.saturating_add(ttl_ms);
+        tasks.records.insert(id.clone(), (record, expires));
+        tasks.expiries.insert((expires, id.clone()));
+        tasks.by_owner.entry(owner).or_default().push(id);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn task_get(self: Arc<Self>, id: String) -> BoxFuture<Result<Option<TaskRecord>, DocketError>> {
+        let record = {
+            let mut tasks = lock(&self.tasks);
+            tasks.purge_expired(now_ms());
+            tasks.records.get(&id).map(|(f, _)| f.clone())
+        };
+        let found = record.map(|fields| (fields, lock(&self.state).runs.get(&id).map(|r| r.info.clone())));
+        Box::pin(async { Ok(found) })
+    }
+
+    fn task_update(
+        self: Arc<Self>,
+        id: String,
+        set: Vec<(String, String)>,
+        delete: Vec<String>,
+    ) -> BoxFuture<Result<bool, DocketError>> {
+        let updated = {
+            let mut tasks = lock(&self.tasks);
+            tasks.purge_expired(now_ms());
+            match tasks.records.get_mut(&id) {
+                Some((fields, _)) => {
+                    for k in &delete {
+                        fields.remove(k);
+                    }
+                    fields.extend(set);
+                    true
+                }
+                None => false,
+            }
+        };
+        if updated {
+            self.watchers.notify(&id);
+        }
+        Box::pin(async move { Ok(updated) })
+    }
+
+    fn task_claim(self: Arc<Self>, id: String, field: String, value: String) -> BoxFuture<Result<bool, DocketError>> {
+        let claimed = {
+            let mut tasks = lock(&self.tasks);
+            match tasks.records.get_mut(&id) {
+                Some((fields, _)) if fields.get(&field) != Some(&value) => {
+                    fields.insert(field, value);
+                    true
+                }
+                _ => false,
+            }
+        };
+        if claimed {
+            self.watchers.notify(&id);
+        }
+        Box::pin(async move { Ok(claimed) })
+    }
+
+    fn task_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>> {
+        let ids = {
+            let mut tasks = lock(&self.tasks);
+            tasks.purge_expired(now_ms());
+            tasks.by_owner.get(&owner).cloned().unwrap_or_default()
+        };
+        Box::pin(async { Ok(ids) })
     }
 }

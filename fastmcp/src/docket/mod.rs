@@ -131,6 +131,9 @@ pub struct Policy {
     /// Perpetual: run again this long after each run ends (until cancelled).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub every_ms: Option<u64>,
+    /// The run executes an MCP task (its key is the task id; see `crate::tasks`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub task: bool,
 }
 
 /// Options of [`Docket::add_with`].
@@ -393,6 +396,76 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Runs cancelled while running, as they are announced (for the worker to abort them).
     fn cancellations(&self) -> tokio::sync::broadcast::Receiver<String>;
     fn is_distributed(&self) -> bool;
+
+    /// Ticks on every change of the run or task record under `key` (state, progress, fields),
+    /// whichever process made it.
+    fn watch(&self, key: &str) -> tokio::sync::watch::Receiver<u64>;
+    /// Stores a new task record that expires `ttl_ms` after creation, indexed under `owner`.
+    fn task_create(
+        self: Arc<Self>,
+        id: String,
+        owner: String,
+        fields: Vec<(String, String)>,
+        ttl_ms: u64,
+    ) -> BoxFuture<Result<(), DocketError>>;
+    /// A task record and the run behind it, read together.
+    fn task_get(self: Arc<Self>, id: String) -> BoxFuture<Result<Option<TaskRecord>, DocketError>>;
+    /// Sets and deletes fields of an existing record and announces the change; false when the
+    /// record is gone (expired).
+    fn task_update(
+        self: Arc<Self>,
+        id: String,
+        set: Vec<(String, String)>,
+        delete: Vec<String>,
+    ) -> BoxFuture<Result<bool, DocketError>>;
+    /// Sets `field` to `value` unless it holds it already: true for the one caller that changed
+    /// it (an atomic claim across processes).
+    fn task_claim(self: Arc<Self>, id: String, field: String, value: String) -> BoxFuture<Result<bool, DocketError>>;
+    /// Ids of the live tasks of `owner`, oldest first.
+    fn task_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>>;
+}
+
+/// The fields of a task record (the tasks layer gives them meaning).
+pub(crate) type TaskFields = HashMap<String, String>;
+
+/// A task record and the run behind it (none before it is queued or after it expired).
+pub(crate) type TaskRecord = (TaskFields, Option<RunInfo>);
+
+/// Per-key change notification for the runs and task records someone is following. Cheap when
+/// nobody follows anything (the usual case on the hot path).
+#[derive(Default)]
+pub(crate) struct Watchers {
+    map: Mutex<HashMap<String, tokio::sync::watch::Sender<u64>>>,
+    any: std::sync::atomic::AtomicBool,
+}
+
+impl Watchers {
+    pub fn subscribe(&self, key: &str) -> tokio::sync::watch::Receiver<u64> {
+        let mut map = lock(&self.map);
+        if map.len() >= 64 {
+            map.retain(|_, tx| tx.receiver_count() > 0);
+        }
+        let rx = map.entry(key.to_owned()).or_insert_with(|| tokio::sync::watch::channel(0).0).subscribe();
+        self.any.store(true, std::sync::atomic::Ordering::Release);
+        rx
+    }
+
+    pub fn notify(&self, key: &str) {
+        if !self.any.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        let mut map = lock(&self.map);
+        if let Some(tx) = map.get(key) {
+            if tx.receiver_count() == 0 {
+                map.remove(key);
+            } else {
+                tx.send_modify(|n| *n = n.wrapping_add(1));
+            }
+        }
+        if map.is_empty() {
+            self.any.store(false, std::sync::atomic::Ordering::Release);
+        }
+    }
 }
 
 /// Docket settings, from the environment or code.
@@ -540,6 +613,7 @@ impl Docket {
             retry: options.retry,
             timeout_ms: options.timeout.map(|d| d.as_millis() as u64),
             every_ms: options.every.map(|d| d.as_millis() as u64),
+            task: false,
         };
         self.inner
             .backend
@@ -626,6 +700,32 @@ impl Docket {
         let handle = tokio::spawn(worker.clone().run(self.clone()));
         *lock(&worker.inner.handle) = Some(handle);
         worker
+    }
+
+    /// Queues the run of an MCP task: keyed by the task id, marked as a task.
+    pub(crate) async fn add_task(
+        &self,
+        id: &str,
+        function: &str,
+        args: Map<String, Value>,
+    ) -> Result<Added, DocketError> {
+        if self.inner.strikes.is_struck(function, &args) {
+            return Err(DocketError::Struck(function.to_owned()));
+        }
+        let policy = Policy { task: true, ..Default::default() };
+        let schedule = Schedule {
+            key: id.to_owned(),
+            function: function.to_owned(),
+            args,
+            when_ms: now_ms(),
+            replace: false,
+            policy,
+        };
+        self.inner.backend.clone().schedule(schedule).await
+    }
+
+    pub(crate) fn backend(&self) -> Arc<dyn Backend> {
+        self.inner.backend.clone()
     }
 
     pub(crate) async fn report_progress(&self, key: &str, generation: u64, progress: RunProgress) {
@@ -744,6 +844,12 @@ impl Worker {
                 error: Some(error),
             };
         };
+        // A task's handler reaches its requester through the task record.
+        let task = if claimed.policy.task {
+            crate::tasks::TaskLink::open(docket, &claimed.key, |id| server.session(id)).await
+        } else {
+            None
+        };
         let ctx = Context::new(RequestCtx {
             server,
             session: None,
@@ -758,6 +864,7 @@ impl Worker {
                 key: claimed.key.clone(),
                 generation: claimed.generation,
             }),
+            task,
         });
         let call = component.call(claimed.args.clone(), ctx);
         let timeout = claimed.policy.timeout_ms.map(Duration::from_millis).unwrap_or(Duration::MAX);

@@ -15,10 +15,12 @@
 //! | `{name}:events` | channel | `{"key","state","generation"}` on every change; progress too |
 //! | `{name}:cancel` | channel | keys of running runs that were cancelled |
 //! | `{name}:strikes` | stream | strike / restore instructions |
+//! | `{name}:task:{id}` | hash | an MCP task's record (owner, ttl, pending input, ...), expiring with the task |
+//! | `{name}:tasks:{owner}` | sorted set | the owner's task ids by creation time (for `tasks/list`) |
 
 use super::{
     Added, Backend, Claimed, DocketConfig, DocketError, Outcome, Policy, RunInfo, RunProgress, RunState, Schedule,
-    Strike, StrikeList, now_ms,
+    Strike, StrikeList, TaskFields, TaskRecord, Watchers, now_ms,
 };
 use crate::registry::BoxFuture;
 use crate::sync::lock;
@@ -168,6 +170,36 @@ redis.call('PUBLISH', events, ARGV[5])
 return 1
 "#;
 
+const TASK_CREATE: &str = r#"
+local rec, index = KEYS[1], KEYS[2]
+local id, created, ttl, keep = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+for i = 5, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', rec, ttl)
+redis.call('ZADD', index, created, id)
+redis.call('ZREMRANGEBYSCORE', index, '-inf', created - keep)
+redis.call('PEXPIRE', index, keep)
+return 1
+"#;
+
+const TASK_UPDATE: &str = r#"
+local rec, events = KEYS[1], KEYS[2]
+if redis.call('EXISTS', rec) == 0 then return 0 end
+local n = tonumber(ARGV[2])
+for i = 3, 2 + 2 * n, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+for i = 3 + 2 * n, #ARGV do redis.call('HDEL', rec, ARGV[i]) end
+redis.call('PUBLISH', events, cjson.encode({key = ARGV[1], task = true}))
+return 1
+"#;
+
+const TASK_CLAIM: &str = r#"
+local rec, events = KEYS[1], KEYS[2]
+if redis.call('EXISTS', rec) == 0 then return 0 end
+if redis.call('HGET', rec, ARGV[2]) == ARGV[3] then return 0 end
+redis.call('HSET', rec, ARGV[2], ARGV[3])
+redis.call('PUBLISH', events, cjson.encode({key = ARGV[1], task = true}))
+return 1
+"#;
+
 /// Errors of a connection that is (re)connecting, worth another try.
 fn is_transient(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
@@ -194,6 +226,12 @@ impl Keys {
     fn progress(&self, key: &str) -> String {
         format!("{}:progress:{key}", self.prefix)
     }
+    fn task(&self, id: &str) -> String {
+        format!("{}:task:{id}", self.prefix)
+    }
+    fn tasks_of(&self, owner: &str) -> String {
+        format!("{}:tasks:{owner}", self.prefix)
+    }
 }
 
 struct Scripts {
@@ -203,6 +241,9 @@ struct Scripts {
     finish: Script,
     cancel: Script,
     progress: Script,
+    task_create: Script,
+    task_update: Script,
+    task_claim: Script,
 }
 
 pub(crate) struct RedisBackend {
@@ -212,6 +253,8 @@ pub(crate) struct RedisBackend {
     keys: Keys,
     scripts: Scripts,
     events: broadcast::Sender<(String, RunState)>,
+    /// Followers of single runs and task records (fed by the event listener).
+    watchers: Watchers,
     cancel_tx: broadcast::Sender<String>,
     strikes: Arc<StrikeList>,
     /// When the next scheduled run is due (ms), as last seen; 0 = check now.
@@ -257,7 +300,11 @@ impl RedisBackend {
                 finish: Script::new(FINISH),
                 cancel: Script::new(CANCEL),
                 progress: Script::new(PROGRESS),
+                task_create: Script::new(TASK_CREATE),
+                task_update: Script::new(TASK_UPDATE),
+                task_claim: Script::new(TASK_CLAIM),
             },
+            watchers: Watchers::default(),
             events: broadcast::channel(4096).0,
             cancel_tx: broadcast::channel(1024).0,
             strikes,
@@ -542,6 +589,9 @@ async fn listen_events(backend: std::sync::Weak<RedisBackend>) {
                         continue;
                     }
                     let Ok(event) = serde_json::from_str::<Value>(&payload) else { continue };
+                    if let Some(key) = event["key"].as_str() {
+                        b.watchers.notify(key);
+                    }
                     let (Some(key), Some(state)) =
                         (event["key"].as_str(), event["state"].as_str().and_then(RunState::parse))
                     else {
@@ -871,5 +921,122 @@ impl Backend for RedisBackend {
 
     fn is_distributed(&self) -> bool {
         true
+    }
+
+    fn watch(&self, key: &str) -> tokio::sync::watch::Receiver<u64> {
+        self.watchers.subscribe(key)
+    }
+
+    fn task_create(
+        self: Arc<Self>,
+        id: String,
+        owner: String,
+        fields: Vec<(String, String)>,
+        ttl_ms: u64,
+    ) -> BoxFuture<Result<(), DocketError>> {
+        Box::pin(async move {
+            let mut invocation = self.scripts.task_create.key(self.keys.task(&id));
+            invocation
+                .key(self.keys.tasks_of(&owner))
+                .arg(&id)
+                .arg(now_ms())
+                .arg(ttl_ms.max(1))
+                // The index outlives every task in it: entries older than the longest TTL go.
+                .arg(ttl_ms.max(self.config.result_ttl.as_millis() as u64).max(1))
+                .arg("owner")
+                .arg(&owner);
+            for (k, v) in &fields {
+                invocation.arg(k).arg(v);
+            }
+            let mut conn = self.conn.clone();
+            let _: i64 = invocation.invoke_async(&mut conn).await.map_err(backend_err)?;
+            Ok(())
+        })
+    }
+
+    fn task_get(self: Arc<Self>, id: String) -> BoxFuture<Result<Option<TaskRecord>, DocketError>> {
+        Box::pin(async move {
+            type Reply = (TaskFields, HashMap<String, String>, Option<String>, HashMap<String, String>);
+            let mut delay = Duration::from_millis(50);
+            let mut attempts = 0;
+            loop {
+                let mut conn = self.conn.clone();
+                let reply: redis::RedisResult<Reply> = redis::pipe()
+                    .hgetall(self.keys.task(&id))
+                    .hgetall(self.keys.run(&id))
+                    .get(self.keys.result(&id))
+                    .hgetall(self.keys.progress(&id))
+                    .query_async(&mut conn)
+                    .await;
+                match reply {
+                    Ok((fields, _, _, _)) if fields.is_empty() => return Ok(None),
+                    Ok((fields, h, result, progress)) => {
+                        return Ok(Some((fields, parse_info(&id, h, result, progress))));
+                    }
+                    Err(e) if is_transient(&e) && attempts < 20 => {
+                        attempts += 1;
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(1));
+                    }
+                    Err(e) => return Err(backend_err(e)),
+                }
+            }
+        })
+    }
+
+    fn task_update(
+        self: Arc<Self>,
+        id: String,
+        set: Vec<(String, String)>,
+        delete: Vec<String>,
+    ) -> BoxFuture<Result<bool, DocketError>> {
+        Box::pin(async move {
+            let mut invocation = self.scripts.task_update.key(self.keys.task(&id));
+            invocation.key(self.keys.k("events")).arg(&id).arg(set.len());
+            for (k, v) in &set {
+                invocation.arg(k).arg(v);
+            }
+            for k in &delete {
+                invocation.arg(k);
+            }
+            let mut conn = self.conn.clone();
+            let done: i64 = invocation.invoke_async(&mut conn).await.map_err(backend_err)?;
+            Ok(done == 1)
+        })
+    }
+
+    fn task_claim(self: Arc<Self>, id: String, field: String, value: String) -> BoxFuture<Result<bool, DocketError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let done: i64 = self
+                .scripts
+                .task_claim
+                .key(self.keys.task(&id))
+                .key(self.keys.k("events"))
+                .arg(&id)
+                .arg(&field)
+                .arg(&value)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(backend_err)?;
+            Ok(done == 1)
+        })
+    }
+
+    fn task_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let ids: Vec<String> = conn.zrange(self.keys.tasks_of(&owner), 0, -1).await.map_err(backend_err)?;
+            if ids.is_empty() {
+                return Ok(ids);
+            }
+            // Drop the ids whose record expired.
+            let mut pipe = redis::pipe();
+            for id in &ids {
+                pipe.exists(self.keys.task(id));
+            }
+            let live: Vec<bool> = pipe.query_async(&mut conn).await.map_err(backend_err)?;
+            Ok(ids.into_iter().zip(live).filter_map(|(id, live)| live.then_some(id)).collect())
+        })
     }
 }

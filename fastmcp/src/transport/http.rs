@@ -61,6 +61,10 @@ pub struct HttpOptions {
     /// A session with no request and no open stream for this long is ended (default 30 min),
     /// so clients that vanish without DELETE do not keep memory forever.
     pub session_idle_timeout: Duration,
+    /// Static bearer tokens and the principal each one authenticates. When any is set, every
+    /// request needs `Authorization: Bearer <token>` (401 with `WWW-Authenticate` otherwise);
+    /// a session is bound to the principal that opened it, and so are its tasks.
+    pub bearer_tokens: HashMap<String, String>,
 }
 
 impl Default for HttpOptions {
@@ -75,6 +79,7 @@ impl Default for HttpOptions {
             max_streams_per_session: 256,
             sse_always: false,
             session_idle_timeout: Duration::from_secs(30 * 60),
+            bearer_tokens: HashMap::new(),
         }
     }
 }
@@ -106,6 +111,11 @@ impl HttpOptions {
     }
     pub fn sse_always(mut self, sse_always: bool) -> Self {
         self.sse_always = sse_always;
+        self
+    }
+    /// Accepts `Authorization: Bearer {token}` as `principal` (see [`HttpOptions::bearer_tokens`]).
+    pub fn bearer_token(mut self, token: impl Into<String>, principal: impl Into<String>) -> Self {
+        self.bearer_tokens.insert(token.into(), principal.into());
         self
     }
 }
@@ -439,14 +449,51 @@ fn check_version_header(headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
+/// The principal of the request when bearer auth is on (`Ok(None)` when it is off).
+fn authenticate(options: &HttpOptions, headers: &HeaderMap) -> Result<Option<String>, Response> {
+    if options.bearer_tokens.is_empty() {
+        return Ok(None);
+    }
+    let presented = header_str(headers, header::AUTHORIZATION.as_str())
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    if let Some(principal) = presented.and_then(|t| options.bearer_tokens.get(t)) {
+        return Ok(Some(principal.clone()));
+    }
+    let (challenge, message) = match presented {
+        Some(_) => (
+            r#"Bearer realm="mcp", error="invalid_token", error_description="The access token is not valid""#,
+            "Unauthorized: invalid bearer token",
+        ),
+        None => (r#"Bearer realm="mcp""#, "Unauthorized: a bearer token is required"),
+    };
+    let mut resp = plain_error(StatusCode::UNAUTHORIZED, message);
+    resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    Err(resp)
+}
+
+/// A session may only be used by the principal that opened it.
+fn check_principal(session: &HttpSession, principal: &Option<String>) -> Result<(), Response> {
+    if session.session.principal() == *principal {
+        Ok(())
+    } else {
+        Err(plain_error(StatusCode::FORBIDDEN, "Forbidden: the session belongs to another principal"))
+    }
+}
+
 async fn endpoint(State(state): State<Arc<HttpState>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(resp) = check_host_and_origin(&state.options, &headers) {
         return resp;
     }
+    let principal = match authenticate(&state.options, &headers) {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
     match method {
-        Method::POST => post(state, headers, body).await,
-        Method::GET if !state.options.stateless => get(state, headers),
-        Method::DELETE if !state.options.stateless => delete(state, headers),
+        Method::POST => post(state, headers, body, principal).await,
+        Method::GET if !state.options.stateless => get(state, headers, principal),
+        Method::DELETE if !state.options.stateless => delete(state, headers, principal),
         _ => {
             let mut resp = plain_error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
             let allow = if state.options.stateless { "POST" } else { "GET, POST, DELETE" };
@@ -467,7 +514,7 @@ fn session_of(state: &HttpState, headers: &HeaderMap) -> Result<Arc<HttpSession>
     session.ok_or_else(|| json_error(StatusCode::NOT_FOUND, None, ErrorObject::new(-32001, "Session not found")))
 }
 
-async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes, principal: Option<String>) -> Response {
     let accept = header_str(&headers, header::ACCEPT.as_str()).unwrap_or("*/*");
     if !["application/json", "text/event-stream", "*/*", "application/*"].iter().any(|t| accept.contains(t)) {
         return plain_error(
@@ -487,7 +534,7 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Respons
         Err(e) => return json_error(StatusCode::BAD_REQUEST, e.id, e.error),
     };
     if state.options.stateless {
-        return post_stateless(&state, message).await;
+        return post_stateless(&state, message, principal).await;
     }
     let is_initialize = matches!(&message, Message::Request(r) if r.method == "initialize");
     let session = if is_initialize {
@@ -502,13 +549,20 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes) -> Respons
                 ErrorObject::invalid_request("Invalid Request: the session is already initialized"),
             );
         }
-        new_session(&state, &message)
+        let session = new_session(&state, &message);
+        session.session.set_principal(principal);
+        session
     } else {
         if let Err(resp) = check_version_header(&headers) {
             return resp;
         }
         match session_of(&state, &headers) {
-            Ok(s) => s,
+            Ok(s) => {
+                if let Err(resp) = check_principal(&s, &principal) {
+                    return resp;
+                }
+                s
+            }
             Err(resp) => return resp,
         }
     };
@@ -620,6 +674,9 @@ fn new_session(state: &Arc<HttpState>, message: &Message) -> Arc<HttpSession> {
     });
     let standalone = StreamLog::new(0, state.options.stream_buffer_events);
     lock(&http.streams).insert(0, standalone.clone());
+    // Requests to the client only go to the standalone stream while a GET is reading it.
+    let watched = Arc::downgrade(&standalone);
+    http.session.set_notify_live(Box::new(move || watched.upgrade().is_some_and(|log| log.is_attached())));
     // Unsolicited notifications go to the standalone stream's log.
     tokio::spawn(async move {
         while let Some(outgoing) = notify_rx.recv().await {
@@ -632,8 +689,10 @@ fn new_session(state: &Arc<HttpState>, message: &Message) -> Arc<HttpSession> {
     http
 }
 
-async fn post_stateless(state: &HttpState, message: Message) -> Response {
+async fn post_stateless(state: &HttpState, message: Message, principal: Option<String>) -> Response {
     let session = state.server.new_session(None, None);
+    session.set_ephemeral();
+    session.set_principal(principal);
     let Message::Request(request) = &message else {
         state.server.remove_session(session.id());
         return StatusCode::ACCEPTED.into_response();
@@ -658,7 +717,7 @@ async fn post_stateless(state: &HttpState, message: Message) -> Response {
     }
 }
 
-fn get(state: Arc<HttpState>, headers: HeaderMap) -> Response {
+fn get(state: Arc<HttpState>, headers: HeaderMap, principal: Option<String>) -> Response {
     let accept = header_str(&headers, header::ACCEPT.as_str()).unwrap_or_default();
     if !accept.contains("text/event-stream") && !accept.contains("*/*") {
         return plain_error(StatusCode::NOT_ACCEPTABLE, "Not Acceptable: GET needs Accept: text/event-stream");
@@ -670,6 +729,9 @@ fn get(state: Arc<HttpState>, headers: HeaderMap) -> Response {
         Ok(s) => s,
         Err(resp) => return resp,
     };
+    if let Err(resp) = check_principal(&session, &principal) {
+        return resp;
+    }
     let capacity = state.options.stream_buffer_events;
     if let Some(last) = header_str(&headers, LAST_EVENT_HEADER) {
         // Resume the stream the event id names, replaying only that stream.
@@ -728,11 +790,14 @@ async fn sweep_idle_sessions(state: std::sync::Weak<HttpState>, shutdown: tokio_
     }
 }
 
-fn delete(state: Arc<HttpState>, headers: HeaderMap) -> Response {
+fn delete(state: Arc<HttpState>, headers: HeaderMap, principal: Option<String>) -> Response {
     let session = match session_of(&state, &headers) {
         Ok(s) => s,
         Err(resp) => return resp,
     };
+    if let Err(resp) = check_principal(&session, &principal) {
+        return resp;
+    }
     lock(&state.sessions).remove(&session.id);
     session.close_all();
     state.server.remove_session(&session.id);

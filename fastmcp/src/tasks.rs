@@ -1,0 +1,560 @@
+//! MCP tasks (SEP-1686, revision 2025-11-25) on the docket.
+//!
+//! A task is a docket run keyed by the task id, plus a small record in the same backend: owner,
+//! TTL, poll interval, the client's capabilities, and the input request a running task is
+//! waiting on. Everything lives in the backend, so with Redis any server instance answers
+//! `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel` for a task created on another,
+//! and any worker can run it.
+//!
+//! Status comes from the run (`working` while scheduled, queued or running; then `completed`,
+//! `failed` or `cancelled`), overridden by the record: `input_required` while an input request
+//! is pending, `cancelled` once the requester cancelled (final, whatever the run does after).
+//!
+//! Input (elicitation, sampling) from a task handler is relayed through the record: the
+//! handler writes the request, the status turns `input_required`, and the first of the
+//! requesting session's follower or a `tasks/result` call waiting on the task to claim it sends
+//! it to the client; the answer is written back and the handler resumes.
+
+use crate::docket::{Docket, RunInfo, RunState, TaskFields, now_ms};
+use crate::extract::ClientRequestError;
+use crate::protocol::{ErrorObject, Message};
+use crate::server::Session;
+use crate::transport::Outbound;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// `_meta` key tying messages to their task.
+pub const RELATED_TASK: &str = "io.modelcontextprotocol/related-task";
+
+/// The environment variable that turns tasks off (`0`, `false`, `off`, `no`); on by default.
+pub const ENABLE_TASKS_ENV: &str = "FASTMCP_ENABLE_TASKS";
+
+/// How the server offers tasks.
+#[derive(Debug, Clone)]
+pub struct TaskSettings {
+    pub enabled: bool,
+    /// Suggested interval between `tasks/get` polls.
+    pub poll_interval: Duration,
+    /// Upper bound of a task's TTL (also used when the client asks for none). It is capped by
+    /// the docket's result TTL, so a live task's result is never dropped before the task.
+    pub max_ttl: Duration,
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        let enabled = std::env::var(ENABLE_TASKS_ENV)
+            .map(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "off" | "no"))
+            .unwrap_or(true);
+        TaskSettings { enabled, poll_interval: Duration::from_millis(500), max_ttl: Duration::from_secs(3600) }
+    }
+}
+
+/// The request kinds that can run as tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Tool,
+    Prompt,
+    Resource,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Tool => "tool",
+            Kind::Prompt => "prompt",
+            Kind::Resource => "resource",
+        }
+    }
+}
+
+/// The `task` param of a task-augmented request.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct TaskParams {
+    #[serde(default)]
+    pub ttl: Option<f64>,
+}
+
+/// A task as the protocol shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskView {
+    pub id: String,
+    pub status: &'static str,
+    pub message: Option<String>,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+    pub ttl_ms: u64,
+    pub poll_ms: u64,
+    pub owner: String,
+    pub fields: TaskFields,
+    pub run: Option<RunInfo>,
+}
+
+fn iso8601(ms: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = t.replace_nanosecond((ms % 1000) as u32 * 1_000_000).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn num(fields: &TaskFields, key: &str) -> u64 {
+    fields.get(key).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// The pending input request of a record, unless it was answered already.
+fn pending_input(fields: &TaskFields) -> Option<Value> {
+    let input: Value = serde_json::from_str(fields.get("input")?).ok()?;
+    let answered = fields
+        .get("answer")
+        .and_then(|a| serde_json::from_str::<Value>(a).ok())
+        .is_some_and(|a| a["seq"] == input["seq"]);
+    (!answered).then_some(input)
+}
+
+impl TaskView {
+    fn new(id: &str, fields: TaskFields, run: Option<RunInfo>) -> TaskView {
+        let progress_message = run.as_ref().and_then(|r| r.progress.as_ref()).and_then(|p| p.message.clone());
+        let (status, message) = if fields.get("status").is_some_and(|s| s == "cancelled") {
+            ("cancelled", fields.get("message").cloned())
+        } else {
+            match run.as_ref().map(|r| r.state) {
+                Some(RunState::Completed) => ("completed", progress_message),
+                Some(RunState::Failed) => ("failed", run.as_ref().and_then(|r| r.error.clone())),
+                Some(RunState::Cancelled) => ("cancelled", Some("The task's run was cancelled.".to_owned())),
+                _ => match pending_input(&fields) {
+                    Some(input) => {
+                        let message = input["params"]["message"].as_str().map(str::to_owned);
+                        ("input_required", message.or(Some("Waiting for input from the client.".to_owned())))
+                    }
+                    None => ("working", progress_message),
+                },
+            }
+        };
+        let run_updated = run.as_ref().map_or(0, |r| r.completed_ms.or(r.started_ms).unwrap_or(0));
+        TaskView {
+            id: id.to_owned(),
+            status,
+            message,
+            created_ms: num(&fields, "created"),
+            updated_ms: num(&fields, "updated").max(run_updated),
+            ttl_ms: num(&fields, "ttl"),
+            poll_ms: num(&fields, "poll"),
+            owner: fields.get("owner").cloned().unwrap_or_default(),
+            fields,
+            run,
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.status, "completed" | "failed" | "cancelled")
+    }
+
+    /// The `Task` object.
+    pub fn to_json(&self) -> Value {
+        let mut task = json!({
+            "taskId": self.id,
+            "status": self.status,
+            "createdAt": iso8601(self.created_ms),
+            "lastUpdatedAt": iso8601(self.updated_ms.max(self.created_ms)),
+            "ttl": self.ttl_ms,
+            "pollInterval": self.poll_ms,
+        });
+        if let Some(m) = &self.message {
+            task["statusMessage"] = Value::from(m.clone());
+        }
+        task
+    }
+}
+
+fn docket_of(session: &Session) -> Result<Docket, ErrorObject> {
+    session.server().docket().ok_or_else(|| ErrorObject::internal("the server's docket is not running"))
+}
+
+fn backend_error(e: impl std::fmt::Display) -> ErrorObject {
+    ErrorObject::internal(format!("task store: {e}"))
+}
+
+fn not_found(id: &str) -> ErrorObject {
+    ErrorObject::invalid_params(format!("Failed to retrieve task: Task not found: {id}"))
+}
+
+/// Reads a task; `None` when unknown or expired.
+pub(crate) async fn load(docket: &Docket, id: &str) -> Result<Option<TaskView>, ErrorObject> {
+    let found = docket.backend().task_get(id.to_owned()).await.map_err(backend_error)?;
+    Ok(found.map(|(fields, run)| TaskView::new(id, fields, run)))
+}
+
+/// Reads a task of the requester; another owner's task is reported as not found.
+async fn load_own(session: &Session, id: &str) -> Result<(Docket, TaskView), ErrorObject> {
+    let docket = docket_of(session)?;
+    match load(&docket, id).await? {
+        Some(view) if view.owner == session.owner() => Ok((docket, view)),
+        _ => Err(not_found(id)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdParams {
+    task_id: String,
+}
+
+/// Starts a task-augmented request: records the task, queues its run, starts following it for
+/// the requester, and returns the `CreateTaskResult`.
+pub(crate) async fn create(
+    session: &Arc<Session>,
+    kind: Kind,
+    function: String,
+    args: Map<String, Value>,
+    params: TaskParams,
+    progress_token: Option<Value>,
+) -> Result<Value, ErrorObject> {
+    let docket = docket_of(session)?;
+    let settings = session.server().task_settings();
+    let max_ttl = settings.max_ttl.min(docket.config().result_ttl).as_millis() as u64;
+    let ttl_ms = match params.ttl {
+        Some(t) if t.is_finite() && t >= 0.0 => (t as u64).clamp(1_000, max_ttl.max(1_000)),
+        _ => max_ttl,
+    };
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let now = now_ms();
+    let mut fields = vec![
+        ("kind".to_owned(), kind.as_str().to_owned()),
+        ("function".to_owned(), function.clone()),
+        ("created".to_owned(), now.to_string()),
+        ("updated".to_owned(), now.to_string()),
+        ("ttl".to_owned(), ttl_ms.to_string()),
+        ("poll".to_owned(), (settings.poll_interval.as_millis() as u64).to_string()),
+        ("session".to_owned(), session.id().to_owned()),
+        ("caps".to_owned(), session.client_capabilities().to_string()),
+    ];
+    if let Some(token) = &progress_token {
+        fields.push(("ptoken".to_owned(), token.to_string()));
+    }
+    docket.backend().task_create(id.clone(), session.owner(), fields, ttl_ms).await.map_err(backend_error)?;
+    // Following starts before the run is queued, so no status change is missed.
+    let follower = follow(session, &docket, &id, progress_token);
+    if let Err(e) = docket.add_task(&id, &function, args).await {
+        follower.cancel();
+        let _ = docket
+            .backend()
+            .task_update(
+                id.clone(),
+                vec![("status".into(), "cancelled".into()), ("message".into(), e.to_string())],
+                vec![],
+            )
+            .await;
+        return Err(ErrorObject::internal(format!("the task could not be queued: {e}")));
+    }
+    let view = load(&docket, &id).await?.ok_or_else(|| not_found(&id))?;
+    tracing::debug!(task = %id, %function, "task created");
+    Ok(json!({ "task": view.to_json() }))
+}
+
+/// `tasks/get`: the task, flat.
+pub(crate) async fn get(session: &Arc<Session>, params: Option<Value>) -> Result<Value, ErrorObject> {
+    let p: IdParams = crate::server::parse_params(params)?;
+    let (_, view) = load_own(session, &p.task_id).await?;
+    Ok(view.to_json())
+}
+
+/// `tasks/list`: the requester's tasks, paginated.
+pub(crate) async fn list(session: &Arc<Session>, params: Option<Value>, page: usize) -> Result<Value, ErrorObject> {
+    #[derive(Deserialize)]
+    struct P {
+        cursor: Option<String>,
+    }
+    let p: P = crate::server::parse_params(params)?;
+    let start = match &p.cursor {
+        None => 0,
+        Some(c) => crate::server::decode_cursor(c)
+            .ok_or_else(|| ErrorObject::invalid_params(format!("Failed to list tasks: Invalid cursor: {c}")))?,
+    };
+    let docket = docket_of(session)?;
+    let ids = docket.backend().task_ids(session.owner()).await.map_err(backend_error)?;
+    if start > ids.len() {
+        return Err(ErrorObject::invalid_params("Failed to list tasks: the cursor is past the end of the list"));
+    }
+    let end = (start + page.max(1)).min(ids.len());
+    let mut tasks = Vec::with_capacity(end - start);
+    for id in &ids[start..end] {
+        if let Some(view) = load(&docket, id).await? {
+            tasks.push(view.to_json());
+        }
+    }
+    let mut result = json!({ "tasks": tasks });
+    if end < ids.len() {
+        result["nextCursor"] = Value::from(crate::server::encode_cursor(end));
+    }
+    Ok(result)
+}
+
+/// `tasks/cancel`: marks the task cancelled (before answering), then stops its run.
+pub(crate) async fn cancel(session: &Arc<Session>, params: Option<Value>) -> Result<Value, ErrorObject> {
+    let p: IdParams = crate::server::parse_params(params)?;
+    let (docket, view) = load_own(session, &p.task_id).await?;
+    if view.is_terminal() {
+        return Err(ErrorObject::invalid_params(format!(
+            "Cannot cancel task: already in terminal status '{}'",
+            view.status
+        )));
+    }
+    let set = vec![
+        ("status".to_owned(), "cancelled".to_owned()),
+        ("message".to_owned(), "The client cancelled the task.".to_owned()),
+        ("updated".to_owned(), now_ms().to_string()),
+    ];
+    if !docket.backend().task_update(p.task_id.clone(), set, vec![]).await.map_err(backend_error)? {
+        return Err(not_found(&p.task_id));
+    }
+    docket.cancel(&p.task_id).await.map_err(backend_error)?;
+    let view = load(&docket, &p.task_id).await?.ok_or_else(|| not_found(&p.task_id))?;
+    Ok(view.to_json())
+}
+
+/// `tasks/result`: waits until the task is terminal, delivering its input requests on this
+/// request's stream meanwhile, then answers exactly as the underlying request would have.
+pub(crate) async fn result(
+    session: &Arc<Session>,
+    params: Option<Value>,
+    out: Outbound,
+    cancel: CancellationToken,
+) -> Result<Value, ErrorObject> {
+    let p: IdParams = crate::server::parse_params(params)?;
+    let id = p.task_id;
+    let (docket, _) = load_own(session, &id).await?;
+    let mut changes = docket.backend().watch(&id);
+    let view = loop {
+        let view = load(&docket, &id).await?.ok_or_else(|| not_found(&id))?;
+        if view.is_terminal() {
+            break view;
+        }
+        if pending_input(&view.fields).is_some() {
+            deliver_input(session, &docket, &view, &out, &cancel);
+        }
+        // Events can be lost while a Redis listener reconnects: look again every second.
+        tokio::select! {
+            _ = changes.changed() => {},
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+            _ = cancel.cancelled() => return Err(ErrorObject::internal("tasks/result was cancelled")),
+        }
+    };
+    let related = json!({ RELATED_TASK: { "taskId": id } });
+    if view.status == "cancelled" {
+        return Err(ErrorObject::internal(format!("Task {id} was cancelled and has no result")).with_data(related));
+    }
+    let Some(mut result) = view.run.and_then(|r| r.result) else {
+        return Err(ErrorObject::internal(format!("Task {id} has no result stored")));
+    };
+    // A prompt or resource that failed stored its JSON-RPC error: answer with that error.
+    if let Some(error) = result.get("error").filter(|e| e.get("code").is_some()) {
+        let mut error: ErrorObject = serde_json::from_value(error.clone())
+            .unwrap_or_else(|_| ErrorObject::internal(format!("Task {id} failed")));
+        if error.data.is_none() {
+            error.data = Some(related);
+        }
+        return Err(error);
+    }
+    if let Value::Object(map) = &mut result {
+        let meta = map.entry("_meta").or_insert_with(|| json!({}));
+        if let Value::Object(meta) = meta {
+            meta.insert(RELATED_TASK.to_owned(), json!({ "taskId": id }));
+        }
+    }
+    Ok(result)
+}
+
+/// Sends the task's pending input request to the client on `out` (once, whoever claims it
+/// first across processes) and stores the answer for the handler.
+fn deliver_input(session: &Arc<Session>, docket: &Docket, view: &TaskView, out: &Outbound, cancel: &CancellationToken) {
+    let Some(input) = pending_input(&view.fields) else { return };
+    let seq = input["seq"].to_string();
+    if view.fields.get("claim") == Some(&seq) {
+        return;
+    }
+    let (session, docket, out, cancel, id) =
+        (session.clone(), docket.clone(), out.clone(), cancel.clone(), view.id.clone());
+    tokio::spawn(async move {
+        let backend = docket.backend();
+        match backend.clone().task_claim(id.clone(), "claim".into(), seq.clone()).await {
+            Ok(true) => {}
+            _ => return,
+        }
+        let method = input["method"].as_str().unwrap_or_default().to_owned();
+        let answer = match session.request_client(&method, input["params"].clone(), &out, &cancel).await {
+            Ok(result) => json!({ "seq": input["seq"], "result": result }),
+            Err(ClientRequestError::Client(e)) => json!({ "seq": input["seq"], "error": e }),
+            Err(e) => {
+                // Not delivered (stream gone, request cancelled): let someone else try.
+                tracing::debug!(task = %id, "input request not answered: {e}");
+                let _ = backend.task_update(id, vec![], vec!["claim".into()]).await;
+                return;
+            }
+        };
+        let _ = backend.task_update(id, vec![("answer".into(), answer.to_string())], vec![]).await;
+    });
+}
+
+/// Follows a task for the session that created it: `notifications/tasks/status` on each change
+/// of status or message, `notifications/progress` with the original token, and delivery of
+/// input requests on the session's standalone stream. Ends at a terminal status, when the task
+/// expires, when the session goes away, or at shutdown.
+fn follow(session: &Arc<Session>, docket: &Docket, id: &str, progress_token: Option<Value>) -> CancellationToken {
+    let stop = CancellationToken::new();
+    let weak: Weak<Session> = Arc::downgrade(session);
+    let (docket, id, stop2) = (docket.clone(), id.to_owned(), stop.clone());
+    let shutdown = session.server().shutdown.clone();
+    let mut changes = docket.backend().watch(&id);
+    tokio::spawn(async move {
+        let mut last_status: Option<(&'static str, Option<String>)> = None;
+        let mut last_progress = None;
+        loop {
+            let Some(session) = weak.upgrade() else { return };
+            let view = match load(&docket, &id).await {
+                Ok(Some(v)) => v,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::debug!(task = %id, "following the task: {e:?}");
+                    drop(session);
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            if let (Some(token), Some(progress)) = (&progress_token, view.run.as_ref().and_then(|r| r.progress.clone()))
+                && !view.is_terminal()
+                && last_progress.as_ref() != Some(&progress)
+                && (progress.current > 0.0 || progress.total.is_some() || progress.message.is_some())
+            {
+                let mut params = json!({
+                    "progressToken": token,
+                    "progress": progress.current,
+                    "_meta": { RELATED_TASK: { "taskId": id } },
+                });
+                if let Some(total) = progress.total {
+                    params["total"] = Value::from(total);
+                }
+                if let Some(message) = &progress.message {
+                    params["message"] = Value::from(message.clone());
+                }
+                session.notify_message(Message::notification("notifications/progress", Some(params))).await;
+                last_progress = Some(progress);
+            }
+            let status = (view.status, view.message.clone());
+            // The first status (working) is the CreateTaskResult itself; later ones are news.
+            if last_status.is_some() && last_status.as_ref() != Some(&status) {
+                session.notify_message(Message::notification("notifications/tasks/status", Some(view.to_json()))).await;
+            }
+            last_status = Some(status);
+            if view.is_terminal() {
+                return;
+            }
+            if pending_input(&view.fields).is_some()
+                && let Some(out) = session.notify_outbound()
+            {
+                deliver_input(&session, &docket, &view, &out, &stop2);
+            }
+            drop(session);
+            tokio::select! {
+                _ = changes.changed() => {},
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+                _ = stop2.cancelled() => return,
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    });
+    stop
+}
+
+/// The task a handler runs as, on the worker.
+pub(crate) struct TaskLink {
+    pub id: String,
+    pub docket: Docket,
+    /// The client capabilities of the requester, recorded at creation.
+    pub client_capabilities: Value,
+    /// The requesting session, when it lives in this process (for log notifications).
+    pub session: Option<Arc<Session>>,
+}
+
+impl TaskLink {
+    /// Reads what the worker needs of the task record before running it.
+    pub(crate) async fn open(
+        docket: &Docket,
+        id: &str,
+        sessions: impl Fn(&str) -> Option<Arc<Session>>,
+    ) -> Option<TaskLink> {
+        let (fields, _) = docket.backend().task_get(id.to_owned()).await.ok()??;
+        let client_capabilities = fields.get("caps").and_then(|c| serde_json::from_str(c).ok()).unwrap_or(json!({}));
+        let session = fields.get("session").and_then(|s| sessions(s));
+        Some(TaskLink { id: id.to_owned(), docket: docket.clone(), client_capabilities, session })
+    }
+
+    /// Sends a request to the requester through the task record and waits for the answer; the
+    /// task shows `input_required` meanwhile.
+    pub(crate) async fn request(
+        &self,
+        method: &str,
+        mut params: Value,
+        cancel: &CancellationToken,
+    ) -> Result<Value, ClientRequestError> {
+        if let Value::Object(p) = &mut params {
+            let meta = p.entry("_meta").or_insert_with(|| json!({}));
+            if let Value::Object(meta) = meta {
+                meta.insert(RELATED_TASK.to_owned(), json!({ "taskId": self.id }));
+            }
+        }
+        let backend = self.docket.backend();
+        let seq = uuid::Uuid::new_v4().simple().to_string();
+        let input = json!({ "seq": seq, "method": method, "params": params });
+        let mut changes = backend.watch(&self.id);
+        let now = now_ms().to_string();
+        let stored = backend
+            .clone()
+            .task_update(
+                self.id.clone(),
+                vec![("input".into(), input.to_string()), ("updated".into(), now)],
+                vec!["answer".into(), "claim".into()],
+            )
+            .await
+            .map_err(|_| ClientRequestError::Closed)?;
+        if !stored {
+            return Err(ClientRequestError::Closed);
+        }
+        let clear = |backend: Arc<dyn crate::docket::Backend>, id: String| async move {
+            let now = now_ms().to_string();
+            let _ = backend
+                .task_update(id, vec![("updated".into(), now)], vec!["input".into(), "answer".into(), "claim".into()])
+                .await;
+        };
+        loop {
+            let fields = match backend.clone().task_get(self.id.clone()).await {
+                Ok(Some((fields, _))) => fields,
+                Ok(None) => return Err(ClientRequestError::Closed),
+                Err(_) => TaskFields::default(),
+            };
+            if fields.get("status").is_some_and(|s| s == "cancelled") {
+                return Err(ClientRequestError::Closed);
+            }
+            if let Some(answer) = fields.get("answer").and_then(|a| serde_json::from_str::<Value>(a).ok())
+                && answer["seq"] == seq.as_str()
+            {
+                clear(backend, self.id.clone()).await;
+                if let Some(error) = answer.get("error") {
+                    let error = serde_json::from_value(error.clone())
+                        .unwrap_or_else(|_| ErrorObject::internal("the client answered with an error"));
+                    return Err(ClientRequestError::Client(error));
+                }
+                return Ok(answer["result"].clone());
+            }
+            tokio::select! {
+                _ = changes.changed() => {},
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+                _ = cancel.cancelled() => {
+                    clear(backend, self.id.clone()).await;
+                    return Err(ClientRequestError::Closed);
+                }
+            }
+        }
+    }
+}
