@@ -1,4 +1,7 @@
-//! Test support shared by the integration tests: a real `redis-server` on a free port.
+//! Test support shared by the integration tests: a real `redis-server` on a free port, and a
+//! Streamable HTTP MCP client.
+
+pub mod http_client;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -5,7 +5,7 @@
 //!     FASTMCP_DOCKET_URL=redis://127.0.0.1:6379 cargo run -p fastmcp-examples --bin tasks
 //!
 //! Flags: `--port N` (or env `PORT`; 0 picks a free port), `--token TOKEN=PRINCIPAL`
-//! (repeatable; turns bearer auth on). The docket comes from `FASTMCP_DOCKET_URL` (memory://
+//! (repeatable; turns bearer auth on), `--page-size N` (list pages, default 100). The docket comes from `FASTMCP_DOCKET_URL` (memory://
 //! by default; with Redis, several instances share tasks). The address is printed on stdout as
 //! `listening on http://ADDR/mcp` once the server accepts connections.
 
@@ -122,7 +122,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (token, principal) = token.split_once('=').ok_or("--token takes TOKEN=PRINCIPAL")?;
         options = options.bearer_token(token, principal);
     }
-    let server = FastMcp::new("fastmcp-tasks-fixture").all_registered().build()?;
+    let mut builder = FastMcp::new("fastmcp-tasks-fixture").all_registered();
+    if let Some(size) = flag_values(&args, "--page-size").pop() {
+        builder = builder.page_size(size.parse()?);
+    }
+    let server = builder.build()?;
     let serve = {
         let server = server.clone();
         tokio::spawn(async move { server.run_http(("127.0.0.1", port), options).await })
