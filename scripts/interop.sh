@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Real clients against fastmcp: the official TypeScript SDK (npm @modelcontextprotocol/sdk) and
-# the official Python SDK (PyPI mcp), over stdio (quickstart) and Streamable HTTP (fixture).
+# the official Python SDK (PyPI mcp), over stdio (quickstart) and Streamable HTTP (fixture);
+# then the TypeScript SDK's tasks API (client.experimental.tasks) against the tasks fixture, on
+# the memory:// docket and on a Redis docket.
 # Both SDKs are installed once into a cache folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +17,8 @@ if [ ! -x "$cache/py-$py_version/bin/python" ]; then
   python3 -m venv "$cache/py-$py_version"
   "$cache/py-$py_version/bin/pip" install -q "mcp==$py_version"
 fi
-cargo build -q -p fastmcp-examples --bin quickstart --bin conformance
-cp scripts/interop/ts_client.mjs "$cache/ts-$ts_version/"
+cargo build -q -p fastmcp-examples --bin quickstart --bin conformance --bin tasks
+cp scripts/interop/ts_client.mjs scripts/interop/ts_tasks.mjs "$cache/ts-$ts_version/"
 quickstart=$PWD/target/debug/quickstart
 coproc FIXTURE { exec target/debug/conformance --port 0; }
 trap 'kill "$FIXTURE_PID" 2>/dev/null || true' EXIT
@@ -26,3 +28,22 @@ node "$cache/ts-$ts_version/ts_client.mjs" stdio "$quickstart"
 node "$cache/ts-$ts_version/ts_client.mjs" http "$url"
 "$cache/py-$py_version/bin/python" scripts/interop/py_client.py stdio "$quickstart"
 "$cache/py-$py_version/bin/python" scripts/interop/py_client.py http "$url"
+kill "$FIXTURE_PID" 2>/dev/null || true
+wait "$FIXTURE_PID" 2>/dev/null || true
+
+# Tasks: the fixture on memory://, then on a throwaway redis-server.
+tasks_run() {
+  coproc TASKS { exec env "$@" target/debug/tasks --port 0; }
+  read -r -t 60 line <&"${TASKS[0]}"
+  node "$cache/ts-$ts_version/ts_tasks.mjs" "${line#listening on }"
+  kill "$TASKS_PID" 2>/dev/null || true
+  wait "$TASKS_PID" 2>/dev/null || true
+}
+tasks_run FASTMCP_DOCKET_URL=memory://
+redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis_dir=$(mktemp -d)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$redis_dir" --daemonize no >/dev/null &
+redis_pid=$!
+trap 'kill "$redis_pid" 2>/dev/null || true; rm -rf "$redis_dir"' EXIT
+for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+tasks_run FASTMCP_DOCKET_URL="redis://127.0.0.1:$redis_port"
