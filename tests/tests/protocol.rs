@@ -838,3 +838,52 @@ async fn registered_components_are_listed_in_name_order() {
     sorted.sort();
     assert_eq!(names, sorted);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tasks over a connection-oriented transport (in memory, like stdio)
+// ---------------------------------------------------------------------------------------------
+
+/// Samples from the client while running as a task.
+#[tool(task = "optional")]
+async fn task_sampler(ctx: Context, question: String) -> Result<String, fastmcp::ClientRequestError> {
+    let answer = ctx.sample(question, 10).await?;
+    Ok(format!("model said: {answer}"))
+}
+
+#[tokio::test]
+async fn a_task_samples_through_the_connection_and_completes() {
+    let s = FastMcp::new("tasks").tool(task_sampler).build().unwrap();
+    let c = Client::builder()
+        .capabilities(json!({"sampling": {}}))
+        .on_request(|method, params| async move {
+            assert_eq!(method, "sampling/createMessage");
+            assert!(params["_meta"]["io.modelcontextprotocol/related-task"]["taskId"].is_string(), "{params}");
+            Ok(json!({"role": "assistant", "content": {"type": "text", "text": "forty-two"}, "model": "m"}))
+        })
+        .connect(&s)
+        .await
+        .unwrap();
+    let created = c
+        .request("tools/call", json!({"name": "task_sampler", "arguments": {"question": "why?"}, "task": {}}))
+        .await
+        .unwrap();
+    let id = created["task"]["taskId"].as_str().unwrap().to_owned();
+    assert_eq!(created["task"]["status"], "working");
+    let result = c.request("tasks/result", json!({"taskId": id})).await.unwrap();
+    assert_eq!(result["content"][0]["text"], "model said: forty-two", "{result}");
+    assert_eq!(result["_meta"]["io.modelcontextprotocol/related-task"]["taskId"], id.as_str());
+    let task = c.request("tasks/get", json!({"taskId": id})).await.unwrap();
+    assert_eq!(task["status"], "completed");
+    // The status notifications went over the same connection, in order, without repeats.
+    let mut statuses: Vec<String> = Vec::new();
+    while statuses.last().map(String::as_str) != Some("completed") {
+        let n = tokio::time::timeout(Duration::from_secs(5), c.next_notification())
+            .await
+            .expect("a completed status notification")
+            .unwrap();
+        if n.method == "notifications/tasks/status" {
+            statuses.push(n.params.unwrap()["status"].as_str().unwrap().to_owned());
+        }
+    }
+    assert!(statuses.windows(2).all(|w| w[0] != w[1]), "{statuses:?}");
+}
