@@ -81,6 +81,37 @@ pub(crate) struct RequestCtx {
     pub run: Option<RunHandle>,
     /// Set when the call runs as an MCP task: client requests go through the task record.
     pub task: Option<crate::tasks::TaskLink>,
+    /// Set for 2026-07-28 requests: per-request capabilities, log level and MRTR input.
+    pub modern: Option<Modern>,
+}
+
+/// A 2026-07-28 (stateless) request's view of the client: what it declared on this request,
+/// and the input it has answered so far (multi round-trip requests, SEP-2322).
+#[derive(Default)]
+pub(crate) struct Modern {
+    pub capabilities: Value,
+    pub log_level: Option<LoggingLevel>,
+    /// Answers by input key: this retry's `inputResponses` plus those carried in `requestState`.
+    pub answers: Map<String, Value>,
+    /// Input the handler asked for that is not answered yet (key -> `{method, params}`).
+    pub pending: Mutex<Map<String, Value>>,
+    /// Keys handed out to unnamed requests, in call order (stable across retries).
+    pub next_key: std::sync::atomic::AtomicUsize,
+    /// A capability the handler needed that the client did not declare (-32021).
+    pub missing: Mutex<Option<Value>>,
+    /// Set when the call became a task (tasks extension): later input goes through it.
+    pub escalated: std::sync::OnceLock<crate::tasks::TaskLink>,
+}
+
+impl Modern {
+    /// The answer to `key`, or records the request as pending.
+    fn answer_or_park(&self, key: &str, method: &str, params: Value) -> Option<Value> {
+        if let Some(answer) = self.answers.get(key) {
+            return Some(answer.clone());
+        }
+        lock(&self.pending).insert(key.to_owned(), json!({ "method": method, "params": params }));
+        None
+    }
 }
 
 /// The docket run a call executes as.
@@ -175,6 +206,9 @@ impl Context {
 
     /// The client's capabilities (`{}` when unknown).
     pub fn client_capabilities(&self) -> Value {
+        if let Some(modern) = &self.inner.modern {
+            return modern.capabilities.clone();
+        }
         if let Some(task) = &self.inner.task {
             return task.client_capabilities.clone();
         }
@@ -233,8 +267,16 @@ impl Context {
 
     /// Sends `notifications/message` when `level` passes the session's `logging/setLevel`.
     pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: impl Into<Value>) {
+        if let Some(modern) = &self.inner.modern {
+            // 2026-07-28: logging is opt-in per request (`_meta` logLevel).
+            match modern.log_level {
+                Some(min) if level >= min => {}
+                _ => return,
+            }
+        }
         let session = self.inner.session.as_ref().or(self.inner.task.as_ref().and_then(|t| t.session.as_ref()));
         if let Some(session) = session
+            && self.inner.modern.is_none()
             && level < session.log_level()
         {
             return;
@@ -293,8 +335,39 @@ impl Context {
 
     /// Sends a request to the client on this request's stream and waits for the answer.
     pub async fn request<R: DeserializeOwned>(&self, method: &str, params: Value) -> Result<R, ClientRequestError> {
+        self.request_as(None, method, params).await
+    }
+
+    /// Like [`Context::request`], naming the input: on 2026-07-28 requests (SEP-2322) the
+    /// request becomes `inputRequests[key]` of an `input_required` result, and the handler runs
+    /// again when the client retries with the answer. Unnamed requests get keys by call order.
+    pub async fn request_as<R: DeserializeOwned>(
+        &self,
+        key: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<R, ClientRequestError> {
+        if let Some(modern) = &self.inner.modern {
+            let key = match key {
+                Some(k) => k.to_owned(),
+                None => {
+                    let n = modern.next_key.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    format!("{}-{n}", method.rsplit('/').next().unwrap_or(method))
+                }
+            };
+            // After the call became a task, input goes through the task (tasks/get, tasks/update).
+            if let Some(task) = modern.escalated.get() {
+                let value = task.request(Some(key), method, params, &self.inner.cancel).await?;
+                return serde_json::from_value(value).map_err(|e| ClientRequestError::Decode(e.to_string()));
+            }
+            let Some(answer) = modern.answer_or_park(&key, method, params) else {
+                // The dispatcher answers `input_required` once the handler is parked here.
+                return std::future::pending().await;
+            };
+            return serde_json::from_value(answer).map_err(|e| ClientRequestError::Decode(e.to_string()));
+        }
         if let Some(task) = &self.inner.task {
-            let value = task.request(method, params, &self.inner.cancel).await?;
+            let value = task.request(key.map(str::to_owned), method, params, &self.inner.cancel).await?;
             return serde_json::from_value(value).map_err(|e| ClientRequestError::Decode(e.to_string()));
         }
         let session = self.inner.session.as_ref().ok_or(ClientRequestError::NoClient)?;
@@ -307,25 +380,59 @@ impl Context {
         if self.client_capabilities().get(name).is_some() {
             Ok(())
         } else {
+            if let Some(modern) = &self.inner.modern {
+                // The request fails with -32021 naming what was missing.
+                lock(&modern.missing)
+                    .get_or_insert_with(|| json!({}))
+                    .as_object_mut()
+                    .map(|m| m.insert(name.into(), json!({})));
+            }
             Err(ClientRequestError::NotSupported(name))
         }
     }
 
+    /// Whether the client declared a capability (`"sampling"`, `"elicitation"`, `"roots"`).
+    pub fn client_supports(&self, name: &str) -> bool {
+        self.client_capabilities().get(name).is_some()
+    }
+
     /// `sampling/createMessage` with full parameters.
     pub async fn create_message(&self, params: CreateMessageParams) -> Result<CreateMessageResult, ClientRequestError> {
+        self.create_message_as(None, params).await
+    }
+
+    /// [`Context::create_message`] with a named input key (see [`Context::request_as`]).
+    pub async fn create_message_as(
+        &self,
+        key: Option<&str>,
+        params: CreateMessageParams,
+    ) -> Result<CreateMessageResult, ClientRequestError> {
         self.require_capability("sampling")?;
         let params = serde_json::to_value(params).map_err(|e| ClientRequestError::Decode(e.to_string()))?;
-        self.request("sampling/createMessage", params).await
+        self.request_as(key, "sampling/createMessage", params).await
     }
 
     /// Asks the client's model to answer `prompt`; returns the text of the answer.
     pub async fn sample(&self, prompt: impl Into<String>, max_tokens: u32) -> Result<String, ClientRequestError> {
+        self.sample_as(None, prompt, max_tokens).await
+    }
+
+    /// [`Context::sample`] with a named input key (see [`Context::request_as`]).
+    pub async fn sample_as(
+        &self,
+        key: Option<&str>,
+        prompt: impl Into<String>,
+        max_tokens: u32,
+    ) -> Result<String, ClientRequestError> {
         let result = self
-            .create_message(CreateMessageParams {
-                messages: vec![SamplingMessage { role: Role::User, content: crate::Content::text(prompt) }],
-                max_tokens,
-                ..Default::default()
-            })
+            .create_message_as(
+                key,
+                CreateMessageParams {
+                    messages: vec![SamplingMessage { role: Role::User, content: crate::Content::text(prompt) }],
+                    max_tokens,
+                    ..Default::default()
+                },
+            )
             .await?;
         Ok(result.content.as_text().unwrap_or_default().to_owned())
     }
@@ -336,19 +443,34 @@ impl Context {
         message: impl Into<String>,
         requested_schema: Value,
     ) -> Result<ElicitResult, ClientRequestError> {
+        self.elicit_as(None, message, requested_schema).await
+    }
+
+    /// [`Context::elicit`] with a named input key (see [`Context::request_as`]).
+    pub async fn elicit_as(
+        &self,
+        key: Option<&str>,
+        message: impl Into<String>,
+        requested_schema: Value,
+    ) -> Result<ElicitResult, ClientRequestError> {
         self.require_capability("elicitation")?;
         let params = json!({ "message": message.into(), "requestedSchema": requested_schema });
-        self.request("elicitation/create", params).await
+        self.request_as(key, "elicitation/create", params).await
     }
 
     /// `roots/list`.
     pub async fn list_roots(&self) -> Result<Vec<Root>, ClientRequestError> {
+        self.list_roots_as(None).await
+    }
+
+    /// [`Context::list_roots`] with a named input key (see [`Context::request_as`]).
+    pub async fn list_roots_as(&self, key: Option<&str>) -> Result<Vec<Root>, ClientRequestError> {
         self.require_capability("roots")?;
         #[derive(serde::Deserialize)]
         struct Roots {
             roots: Vec<Root>,
         }
-        let roots: Roots = self.request("roots/list", json!({})).await?;
+        let roots: Roots = self.request_as(key, "roots/list", json!({})).await?;
         Ok(roots.roots)
     }
 

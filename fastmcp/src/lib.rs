@@ -30,6 +30,7 @@
 pub mod docket;
 pub mod extract;
 pub mod logging;
+pub mod modern;
 pub mod protocol;
 pub mod registry;
 pub mod server;

@@ -372,6 +372,9 @@ impl FastMcp {
                 docket: OnceLock::new(),
                 worker: OnceLock::new(),
                 session_counter: AtomicU64::new(0),
+                listeners: Mutex::new(HashMap::new()),
+                listener_counter: AtomicU64::new(0),
+                state_key: crate::modern::StateKey::from_env(),
             }),
         })
     }
@@ -474,6 +477,36 @@ pub(crate) struct ServerInner {
     docket: OnceLock<Docket>,
     worker: OnceLock<Worker>,
     session_counter: AtomicU64,
+    /// Open `subscriptions/listen` streams (2026-07-28).
+    listeners: Mutex<HashMap<u64, Listener>>,
+    listener_counter: AtomicU64,
+    /// Authenticates `requestState` (2026-07-28 multi round-trip input).
+    state_key: crate::modern::StateKey,
+}
+
+/// One `subscriptions/listen` stream and what it asked for.
+pub(crate) struct Listener {
+    pub id: RequestId,
+    pub out: Outbound,
+    pub tools: bool,
+    pub prompts: bool,
+    pub resources: bool,
+    pub uris: HashSet<String>,
+    pub tasks: Vec<String>,
+}
+
+/// Removes a listener when its stream ends.
+pub(crate) struct ListenerGuard {
+    server: Weak<ServerInner>,
+    key: u64,
+}
+
+impl Drop for ListenerGuard {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.upgrade() {
+            lock(&server.listeners).remove(&self.key);
+        }
+    }
 }
 
 impl ServerInner {
@@ -489,6 +522,17 @@ impl ServerInner {
     }
     pub fn task_settings(&self) -> &TaskSettings {
         &self.tasks
+    }
+    pub fn instructions(&self) -> Option<&str> {
+        self.instructions.as_deref()
+    }
+    pub(crate) fn state_key(&self) -> &crate::modern::StateKey {
+        &self.state_key
+    }
+    pub(crate) fn add_listener(self: &Arc<Self>, listener: Listener) -> ListenerGuard {
+        let key = self.listener_counter.fetch_add(1, Ordering::Relaxed);
+        lock(&self.listeners).insert(key, listener);
+        ListenerGuard { server: Arc::downgrade(self), key }
     }
     /// A live session of this process by id.
     pub fn session(&self, id: &str) -> Option<Arc<Session>> {
@@ -691,6 +735,24 @@ impl Server {
                 session.notify(Message::notification(method, params.clone())).await;
             }
         }
+        // 2026-07-28 listen streams get what they asked for, tagged with their subscription.
+        let uri = params.as_ref().and_then(|p| p.get("uri")).and_then(Value::as_str).map(str::to_owned);
+        let targets: Vec<(RequestId, Outbound)> = lock(&self.inner.listeners)
+            .values()
+            .filter(|l| match method {
+                "notifications/tools/list_changed" => l.tools,
+                "notifications/prompts/list_changed" => l.prompts,
+                "notifications/resources/list_changed" => l.resources,
+                "notifications/resources/updated" => uri.as_ref().is_some_and(|u| l.uris.contains(u)),
+                _ => false,
+            })
+            .map(|l| (l.id.clone(), l.out.clone()))
+            .collect();
+        for (id, out) in targets {
+            let mut p = params.clone().unwrap_or_else(|| json!({}));
+            p["_meta"] = json!({ crate::modern::META_SUBSCRIPTION: id });
+            out.send(Message::notification(method, Some(p))).await;
+        }
     }
 
     /// Sends `notifications/resources/updated` to every session subscribed to `uri`.
@@ -733,6 +795,12 @@ impl Server {
             self.broadcast("notifications/resources/list_changed", None, |_| true).await
         }
         removed
+    }
+
+    /// Tells clients a list changed (`"tools"`, `"prompts"` or `"resources"`), e.g. after
+    /// changing what a component returns in its listing.
+    pub async fn notify_list_changed(&self, list: &str) {
+        self.broadcast(&format!("notifications/{list}/list_changed"), None, |_| true).await
     }
 
     /// Names of the tools served now.
@@ -925,8 +993,10 @@ impl Session {
 
     fn handle_request(self: &Arc<Self>, req: Request, out: Outbound) {
         tracing::debug!(session = %self.id, id = %req.id, method = %req.method, "request");
+        let modern = crate::modern::claimed_version(req.params.as_ref()).is_some();
         // Cheap methods are answered inline; initialize must complete before anything else.
         let inline = match req.method.as_str() {
+            _ if modern => None,
             "initialize" => Some(self.initialize(req.params.clone())),
             "ping" => Some(Ok(json!({}))),
             _ => None,
@@ -958,11 +1028,20 @@ impl Session {
             running.insert(req.id.clone(), cancel.clone());
         }
         let session = self.clone();
-        let timeout = self.server.request_timeout;
+        // A listen stream lasts as long as the client keeps it.
+        let timeout = if req.method == "subscriptions/listen" { Duration::MAX } else { self.server.request_timeout };
         self.server.tracker.spawn(async move {
             let id = req.id.clone();
             let method = req.method.clone();
-            let work = tokio::time::timeout(timeout, session.clone().dispatch(req, out.clone(), cancel.clone()));
+            let work = async {
+                if modern {
+                    let Request { id, method, params } = req;
+                    session.clone().dispatch_modern(id, method, params, out.clone(), cancel.clone()).await
+                } else {
+                    session.clone().dispatch(req, out.clone(), cancel.clone()).await
+                }
+            };
+            let work = tokio::time::timeout(timeout, work);
             let outcome = tokio::select! {
                 outcome = work => Some(outcome.unwrap_or_else(|_| {
                     tracing::warn!(%id, %method, ?timeout, "request timed out");
@@ -1068,6 +1147,7 @@ impl Session {
             progress: Mutex::default(),
             run: None,
             task: None,
+            modern: None,
         })
     }
 
@@ -1213,6 +1293,30 @@ impl Session {
             )),
             (_, task) => Ok(task),
         }
+    }
+
+    pub(crate) fn tool(&self, name: &str) -> Option<Arc<Tool>> {
+        self.components().tools.get(name).cloned()
+    }
+    pub(crate) fn prompt(&self, name: &str) -> Option<Prompt> {
+        self.components().prompts.get(name).cloned()
+    }
+    pub(crate) fn resource(&self, uri: &str) -> Option<(Resource, Map<String, Value>)> {
+        self.find_resource(uri)
+    }
+    /// One of the list methods.
+    pub(crate) fn list_method(&self, method: &str, params: Option<Value>) -> Result<Value, ErrorObject> {
+        match method {
+            "tools/list" => self.list(params, |c| c.tools.values().map(|t| t.listing().clone()).collect(), "tools"),
+            "prompts/list" => self.list(params, |c| c.prompts.values().map(Prompt::listing).collect(), "prompts"),
+            "resources/list" => {
+                self.list(params, |c| c.resources.values().map(Resource::listing).collect(), "resources")
+            }
+            _ => self.list(params, |c| c.templates.values().map(Resource::listing).collect(), "resourceTemplates"),
+        }
+    }
+    pub(crate) fn complete_method(&self, params: Option<Value>) -> Result<Value, ErrorObject> {
+        self.complete(params)
     }
 
     fn components(&self) -> std::sync::RwLockReadGuard<'_, Components> {

@@ -185,20 +185,28 @@ fn json_schema_2020_12_tool() -> fastmcp::Tool {
         "type": "object",
         "$defs": {
             "address": {
+                "$anchor": "address",
                 "type": "object",
                 "properties": { "street": { "type": "string" }, "city": { "type": "string" } }
             }
         },
         "properties": {
             "name": { "type": "string" },
-            "address": { "$ref": "#/$defs/address" }
+            "address": { "$ref": "#/$defs/address" },
+            "contact": { "type": "string" }
         },
+        "allOf": [{ "anyOf": [{ "required": ["name"] }, { "required": ["address"] }] }],
+        "if": { "properties": { "contact": { "const": "email" } }, "required": ["contact"] },
+        "then": { "required": ["name"] },
+        "else": { "required": [] },
         "additionalProperties": false
     });
     fastmcp::Tool::new("json_schema_2020_12_tool", schema, |args, _ctx| async move {
         CallToolResult::text(format!("Received: {}", Value::Object(args)))
     })
-    .with_description("Tool with a JSON Schema 2020-12 input schema ($defs, $ref, additionalProperties)")
+    .with_description(
+        "Tool with a JSON Schema 2020-12 input schema ($defs, $anchor, $ref, allOf/anyOf, if/then/else, additionalProperties)",
+    )
 }
 
 // ------------------------------------------------------------------------------------- resources
@@ -279,6 +287,157 @@ fn test_prompt_with_image() -> Vec<PromptMessage> {
         PromptMessage::user(Content::image_base64(PNG, "image/png")),
         PromptMessage::user("Please analyze the image above."),
     ]
+}
+
+// ------------------------------------------------------------ 2026-07-28 (stateless, SEP-2322)
+
+fn object_schema(property: &str, kind: &str) -> Value {
+    json!({ "type": "object", "properties": { property: { "type": kind } }, "required": [property] })
+}
+
+fn content_field(answer: &fastmcp::protocol::ElicitResult, field: &str) -> String {
+    answer
+        .content
+        .as_ref()
+        .and_then(|c| c.get(field))
+        .map(|v| v.as_str().map_or(v.to_string(), str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Needs sampling: a client that did not declare it gets -32021.
+#[tool]
+async fn test_missing_capability(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    ctx.sample("Say hello", 10).await
+}
+
+/// Asks for a name (an `input_required` result on 2026-07-28; an elicitation request before).
+#[tool]
+async fn test_streaming_elicitation(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let answer = ctx.elicit_as(Some("user_name"), "What is your name?", object_schema("name", "string")).await?;
+    Ok(format!("Hello, {}!", content_field(&answer, "name")))
+}
+
+/// Changes the tool list (clients listening for tools/list_changed hear of it).
+#[tool]
+async fn test_trigger_tool_change(ctx: Context) -> &'static str {
+    ctx.server().notify_list_changed("tools").await;
+    "tool list changed"
+}
+
+/// Changes the prompt list.
+#[tool]
+async fn test_trigger_prompt_change(ctx: Context) -> &'static str {
+    ctx.server().notify_list_changed("prompts").await;
+    "prompt list changed"
+}
+
+/// Logs three messages (sent only when the request opted in with a log level).
+#[tool]
+async fn test_logging_tool(ctx: Context) -> &'static str {
+    for message in ["Tool execution started", "Tool processing data", "Tool execution completed"] {
+        ctx.info(message).await;
+    }
+    "logged"
+}
+
+/// SEP-2322: one elicitation, keyed `user_name`.
+#[tool]
+async fn test_input_required_result_elicitation(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let answer = ctx.elicit_as(Some("user_name"), "What is your name?", object_schema("name", "string")).await?;
+    Ok(format!("Hello, {}!", content_field(&answer, "name")))
+}
+
+/// SEP-2322: one sampling request, keyed `capital_question`.
+#[tool]
+async fn test_input_required_result_sampling(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    ctx.sample_as(Some("capital_question"), "What is the capital of France?", 100).await
+}
+
+/// SEP-2322: the client's roots, keyed `client_roots`.
+#[tool]
+async fn test_input_required_result_list_roots(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let roots = ctx.list_roots_as(Some("client_roots")).await?;
+    Ok(format!("roots: {}", roots.iter().map(|r| r.uri.as_str()).collect::<Vec<_>>().join(", ")))
+}
+
+/// SEP-2322: the answer comes back with the (authenticated) requestState.
+#[tool]
+async fn test_input_required_result_request_state(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let answer = ctx.elicit_as(Some("confirm"), "Please confirm", object_schema("ok", "boolean")).await?;
+    Ok(format!("state-ok: confirmed={}", content_field(&answer, "ok")))
+}
+
+/// SEP-2322: a tampered requestState is refused (the state is HMAC-sealed).
+#[tool]
+async fn test_input_required_result_tampered_state(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let answer = ctx.elicit_as(Some("confirm"), "Please confirm", object_schema("ok", "boolean")).await?;
+    Ok(format!("state-ok: confirmed={}", content_field(&answer, "ok")))
+}
+
+/// SEP-2322: three requests at once (elicitation, sampling, roots).
+#[tool]
+async fn test_input_required_result_multiple_inputs(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let (name, greeting, roots) = futures_join(
+        ctx.elicit_as(Some("user_name"), "What is your name?", object_schema("name", "string")),
+        ctx.sample_as(Some("greeting"), "Generate a greeting", 50),
+        ctx.list_roots_as(Some("client_roots")),
+    )
+    .await;
+    Ok(format!("{} {}! ({} roots)", greeting?, content_field(&name?, "name"), roots?.len()))
+}
+
+/// SEP-2322: two rounds of input.
+#[tool]
+async fn test_input_required_result_multi_round(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let name = ctx.elicit_as(Some("step1"), "Step 1: What is your name?", object_schema("name", "string")).await?;
+    let color =
+        ctx.elicit_as(Some("step2"), "Step 2: What is your favorite color?", object_schema("color", "string")).await?;
+    Ok(format!("{} likes {}", content_field(&name, "name"), content_field(&color, "color")))
+}
+
+/// SEP-2322: asks only for what the client declared it can answer.
+#[tool]
+async fn test_input_required_result_capabilities(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let mut parts = Vec::new();
+    if ctx.client_supports("sampling") {
+        parts.push(ctx.sample_as(Some("capital_question"), "What is the capital of France?", 100).await?);
+    }
+    if ctx.client_supports("elicitation") {
+        let answer = ctx.elicit_as(Some("user_name"), "What is your name?", object_schema("name", "string")).await?;
+        parts.push(content_field(&answer, "name"));
+    }
+    Ok(parts.join("; "))
+}
+
+/// SEP-2322 on prompts/get.
+#[prompt]
+async fn test_input_required_result_prompt(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let answer = ctx
+        .elicit_as(Some("user_context"), "What context should the prompt use?", object_schema("context", "string"))
+        .await?;
+    Ok(format!("Use this context: {}", content_field(&answer, "context")))
+}
+
+/// SEP-2243: `region` travels in the `Mcp-Param-Region` header too.
+#[tool]
+fn test_headers(
+    /// The region (mirrored as a header).
+    #[schemars(extend("x-mcp-header" = "Region"))]
+    region: String,
+    /// Not mirrored.
+    #[serde(default)]
+    query: Option<String>,
+) -> String {
+    format!("region={region} query={}", query.unwrap_or_default())
+}
+
+/// Awaits three futures together (the handler parks on all three inputs at once).
+async fn futures_join<A, B, C>(
+    a: impl std::future::Future<Output = A>,
+    b: impl std::future::Future<Output = B>,
+    c: impl std::future::Future<Output = C>,
+) -> (A, B, C) {
+    tokio::join!(a, b, c)
 }
 
 // ------------------------------------------------------------------------------------------ main

@@ -865,6 +865,7 @@ impl Worker {
                 generation: claimed.generation,
             }),
             task,
+            modern: None,
         });
         let call = component.call(claimed.args.clone(), ctx);
         let timeout = claimed.policy.timeout_ms.map(Duration::from_millis).unwrap_or(Duration::MAX);

@@ -19,13 +19,14 @@
 
 use crate::protocol::{ErrorObject, Message, RequestId, SUPPORTED_PROTOCOL_VERSIONS};
 use crate::server::{FastMcp, Server, ServerError, Session};
-use crate::sync::lock;
+use crate::sync::{lock, read};
 use crate::transport::{Outbound, Outgoing};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -492,11 +493,20 @@ async fn endpoint(State(state): State<Arc<HttpState>>, method: Method, headers: 
     };
     match method {
         Method::POST => post(state, headers, body, principal).await,
-        Method::GET if !state.options.stateless => get(state, headers, principal),
-        Method::DELETE if !state.options.stateless => delete(state, headers, principal),
+        // GET and DELETE belong to 2025 sessions; without one they are 2026-07-28 traffic (POST only).
+        Method::GET if !state.options.stateless && headers.contains_key(SESSION_HEADER) => {
+            get(state, headers, principal)
+        }
+        Method::DELETE if !state.options.stateless && headers.contains_key(SESSION_HEADER) => {
+            delete(state, headers, principal)
+        }
         _ => {
             let mut resp = plain_error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
-            let allow = if state.options.stateless { "POST" } else { "GET, POST, DELETE" };
+            let allow = if state.options.stateless || !headers.contains_key(SESSION_HEADER) {
+                "POST"
+            } else {
+                "GET, POST, DELETE"
+            };
             resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
             resp
         }
@@ -533,6 +543,16 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes, principal:
         Ok(m) => m,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, e.id, e.error),
     };
+    // 2026-07-28: the request names its version in `_meta` (or the header says modern).
+    let claims_modern = match &message {
+        Message::Request(r) => crate::modern::claimed_version(r.params.as_ref()).is_some(),
+        Message::Notification(n) => crate::modern::claimed_version(n.params.as_ref()).is_some(),
+        Message::Response(_) => false,
+    };
+    let header_modern = header_str(&headers, VERSION_HEADER).is_some_and(|v| v.trim() >= crate::modern::MODERN_VERSION);
+    if claims_modern || header_modern {
+        return post_modern(&state, &headers, message, principal).await;
+    }
     if state.options.stateless {
         return post_stateless(&state, message, principal).await;
     }
@@ -687,6 +707,200 @@ fn new_session(state: &Arc<HttpState>, message: &Message) -> Arc<HttpSession> {
     });
     lock(&state.sessions).insert(id, http.clone());
     http
+}
+
+/// Decodes a header value: trimmed; `=?base64?...?=` is base64 (standard, padded) of UTF-8.
+fn decode_header_value(raw: &str) -> Option<String> {
+    use base64::Engine;
+    let v = raw.trim();
+    match v.strip_prefix("=?base64?").and_then(|r| r.strip_suffix("?=")) {
+        Some(b64) => {
+            let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+            String::from_utf8(bytes).ok()
+        }
+        None => Some(v.to_owned()),
+    }
+}
+
+fn header_mismatch(message: String) -> ErrorObject {
+    ErrorObject::new(crate::modern::HEADER_MISMATCH, message)
+}
+
+/// SEP-2243: the routing headers must agree with the body.
+fn check_modern_headers(
+    headers: &HeaderMap,
+    request: &crate::protocol::Request,
+    version: &str,
+    server: &Server,
+) -> Result<(), ErrorObject> {
+    match header_str(headers, VERSION_HEADER).map(str::trim) {
+        None => return Err(header_mismatch("missing required MCP-Protocol-Version header".into())),
+        Some(v) if v != version => {
+            return Err(header_mismatch(format!(
+                "MCP-Protocol-Version header ({v}) does not match request _meta protocolVersion ({version})"
+            )));
+        }
+        _ => {}
+    }
+    match header_str(headers, "mcp-method").map(str::trim) {
+        None => return Err(header_mismatch("missing required Mcp-Method header".into())),
+        Some(m) if m != request.method => {
+            return Err(header_mismatch(format!(
+                "Mcp-Method header `{m}` does not match body method `{}`",
+                request.method
+            )));
+        }
+        _ => {}
+    }
+    let params = request.params.as_ref();
+    let name_field = match request.method.as_str() {
+        "tools/call" | "prompts/get" => Some("name"),
+        "resources/read" => Some("uri"),
+        "tasks/get" | "tasks/update" | "tasks/cancel" => Some("taskId"),
+        _ => None,
+    };
+    if let Some(field) = name_field {
+        let body = params.and_then(|p| p.get(field)).and_then(Value::as_str).unwrap_or_default();
+        let Some(raw) = header_str(headers, "mcp-name") else {
+            return Err(header_mismatch(format!("missing required Mcp-Name header for `{}`", request.method)));
+        };
+        let decoded =
+            decode_header_value(raw).ok_or_else(|| header_mismatch("Mcp-Name header is not valid base64".into()))?;
+        if decoded != body {
+            return Err(header_mismatch(format!("Mcp-Name header `{decoded}` does not match body value `{body}`")));
+        }
+    }
+    if request.method == "tools/call"
+        && let Some(name) = params.and_then(|p| p.get("name")).and_then(Value::as_str)
+        && let Some(tool) = read(&server.inner.components).tools.get(name).cloned()
+    {
+        let schema = tool.input_schema();
+        let args = params.and_then(|p| p.get("arguments"));
+        if let Some(Value::Object(props)) = schema.get("properties") {
+            for (prop, def) in props {
+                let Some(header) = def.get("x-mcp-header").and_then(Value::as_str) else { continue };
+                let value = args.and_then(|a| a.get(prop)).filter(|v| !v.is_null());
+                let sent = header_str(headers, &format!("mcp-param-{}", header.to_ascii_lowercase()));
+                match (value, sent) {
+                    (None, None) => {}
+                    (None, Some(_)) => {
+                        return Err(header_mismatch(format!("Mcp-Param-{header} is set but `{prop}` is absent")));
+                    }
+                    (Some(_), None) => {
+                        return Err(header_mismatch(format!(
+                            "missing required Mcp-Param-{header} header for `{prop}`"
+                        )));
+                    }
+                    (Some(v), Some(raw)) => {
+                        let decoded = decode_header_value(raw)
+                            .ok_or_else(|| header_mismatch(format!("Mcp-Param-{header} is not valid base64")))?;
+                        let matches = match v {
+                            Value::String(s) => *s == decoded,
+                            Value::Bool(b) => decoded == b.to_string(),
+                            Value::Number(n) => decoded.parse::<f64>().ok() == n.as_f64(),
+                            _ => false,
+                        };
+                        if !matches {
+                            return Err(header_mismatch(format!(
+                                "Mcp-Param-{header} header `{decoded}` does not match body value {v}"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The HTTP status of a 2026-07-28 error.
+fn modern_status(error: &ErrorObject) -> StatusCode {
+    match error.code {
+        crate::protocol::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
+        crate::modern::HEADER_MISMATCH | crate::modern::MISSING_CAPABILITY | crate::modern::UNSUPPORTED_VERSION => {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::OK,
+    }
+}
+
+/// A 2026-07-28 POST: no session; JSON, or an SSE stream scoped to the request (closing it
+/// cancels the request).
+async fn post_modern(state: &HttpState, headers: &HeaderMap, message: Message, principal: Option<String>) -> Response {
+    let request = match message {
+        Message::Request(r) => r,
+        // No client-to-server notifications are defined over HTTP in this revision.
+        Message::Notification(_) => return StatusCode::ACCEPTED.into_response(),
+        Message::Response(_) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                None,
+                ErrorObject::invalid_request("Invalid Request: clients do not send responses in 2026-07-28"),
+            );
+        }
+    };
+    let envelope = match crate::modern::envelope(request.params.as_ref()) {
+        Ok(e) => e,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, Some(request.id), e),
+    };
+    // Header agreement first (a version the server does not speak still has to match), then
+    // the version itself.
+    let checked = check_modern_headers(headers, &request, &envelope.version, &state.server)
+        .and_then(|()| crate::modern::check_version(&envelope));
+    if let Err(e) = checked {
+        return json_error(StatusCode::BAD_REQUEST, Some(request.id), e);
+    }
+    let session = state.server.new_session(None, None);
+    session.set_ephemeral();
+    session.set_principal(principal);
+    let request_id = request.id.clone();
+    let (out, mut rx) = Outbound::channel();
+    session.handle(Message::Request(request), out);
+    let first = rx.recv().await;
+    if let Some(Outgoing::Message(Message::Response(r))) = &first
+        && r.id.as_ref() == Some(&request_id)
+    {
+        state.server.remove_session(session.id());
+        let status = r.outcome.as_ref().err().map_or(StatusCode::OK, modern_status);
+        let mut resp = json_response(&Message::Response(r.clone()), None);
+        *resp.status_mut() = status;
+        return resp;
+    }
+    let Some(first) = first else {
+        state.server.remove_session(session.id());
+        return StatusCode::ACCEPTED.into_response();
+    };
+    // Notifications first: an SSE stream that ends with the response.
+    let (conn, conn_rx) = mpsc::channel::<Bytes>(state.options.stream_buffer_events.max(16));
+    let server = state.server.clone();
+    tokio::spawn(async move {
+        let frame = |m: &Message| {
+            Bytes::from(format!("event: message\ndata: {}\n\n", serde_json::to_string(m).unwrap_or_default()))
+        };
+        let mut next = Some(first);
+        loop {
+            match next {
+                Some(Outgoing::Message(m)) => {
+                    let last = matches!(&m, Message::Response(r) if r.id.as_ref() == Some(&request_id));
+                    if conn.send(frame(&m)).await.is_err() || last {
+                        break;
+                    }
+                }
+                Some(Outgoing::CloseStream) => {}
+                None => break,
+            }
+            next = tokio::select! {
+                m = rx.recv() => m,
+                // The client closed the stream: that cancels the request.
+                _ = conn.closed() => None,
+            };
+        }
+        session.cancel_all();
+        server.remove_session(session.id());
+    });
+    let mut resp = sse_response(conn_rx, None);
+    resp.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
 }
 
 async fn post_stateless(state: &HttpState, message: Message, principal: Option<String>) -> Response {

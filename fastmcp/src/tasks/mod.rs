@@ -15,6 +15,8 @@
 //! requesting session's follower or a `tasks/result` call waiting on the task to claim it sends
 //! it to the client; the answer is written back and the handler resumes.
 
+pub(crate) mod modern;
+
 use crate::docket::{Docket, RunInfo, RunState, TaskFields, now_ms};
 use crate::extract::ClientRequestError;
 use crate::protocol::{ErrorObject, Message};
@@ -92,7 +94,7 @@ pub(crate) struct TaskView {
     pub run: Option<RunInfo>,
 }
 
-fn iso8601(ms: u64) -> String {
+pub(crate) fn iso8601(ms: u64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let t = t.replace_nanosecond((ms % 1000) as u32 * 1_000_000).unwrap_or(t);
@@ -103,27 +105,34 @@ fn num(fields: &TaskFields, key: &str) -> u64 {
     fields.get(key).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
-/// The pending input request of a record, unless it was answered already.
-fn pending_input(fields: &TaskFields) -> Option<Value> {
-    let input: Value = serde_json::from_str(fields.get("input")?).ok()?;
-    let answered = fields
-        .get("answer")
-        .and_then(|a| serde_json::from_str::<Value>(a).ok())
-        .is_some_and(|a| a["seq"] == input["seq"]);
-    (!answered).then_some(input)
+/// The input requests of a record that are not answered yet: key -> `{method, params}`.
+pub(crate) fn pending_inputs(fields: &TaskFields) -> Map<String, Value> {
+    let mut pending = Map::new();
+    for (field, request) in fields {
+        if let Some(key) = field.strip_prefix("in:")
+            && !fields.contains_key(&format!("ans:{key}"))
+            && let Ok(request) = serde_json::from_str::<Value>(request)
+        {
+            pending.insert(key.to_owned(), request);
+        }
+    }
+    pending
 }
 
 impl TaskView {
     fn new(id: &str, fields: TaskFields, run: Option<RunInfo>) -> TaskView {
         let progress_message = run.as_ref().and_then(|r| r.progress.as_ref()).and_then(|p| p.message.clone());
+        let inline_state = fields.get("state").map(String::as_str);
         let (status, message) = if fields.get("status").is_some_and(|s| s == "cancelled") {
             ("cancelled", fields.get("message").cloned())
+        } else if let Some(state @ ("completed" | "failed")) = inline_state {
+            (if state == "completed" { "completed" } else { "failed" }, fields.get("message").cloned())
         } else {
             match run.as_ref().map(|r| r.state) {
                 Some(RunState::Completed) => ("completed", progress_message),
                 Some(RunState::Failed) => ("failed", run.as_ref().and_then(|r| r.error.clone())),
                 Some(RunState::Cancelled) => ("cancelled", Some("The task's run was cancelled.".to_owned())),
-                _ => match pending_input(&fields) {
+                _ => match pending_inputs(&fields).values().next() {
                     Some(input) => {
                         let message = input["params"]["message"].as_str().map(str::to_owned);
                         ("input_required", message.or(Some("Waiting for input from the client.".to_owned())))
@@ -168,15 +177,15 @@ impl TaskView {
     }
 }
 
-fn docket_of(session: &Session) -> Result<Docket, ErrorObject> {
+pub(crate) fn docket_of(session: &Session) -> Result<Docket, ErrorObject> {
     session.server().docket().ok_or_else(|| ErrorObject::internal("the server's docket is not running"))
 }
 
-fn backend_error(e: impl std::fmt::Display) -> ErrorObject {
+pub(crate) fn backend_error(e: impl std::fmt::Display) -> ErrorObject {
     ErrorObject::internal(format!("task store: {e}"))
 }
 
-fn not_found(id: &str) -> ErrorObject {
+pub(crate) fn not_found(id: &str) -> ErrorObject {
     ErrorObject::invalid_params(format!("Failed to retrieve task: Task not found: {id}"))
 }
 
@@ -331,9 +340,7 @@ pub(crate) async fn result(
         if view.is_terminal() {
             break view;
         }
-        if pending_input(&view.fields).is_some() {
-            deliver_input(session, &docket, &view, &out, &cancel);
-        }
+        deliver_inputs(session, &docket, &view, &out, &cancel);
         // Events can be lost while a Redis listener reconnects: look again every second.
         tokio::select! {
             _ = changes.changed() => {},
@@ -366,35 +373,42 @@ pub(crate) async fn result(
     Ok(result)
 }
 
-/// Sends the task's pending input request to the client on `out` (once, whoever claims it
-/// first across processes) and stores the answer for the handler.
-fn deliver_input(session: &Arc<Session>, docket: &Docket, view: &TaskView, out: &Outbound, cancel: &CancellationToken) {
-    let Some(input) = pending_input(&view.fields) else { return };
-    let seq = input["seq"].to_string();
-    if view.fields.get("claim") == Some(&seq) {
-        return;
-    }
-    let (session, docket, out, cancel, id) =
-        (session.clone(), docket.clone(), out.clone(), cancel.clone(), view.id.clone());
-    tokio::spawn(async move {
-        let backend = docket.backend();
-        match backend.clone().task_claim(id.clone(), "claim".into(), seq.clone()).await {
-            Ok(true) => {}
-            _ => return,
+/// Sends the task's pending input requests to the client on `out` (each once, whoever claims
+/// it first across processes) and stores the answers for the handler.
+fn deliver_inputs(
+    session: &Arc<Session>,
+    docket: &Docket,
+    view: &TaskView,
+    out: &Outbound,
+    cancel: &CancellationToken,
+) {
+    for (key, input) in pending_inputs(&view.fields) {
+        let claim = format!("claim:{key}");
+        if view.fields.contains_key(&claim) {
+            continue;
         }
-        let method = input["method"].as_str().unwrap_or_default().to_owned();
-        let answer = match session.request_client(&method, input["params"].clone(), &out, &cancel).await {
-            Ok(result) => json!({ "seq": input["seq"], "result": result }),
-            Err(ClientRequestError::Client(e)) => json!({ "seq": input["seq"], "error": e }),
-            Err(e) => {
-                // Not delivered (stream gone, request cancelled): let someone else try.
-                tracing::debug!(task = %id, "input request not answered: {e}");
-                let _ = backend.task_update(id, vec![], vec!["claim".into()]).await;
-                return;
+        let (session, docket, out, cancel, id) =
+            (session.clone(), docket.clone(), out.clone(), cancel.clone(), view.id.clone());
+        tokio::spawn(async move {
+            let backend = docket.backend();
+            match backend.clone().task_claim(id.clone(), claim.clone(), "1".into()).await {
+                Ok(true) => {}
+                _ => return,
             }
-        };
-        let _ = backend.task_update(id, vec![("answer".into(), answer.to_string())], vec![]).await;
-    });
+            let method = input["method"].as_str().unwrap_or_default().to_owned();
+            let answer = match session.request_client(&method, input["params"].clone(), &out, &cancel).await {
+                Ok(result) => json!({ "result": result }),
+                Err(ClientRequestError::Client(e)) => json!({ "error": e }),
+                Err(e) => {
+                    // Not delivered (stream gone, request cancelled): let someone else try.
+                    tracing::debug!(task = %id, "input request not answered: {e}");
+                    let _ = backend.task_update(id, vec![], vec![claim]).await;
+                    return;
+                }
+            };
+            let _ = backend.task_update(id, vec![(format!("ans:{key}"), answer.to_string())], vec![]).await;
+        });
+    }
 }
 
 /// Follows a task for the session that created it: `notifications/tasks/status` on each change
@@ -450,10 +464,10 @@ fn follow(session: &Arc<Session>, docket: &Docket, id: &str, progress_token: Opt
             if view.is_terminal() {
                 return;
             }
-            if pending_input(&view.fields).is_some()
+            if !pending_inputs(&view.fields).is_empty()
                 && let Some(out) = session.notify_outbound()
             {
-                deliver_input(&session, &docket, &view, &out, &stop2);
+                deliver_inputs(&session, &docket, &view, &out, &stop2);
             }
             drop(session);
             tokio::select! {
@@ -475,6 +489,8 @@ pub(crate) struct TaskLink {
     pub client_capabilities: Value,
     /// The requesting session, when it lives in this process (for log notifications).
     pub session: Option<Arc<Session>>,
+    /// A 2025-11-25 task: requests carry the related-task `_meta`.
+    pub legacy: bool,
 }
 
 impl TaskLink {
@@ -487,45 +503,52 @@ impl TaskLink {
         let (fields, _) = docket.backend().task_get(id.to_owned()).await.ok()??;
         let client_capabilities = fields.get("caps").and_then(|c| serde_json::from_str(c).ok()).unwrap_or(json!({}));
         let session = fields.get("session").and_then(|s| sessions(s));
-        Some(TaskLink { id: id.to_owned(), docket: docket.clone(), client_capabilities, session })
+        Some(TaskLink { id: id.to_owned(), docket: docket.clone(), client_capabilities, session, legacy: true })
     }
 
     /// Sends a request to the requester through the task record and waits for the answer; the
-    /// task shows `input_required` meanwhile.
+    /// task shows `input_required` meanwhile. `key` names the input (unique within the task).
     pub(crate) async fn request(
         &self,
+        key: Option<String>,
         method: &str,
         mut params: Value,
         cancel: &CancellationToken,
     ) -> Result<Value, ClientRequestError> {
-        if let Value::Object(p) = &mut params {
+        if self.legacy
+            && let Value::Object(p) = &mut params
+        {
             let meta = p.entry("_meta").or_insert_with(|| json!({}));
             if let Value::Object(meta) = meta {
                 meta.insert(RELATED_TASK.to_owned(), json!({ "taskId": self.id }));
             }
         }
         let backend = self.docket.backend();
-        let seq = uuid::Uuid::new_v4().simple().to_string();
-        let input = json!({ "seq": seq, "method": method, "params": params });
+        let key = key.unwrap_or_else(|| {
+            let short = method.rsplit('/').next().unwrap_or(method);
+            format!("{short}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+        });
+        let (input_field, answer_field, claim_field) =
+            (format!("in:{key}"), format!("ans:{key}"), format!("claim:{key}"));
         let mut changes = backend.watch(&self.id);
-        let now = now_ms().to_string();
+        let request = json!({ "method": method, "params": params });
         let stored = backend
             .clone()
             .task_update(
                 self.id.clone(),
-                vec![("input".into(), input.to_string()), ("updated".into(), now)],
-                vec!["answer".into(), "claim".into()],
+                vec![(input_field.clone(), request.to_string()), ("updated".into(), now_ms().to_string())],
+                vec![answer_field.clone(), claim_field.clone()],
             )
             .await
             .map_err(|_| ClientRequestError::Closed)?;
         if !stored {
             return Err(ClientRequestError::Closed);
         }
-        let clear = |backend: Arc<dyn crate::docket::Backend>, id: String| async move {
-            let now = now_ms().to_string();
-            let _ = backend
-                .task_update(id, vec![("updated".into(), now)], vec!["input".into(), "answer".into(), "claim".into()])
-                .await;
+        let clear = |backend: Arc<dyn crate::docket::Backend>, id: String| {
+            let delete = vec![input_field.clone(), answer_field.clone(), claim_field.clone()];
+            async move {
+                let _ = backend.task_update(id, vec![("updated".into(), now_ms().to_string())], delete).await;
+            }
         };
         loop {
             let fields = match backend.clone().task_get(self.id.clone()).await {
@@ -536,9 +559,7 @@ impl TaskLink {
             if fields.get("status").is_some_and(|s| s == "cancelled") {
                 return Err(ClientRequestError::Closed);
             }
-            if let Some(answer) = fields.get("answer").and_then(|a| serde_json::from_str::<Value>(a).ok())
-                && answer["seq"] == seq.as_str()
-            {
+            if let Some(answer) = fields.get(&answer_field).and_then(|a| serde_json::from_str::<Value>(a).ok()) {
                 clear(backend, self.id.clone()).await;
                 if let Some(error) = answer.get("error") {
                     let error = serde_json::from_value(error.clone())

@@ -1,0 +1,570 @@
+//! Revision 2026-07-28 on the same server: stateless requests that carry the protocol version
+//! and client capabilities in `_meta`, `server/discover`, `resultType` and cache hints on
+//! results, multi round-trip input (SEP-2322) in place of server-to-client requests, and
+//! `subscriptions/listen`.
+//!
+//! A request is modern when its `_meta` names a protocol version; anything else (an
+//! `initialize`, or a request without the claim) is served as before, and never sees a
+//! 2026-only field.
+
+use crate::extract::{Call, Context, Modern, RequestCtx};
+use crate::protocol::{ErrorObject, LoggingLevel, Message, RequestId};
+use crate::registry::TaskSupport;
+use crate::server::{Session, parse_params};
+use crate::sync::lock;
+use crate::transport::Outbound;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use tokio_util::sync::CancellationToken;
+
+/// The modern revision this server speaks.
+pub const MODERN_VERSION: &str = "2026-07-28";
+/// Versions listed in `server/discover` and `-32022` errors: the per-request ones. Legacy
+/// versions are still served, to clients that open with `initialize`.
+pub const ADVERTISED_VERSIONS: &[&str] = &[MODERN_VERSION];
+
+pub const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+pub const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+pub const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+pub const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+pub const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+pub const META_SUBSCRIPTION: &str = "io.modelcontextprotocol/subscriptionId";
+/// The tasks extension (SEP-2663).
+pub const TASKS_EXTENSION: &str = "io.modelcontextprotocol/tasks";
+
+pub const HEADER_MISMATCH: i64 = -32020;
+pub const MISSING_CAPABILITY: i64 = -32021;
+pub const UNSUPPORTED_VERSION: i64 = -32022;
+
+/// The protocol version a request claims in `_meta`, if any (the era signal).
+pub fn claimed_version(params: Option<&Value>) -> Option<&Value> {
+    params?.get("_meta")?.get(META_VERSION)
+}
+
+/// What a modern request says about its client.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub version: String,
+    pub capabilities: Value,
+    pub log_level: Option<LoggingLevel>,
+}
+
+impl Envelope {
+    pub fn declares_tasks(&self) -> bool {
+        self.capabilities.get("extensions").and_then(|e| e.get(TASKS_EXTENSION)).is_some()
+    }
+}
+
+/// -32022 for a version this server does not speak.
+pub fn check_version(envelope: &Envelope) -> Result<(), ErrorObject> {
+    if envelope.version == MODERN_VERSION {
+        return Ok(());
+    }
+    Err(ErrorObject::new(UNSUPPORTED_VERSION, "Unsupported protocol version")
+        .with_data(json!({ "supported": ADVERTISED_VERSIONS, "requested": envelope.version })))
+}
+
+/// Validates the per-request `_meta`: -32602 when a required key is missing or malformed.
+pub fn envelope(params: Option<&Value>) -> Result<Envelope, ErrorObject> {
+    let meta = params.and_then(|p| p.get("_meta")).and_then(Value::as_object);
+    let version = meta.and_then(|m| m.get(META_VERSION));
+    let capabilities = meta.and_then(|m| m.get(META_CAPABILITIES));
+    let mut missing = Vec::new();
+    if !version.is_some_and(Value::is_string) {
+        missing.push(META_VERSION);
+    }
+    if !capabilities.is_some_and(Value::is_object) {
+        missing.push(META_CAPABILITIES);
+    }
+    if !missing.is_empty() {
+        return Err(ErrorObject::invalid_params(format!(
+            "Invalid params: request _meta is missing or malformed: {}",
+            missing.join(", ")
+        )));
+    }
+    let version = version.and_then(Value::as_str).unwrap_or_default().to_owned();
+    let log_level = match meta.and_then(|m| m.get(META_LOG_LEVEL)) {
+        None => None,
+        Some(l) => Some(
+            serde_json::from_value(l.clone())
+                .map_err(|_| ErrorObject::invalid_params(format!("Invalid params: unknown log level {l}")))?,
+        ),
+    };
+    Ok(Envelope { version, capabilities: capabilities.cloned().unwrap_or_else(|| json!({})), log_level })
+}
+
+/// Methods a 2026-07-28 client may call (others, including the removed ones, are -32601).
+pub fn is_modern_method(method: &str) -> bool {
+    matches!(
+        method,
+        "server/discover"
+            | "tools/list"
+            | "tools/call"
+            | "prompts/list"
+            | "prompts/get"
+            | "resources/list"
+            | "resources/templates/list"
+            | "resources/read"
+            | "completion/complete"
+            | "subscriptions/listen"
+            | "tasks/get"
+            | "tasks/update"
+            | "tasks/cancel"
+    )
+}
+
+// ------------------------------------------------------------------------------ request state
+
+/// Seals and opens `requestState`: it is client-controlled, so it is authenticated (HMAC-SHA256
+/// with the server's key), bound to the method and target, and expires.
+pub struct StateKey(ring::hmac::Key);
+
+/// The environment variable holding the key (shared by instances behind one endpoint);
+/// without it each process draws a random key.
+pub const STATE_SECRET_ENV: &str = "FASTMCP_REQUEST_STATE_SECRET";
+
+impl StateKey {
+    pub fn from_env() -> StateKey {
+        let secret = match std::env::var(STATE_SECRET_ENV) {
+            Ok(s) if !s.is_empty() => s.into_bytes(),
+            _ => {
+                let mut bytes = [0u8; 32];
+                ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+                    .expect("the system random source works");
+                bytes.to_vec()
+            }
+        };
+        StateKey(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret))
+    }
+
+    fn seal(&self, payload: &Value) -> String {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let body = b64.encode(payload.to_string());
+        let tag = ring::hmac::sign(&self.0, body.as_bytes());
+        format!("{body}.{}", b64.encode(tag.as_ref()))
+    }
+
+    fn open(&self, state: &str) -> Option<Value> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let (body, tag) = state.split_once('.')?;
+        ring::hmac::verify(&self.0, body.as_bytes(), &b64.decode(tag).ok()?).ok()?;
+        serde_json::from_slice(&b64.decode(body).ok()?).ok()
+    }
+}
+
+/// How long a `requestState` stays valid.
+const STATE_TTL_MS: u64 = 15 * 60 * 1000;
+
+fn bad_state(why: &str) -> ErrorObject {
+    ErrorObject::invalid_params(format!("Invalid params: requestState rejected: {why}"))
+}
+
+/// The answers a retry brings: those sealed in `requestState` plus `inputResponses`.
+fn answers_of(
+    session: &Session,
+    params: &Map<String, Value>,
+    method: &str,
+    target: &str,
+) -> Result<Map<String, Value>, ErrorObject> {
+    let mut answers = Map::new();
+    if let Some(state) = params.get("requestState") {
+        let state = state.as_str().ok_or_else(|| bad_state("not a string"))?;
+        let payload = session.server().state_key().open(state).ok_or_else(|| bad_state("integrity check failed"))?;
+        if payload["m"] != method || payload["t"] != target {
+            return Err(bad_state("issued for another request"));
+        }
+        if payload["o"] != session.owner().as_str() {
+            return Err(bad_state("issued to another requester"));
+        }
+        if payload["x"].as_u64().is_none_or(|x| x < crate::docket::now_ms()) {
+            return Err(bad_state("expired"));
+        }
+        if let Some(Value::Object(a)) = payload.get("a") {
+            answers.extend(a.clone());
+        }
+    }
+    match params.get("inputResponses") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(responses)) => {
+            for (key, response) in responses {
+                if !response.is_object() {
+                    return Err(ErrorObject::invalid_params(format!(
+                        "Invalid params: inputResponses.{key} must be an object"
+                    )));
+                }
+                answers.insert(key.clone(), response.clone());
+            }
+        }
+        Some(_) => return Err(ErrorObject::invalid_params("Invalid params: inputResponses must be an object")),
+    }
+    Ok(answers)
+}
+
+// ---------------------------------------------------------------------------------- execution
+
+/// What running a handler with MRTR produced.
+pub(crate) enum Ran<T> {
+    Done(Result<T, ErrorObject>),
+    /// Parked on input the client has not given yet.
+    NeedsInput(Map<String, Value>),
+}
+
+/// Polls a handler until it finishes or parks on unanswered input (every request it makes in
+/// one poll is collected, so parallel requests come back together).
+pub(crate) async fn run_until_input<T>(modern: &Modern, fut: impl Future<Output = Result<T, ErrorObject>>) -> Ran<T> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+        Poll::Ready(r) => Poll::Ready(Ran::Done(r)),
+        Poll::Pending => {
+            let pending = lock(&modern.pending);
+            if pending.is_empty() { Poll::Pending } else { Poll::Ready(Ran::NeedsInput(pending.clone())) }
+        }
+    })
+    .await
+}
+
+fn missing_capability(required: Value) -> ErrorObject {
+    ErrorObject::new(MISSING_CAPABILITY, "Missing required client capability")
+        .with_data(json!({ "requiredCapabilities": required }))
+}
+
+/// Adds `resultType` (unless set) and the server's identity to a result.
+pub fn shape_result(mut result: Value, server_info: &Value) -> Value {
+    if let Value::Object(map) = &mut result {
+        map.entry("resultType").or_insert_with(|| json!("complete"));
+        let meta = map.entry("_meta").or_insert_with(|| json!({}));
+        if let Value::Object(meta) = meta {
+            meta.insert(META_SERVER_INFO.to_owned(), server_info.clone());
+        }
+    }
+    result
+}
+
+fn with_cache_hints(mut result: Value) -> Value {
+    if let Value::Object(map) = &mut result {
+        map.insert("ttlMs".into(), json!(0));
+        map.insert("cacheScope".into(), json!("private"));
+    }
+    result
+}
+
+/// The capabilities a 2026-07-28 client sees (no legacy `tasks` slot; extensions instead).
+pub fn capabilities(server: &crate::Server) -> Value {
+    let mut caps = server.capabilities();
+    if let Value::Object(map) = &mut caps {
+        let tasks = map.remove("tasks").is_some();
+        if let Some(Value::Object(resources)) = map.get_mut("resources") {
+            // Subscriptions go through subscriptions/listen now.
+            resources.insert("subscribe".into(), json!(true));
+        }
+        if tasks {
+            map.insert("extensions".into(), json!({ TASKS_EXTENSION: {} }));
+        }
+    }
+    caps
+}
+
+impl Session {
+    fn modern_context(
+        self: &Arc<Self>,
+        id: RequestId,
+        params: &Option<Value>,
+        out: Outbound,
+        cancel: CancellationToken,
+        envelope: &Envelope,
+        answers: Map<String, Value>,
+    ) -> Context {
+        let meta = params.as_ref().and_then(|p| p.get("_meta")).and_then(Value::as_object).cloned();
+        let progress_token = meta
+            .as_ref()
+            .and_then(|m| m.get("progressToken"))
+            .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
+            .cloned();
+        Context::new(RequestCtx {
+            server: self.server().clone(),
+            session: Some(self.clone()),
+            request_id: Some(id),
+            progress_token,
+            meta,
+            out: Some(out),
+            cancel,
+            progress: Mutex::default(),
+            run: None,
+            task: None,
+            modern: Some(Modern {
+                capabilities: envelope.capabilities.clone(),
+                log_level: envelope.log_level,
+                answers,
+                ..Default::default()
+            }),
+        })
+    }
+
+    /// Serves one 2026-07-28 request.
+    pub(crate) async fn dispatch_modern(
+        self: Arc<Self>,
+        id: RequestId,
+        method: String,
+        params: Option<Value>,
+        out: Outbound,
+        cancel: CancellationToken,
+    ) -> Result<Value, ErrorObject> {
+        let envelope = envelope(params.as_ref())?;
+        check_version(&envelope)?;
+        if !is_modern_method(&method) {
+            return Err(ErrorObject::method_not_found(&method));
+        }
+        let server = crate::Server::from_inner(self.server().clone());
+        let info = serde_json::to_value(&self.server().info).unwrap_or_default();
+        let result = match method.as_str() {
+            "server/discover" => {
+                let mut result = json!({
+                    "supportedVersions": ADVERTISED_VERSIONS,
+                    "capabilities": capabilities(&server),
+                });
+                if let Some(instructions) = self.server().instructions() {
+                    result["instructions"] = Value::from(instructions.to_owned());
+                }
+                with_cache_hints(result)
+            }
+            "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list" => {
+                let mut list = self.list_method(&method, params)?;
+                if let Some(Value::Array(tools)) = list.get_mut("tools") {
+                    // `execution.taskSupport` is a 2025-11-25 field.
+                    for tool in tools {
+                        if let Value::Object(t) = tool {
+                            t.remove("execution");
+                        }
+                    }
+                }
+                with_cache_hints(list)
+            }
+            "completion/complete" => self.complete_method(params)?,
+            "tools/call" | "prompts/get" | "resources/read" => {
+                self.call_with_input(id, &method, params, out, cancel, &envelope).await?
+            }
+            "subscriptions/listen" => return self.listen(id, params, out, cancel).await,
+            _ => {
+                return crate::tasks::modern::dispatch(&self, &method, params, &envelope)
+                    .await
+                    .map(|r| shape_result(r, &info));
+            }
+        };
+        Ok(shape_result(result, &info))
+    }
+
+    /// tools/call, prompts/get, resources/read with multi round-trip input.
+    async fn call_with_input(
+        self: &Arc<Self>,
+        id: RequestId,
+        method: &str,
+        params: Option<Value>,
+        out: Outbound,
+        cancel: CancellationToken,
+        envelope: &Envelope,
+    ) -> Result<Value, ErrorObject> {
+        let map = match &params {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        let target_key = if method == "resources/read" { "uri" } else { "name" };
+        let target = map.get(target_key).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let answers = answers_of(self, &map, method, &target)?;
+        let ctx = self.modern_context(id, &params, out, cancel, envelope, answers.clone());
+        fn modern_of(ctx: &Context) -> &Modern {
+            ctx.inner.modern.as_ref().expect("a modern context")
+        }
+        let ran: Ran<Value> = match method {
+            "tools/call" => {
+                #[derive(Deserialize)]
+                struct P {
+                    name: String,
+                    #[serde(default)]
+                    arguments: Option<Map<String, Value>>,
+                }
+                let p: P = parse_params(params)?;
+                let tool = self
+                    .tool(&p.name)
+                    .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {}", p.name)))?;
+                let args = p.arguments.unwrap_or_default();
+                let tasks_on = self.server().task_settings().enabled;
+                if tasks_on && tool.task != TaskSupport::Forbidden && envelope.declares_tasks() {
+                    return crate::tasks::modern::call_tool_as_task(self, &ctx, tool, args).await;
+                }
+                if tasks_on && tool.task == TaskSupport::Required {
+                    return Err(missing_capability(json!({ "extensions": { TASKS_EXTENSION: {} } })));
+                }
+                let call = tool.call(Call::new(args, None, ctx.clone()));
+                match run_until_input(modern_of(&ctx), call).await {
+                    Ran::Done(r) => Ran::Done(r.map(|r| serde_json::to_value(r).unwrap_or_default())),
+                    Ran::NeedsInput(i) => Ran::NeedsInput(i),
+                }
+            }
+            "prompts/get" => {
+                #[derive(Deserialize)]
+                struct P {
+                    name: String,
+                    #[serde(default)]
+                    arguments: Option<Map<String, Value>>,
+                }
+                let p: P = parse_params(params)?;
+                let prompt = self
+                    .prompt(&p.name)
+                    .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {}", p.name)))?;
+                let args = p.arguments.unwrap_or_default();
+                for (name, _, required) in &prompt.arguments {
+                    if *required && !args.contains_key(name) {
+                        return Err(ErrorObject::invalid_params(format!(
+                            "missing required argument `{name}` for prompt `{}`",
+                            p.name
+                        )));
+                    }
+                }
+                let call = prompt.call(Call::new(args, None, ctx.clone()));
+                match run_until_input(modern_of(&ctx), call).await {
+                    Ran::Done(r) => Ran::Done(r.map(|r| serde_json::to_value(r).unwrap_or_default())),
+                    Ran::NeedsInput(i) => Ran::NeedsInput(i),
+                }
+            }
+            _ => {
+                #[derive(Deserialize)]
+                struct P {
+                    uri: String,
+                }
+                let p: P = parse_params(params)?;
+                let (resource, vars) = self.resource(&p.uri).ok_or_else(|| {
+                    ErrorObject::invalid_params("Resource not found").with_data(json!({ "uri": p.uri }))
+                })?;
+                let call = resource.call(Call::new(vars, Some(p.uri), ctx.clone()));
+                match run_until_input(modern_of(&ctx), call).await {
+                    Ran::Done(r) => Ran::Done(r.map(|r| with_cache_hints(serde_json::to_value(r).unwrap_or_default()))),
+                    Ran::NeedsInput(i) => Ran::NeedsInput(i),
+                }
+            }
+        };
+        let modern = modern_of(&ctx);
+        match ran {
+            Ran::Done(result) => {
+                if let Some(required) = lock(&modern.missing).clone() {
+                    return Err(missing_capability(required));
+                }
+                result.map_err(|e| {
+                    if e.code == crate::protocol::RESOURCE_NOT_FOUND {
+                        ErrorObject::invalid_params(e.message).with_data(e.data.unwrap_or_default())
+                    } else {
+                        e
+                    }
+                })
+            }
+            Ran::NeedsInput(requests) => Ok(self.input_required(method, &target, requests, answers)),
+        }
+    }
+
+    /// An `input_required` result; `requestState` carries the answers so far, sealed.
+    pub(crate) fn input_required(
+        &self,
+        method: &str,
+        target: &str,
+        requests: Map<String, Value>,
+        answers: Map<String, Value>,
+    ) -> Value {
+        let state = self.server().state_key().seal(&json!({
+            "m": method,
+            "t": target,
+            "o": self.owner(),
+            "a": answers,
+            "x": crate::docket::now_ms() + STATE_TTL_MS,
+            "n": uuid::Uuid::new_v4().simple().to_string(),
+        }));
+        json!({ "resultType": "input_required", "inputRequests": requests, "requestState": state })
+    }
+
+    /// `subscriptions/listen`: acknowledges the filter, then streams the notifications it
+    /// selects until the client goes away (or the server shuts down, which answers it).
+    async fn listen(
+        self: Arc<Self>,
+        id: RequestId,
+        params: Option<Value>,
+        out: Outbound,
+        cancel: CancellationToken,
+    ) -> Result<Value, ErrorObject> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase")]
+        struct Filter {
+            #[serde(default)]
+            tools_list_changed: bool,
+            #[serde(default)]
+            prompts_list_changed: bool,
+            #[serde(default)]
+            resources_list_changed: bool,
+            #[serde(default)]
+            resource_subscriptions: Vec<String>,
+            #[serde(default)]
+            task_ids: Vec<String>,
+        }
+        #[derive(Deserialize)]
+        struct P {
+            #[serde(default)]
+            notifications: Option<Filter>,
+        }
+        let p: P = parse_params(params)?;
+        let f = p.notifications.unwrap_or_default();
+        let server = crate::Server::from_inner(self.server().clone());
+        let caps = server.capabilities();
+        let mut accepted = Map::new();
+        let mut listener = crate::server::Listener {
+            id: id.clone(),
+            out: out.clone(),
+            tools: false,
+            prompts: false,
+            resources: false,
+            uris: Default::default(),
+            tasks: Vec::new(),
+        };
+        if f.tools_list_changed && caps.get("tools").is_some() {
+            accepted.insert("toolsListChanged".into(), json!(true));
+            listener.tools = true;
+        }
+        if f.prompts_list_changed && caps.get("prompts").is_some() {
+            accepted.insert("promptsListChanged".into(), json!(true));
+            listener.prompts = true;
+        }
+        if f.resources_list_changed && caps.get("resources").is_some() {
+            accepted.insert("resourcesListChanged".into(), json!(true));
+            listener.resources = true;
+        }
+        if !f.resource_subscriptions.is_empty() && caps.get("resources").is_some() {
+            accepted.insert("resourceSubscriptions".into(), json!(f.resource_subscriptions));
+            listener.uris = f.resource_subscriptions.into_iter().collect();
+        }
+        if !f.task_ids.is_empty() && self.server().task_settings().enabled {
+            accepted.insert("taskIds".into(), json!(f.task_ids));
+            listener.tasks = f.task_ids.clone();
+        }
+        let meta = json!({ META_SUBSCRIPTION: id });
+        out.send(Message::notification(
+            "notifications/subscriptions/acknowledged",
+            Some(json!({ "notifications": accepted, "_meta": meta })),
+        ))
+        .await;
+        let task_ids = listener.tasks.clone();
+        let registration = self.server().add_listener(listener);
+        let followers: Vec<_> =
+            task_ids.iter().map(|t| crate::tasks::modern::follow_for_listener(&self, t, &out, &id)).collect();
+        let shutdown = self.server().shutdown.clone();
+        tokio::select! {
+            _ = cancel.cancelled() => {},
+            _ = shutdown.cancelled() => {},
+        }
+        for f in followers {
+            f.cancel();
+        }
+        drop(registration);
+        Ok(json!({ "resultType": "complete", "_meta": meta }))
+    }
+}
