@@ -206,8 +206,35 @@ impl Tool {
         }
     }
 
+    /// Like [`Tool::new`], with a handler that may fail with a JSON-RPC error (instead of a
+    /// tool result with `isError`).
+    pub fn try_new<F, Fut>(name: impl Into<String>, input_schema: Value, handler: F) -> Self
+    where
+        F: Fn(Map<String, Value>, crate::Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ErrorObject>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        Tool {
+            handler: Arc::new(move |call: Call| {
+                let handler = handler.clone();
+                Box::pin(async move {
+                    let (args, ctx) = call.into_parts();
+                    handler(args, ctx).await
+                })
+            }),
+            ..Tool::new(name, input_schema, |_, _| async { CallToolResult::error("unreachable") })
+        }
+    }
+
     pub fn with_description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
+        self.listing = Arc::default();
+        self
+    }
+
+    /// Whether the tool may (or must) run as an MCP task.
+    pub fn with_task_support(mut self, task: TaskSupport) -> Self {
+        self.task = task;
         self.listing = Arc::default();
         self
     }

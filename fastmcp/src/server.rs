@@ -98,6 +98,7 @@ pub struct FastMcp {
     request_timeout: Duration,
     docket: Option<crate::docket::DocketConfig>,
     tasks: TaskSettings,
+    task_overrides: Vec<(String, registry::TaskSupport)>,
 }
 
 impl FastMcp {
@@ -119,6 +120,7 @@ impl FastMcp {
             request_timeout: Duration::from_secs(300),
             docket: None,
             tasks: TaskSettings::default(),
+            task_overrides: Vec::new(),
         }
     }
 
@@ -134,6 +136,13 @@ impl FastMcp {
     /// is then ignored and every component runs inline.
     pub fn tasks(mut self, enabled: bool) -> Self {
         self.tasks.enabled = enabled;
+        self
+    }
+
+    /// Overrides a tool's `task` option at deployment (e.g. a tool that must run as a task
+    /// here). `build` fails for an unknown tool.
+    pub fn task_support(mut self, tool: impl Into<String>, support: registry::TaskSupport) -> Self {
+        self.task_overrides.push((tool.into(), support));
         self
     }
 
@@ -345,10 +354,19 @@ impl FastMcp {
         let request_timeout = self.request_timeout;
         let docket_config = self.docket.clone();
         let tasks = self.tasks.clone();
+        let task_overrides = self.task_overrides.clone();
         let mut components = Components::default();
         let mut lifespans = Vec::new();
         let mut states = StateMap::new();
         self.collect(None, &mut components, &mut lifespans, &mut states)?;
+        for (name, support) in task_overrides {
+            let tool = components
+                .tools
+                .get(&name)
+                .ok_or_else(|| ServerError::Config(format!("task_support: no tool named `{name}`")))?;
+            let tool = Arc::new(Tool::clone(tool).with_task_support(support));
+            components.tools.insert(name, tool);
+        }
         let (phase, _) = watch::channel(Phase::Created);
         Ok(Server {
             inner: Arc::new(ServerInner {

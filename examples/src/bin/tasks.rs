@@ -5,7 +5,9 @@
 //!     FASTMCP_DOCKET_URL=redis://127.0.0.1:6379 cargo run -p fastmcp-examples --bin tasks
 //!
 //! Flags: `--port N` (or env `PORT`; 0 picks a free port), `--token TOKEN=PRINCIPAL`
-//! (repeatable; turns bearer auth on), `--page-size N` (list pages, default 100). The docket comes from `FASTMCP_DOCKET_URL` (memory://
+//! (repeatable; turns bearer auth on), `--page-size N` (list pages, default 100),
+//! `--require-task TOOL` (repeatable; the tool must run as a task: the 2026-07-28 conformance
+//! suite registers `failing_job` so, where the 2025-11-25 fixture has it optional). The docket comes from `FASTMCP_DOCKET_URL` (memory://
 //! by default; with Redis, several instances share tasks). The address is printed on stdout as
 //! `listening on http://ADDR/mcp` once the server accepts connections.
 
@@ -62,14 +64,15 @@ async fn progress_job(
     format!("done {steps} steps")
 }
 
-/// Always fails, with `message` in the error.
+/// Always fails (a tool error), with `message` in the error.
 #[tool(task = "optional")]
 async fn failing_job(
     /// What the error says.
-    message: String,
+    #[serde(default)]
+    message: Option<String>,
 ) -> Result<String, String> {
     tokio::time::sleep(Duration::from_millis(50)).await;
-    Err(format!("failing_job failed: {message}"))
+    Err(format!("failing_job failed: {}", message.as_deref().unwrap_or("as designed")))
 }
 
 /// Doubles `x`; never runs as a task.
@@ -78,18 +81,82 @@ fn sync_only(x: i64) -> i64 {
     2 * x
 }
 
-/// Asks the client to confirm before "deleting" `path` (elicitation from inside a task).
-#[tool(task = "optional")]
-async fn confirm_delete(ctx: Context, path: String) -> Result<String, ClientRequestError> {
-    let schema = json!({
+fn confirm_schema() -> serde_json::Value {
+    json!({
         "type": "object",
-        "properties": { "confirm": { "type": "boolean", "description": "Delete it?" } },
+        "properties": { "confirm": { "type": "boolean", "description": "Go ahead?" } },
         "required": ["confirm"],
-    });
-    let answer = ctx.elicit(format!("Delete {path}?"), schema).await?;
-    let confirmed = answer.action == fastmcp::protocol::ElicitAction::Accept
-        && answer.content.as_ref().and_then(|c| c.get("confirm")).and_then(|c| c.as_bool()) == Some(true);
-    Ok(if confirmed { format!("deleted {path}") } else { format!("kept {path}") })
+    })
+}
+
+fn confirmed(answer: &fastmcp::protocol::ElicitResult) -> bool {
+    answer.action == fastmcp::protocol::ElicitAction::Accept
+        && answer.content.as_ref().and_then(|c| c.get("confirm")).and_then(|c| c.as_bool()) == Some(true)
+}
+
+/// Asks the client to confirm before "deleting" `filename` (elicitation from inside a task).
+#[tool(task = "optional")]
+async fn confirm_delete(ctx: Context, filename: String) -> Result<String, ClientRequestError> {
+    // Looking the file up first: the call is a task by the time it asks (2026-07-28 clients
+    // then answer through tasks/update).
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let answer = ctx.elicit(format!("Delete {filename}?"), confirm_schema()).await?;
+    Ok(if confirmed(&answer) { format!("deleted {filename}") } else { format!("kept {filename}") })
+}
+
+/// Asks two questions at once from inside a task.
+#[tool(task = "optional")]
+async fn multi_input(ctx: Context) -> Result<String, ClientRequestError> {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let (first, second) = tokio::join!(
+        ctx.elicit_as(Some("first"), "First question?", confirm_schema()),
+        ctx.elicit_as(Some("second"), "Second question?", confirm_schema()),
+    );
+    Ok(format!("first={} second={}", confirmed(&first?), confirmed(&second?)))
+}
+
+/// Says hello (never a task).
+#[tool]
+fn greet(
+    /// Who to greet.
+    #[serde(default)]
+    name: Option<String>,
+) -> String {
+    format!("Hello, {}!", name.as_deref().unwrap_or("world"))
+}
+
+/// Computes for `seconds` seconds.
+#[tool(task = "optional")]
+async fn slow_compute(
+    /// How long, in seconds.
+    #[serde(default)]
+    seconds: f64,
+    /// A label echoed in the result.
+    #[serde(default)]
+    label: Option<String>,
+) -> String {
+    tokio::time::sleep(Duration::from_secs_f64(seconds.clamp(0.0, 3600.0))).await;
+    format!("computed {} in {seconds}s", label.as_deref().unwrap_or("result"))
+}
+
+/// Asks for the user's name first (before becoming a task), then works as a task.
+#[tool(task = "required")]
+async fn test_tool_with_task(ctx: Context) -> Result<String, ClientRequestError> {
+    let schema = json!({ "type": "object", "properties": { "name": { "type": "string" } }, "required": ["name"] });
+    let answer = ctx.elicit_as(Some("user_name"), "What is your name?", schema).await?;
+    let name = answer.content.as_ref().and_then(|c| c.get("name")).and_then(|n| n.as_str()).unwrap_or("?").to_owned();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Ok(format!("Hello, {name}! Your task is done."))
+}
+
+/// Fails with a JSON-RPC error (not a tool error): the task ends `failed`.
+fn protocol_error_job() -> fastmcp::Tool {
+    fastmcp::Tool::try_new("protocol_error_job", json!({ "type": "object", "properties": {} }), |_, _| async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(fastmcp::ErrorObject::internal("protocol_error_job failed with a JSON-RPC error"))
+    })
+    .with_description("Fails with a JSON-RPC error")
+    .with_task_support(fastmcp::TaskSupport::Optional)
 }
 
 /// A prompt about a topic.
@@ -122,7 +189,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (token, principal) = token.split_once('=').ok_or("--token takes TOKEN=PRINCIPAL")?;
         options = options.bearer_token(token, principal);
     }
-    let mut builder = FastMcp::new("fastmcp-tasks-fixture").all_registered();
+    let mut builder = FastMcp::new("fastmcp-tasks-fixture").all_registered().dynamic_tool(protocol_error_job());
+    for tool in flag_values(&args, "--require-task") {
+        builder = builder.task_support(tool, fastmcp::TaskSupport::Required);
+    }
     if let Some(size) = flag_values(&args, "--page-size").pop() {
         builder = builder.page_size(size.parse()?);
     }
