@@ -305,7 +305,8 @@ async fn input_required_elicits_through_tasks_result_and_through_the_get_stream(
         //    elicitation arrives on that stream, tied to the task.
         let mcp = McpHttp::connect(&fx.url, None).await;
         let id =
-            create(&mcp, "tools/call", json!({"name":"confirm_delete","arguments":{"path":"/tmp/x"},"task":{}})).await;
+            create(&mcp, "tools/call", json!({"name":"confirm_delete","arguments":{"filename":"/tmp/x"},"task":{}}))
+                .await;
         let waiting = poll_until(&mcp, &id, |t| t["status"] != "working").await;
         assert_eq!(waiting["status"], "input_required", "{docket}: {waiting}");
         assert_eq!(waiting["statusMessage"], "Delete /tmp/x?");
@@ -321,8 +322,8 @@ async fn input_required_elicits_through_tasks_result_and_through_the_get_stream(
         let decline: Answerer = Arc::new(|_, _| json!({ "action": "decline" }));
         let mcp = Arc::new(McpHttp::connect_with(&fx.url, None, json!({"elicitation":{}}), decline).await);
         mcp.open_stream().await;
-        let id =
-            create(&mcp, "tools/call", json!({"name":"confirm_delete","arguments":{"path":"/etc"},"task":{}})).await;
+        let id = create(&mcp, "tools/call", json!({"name":"confirm_delete","arguments":{"filename":"/etc"},"task":{}}))
+            .await;
         let done = poll_until(&mcp, &id, |t| t["status"] == "completed").await;
         assert_eq!(done["status"], "completed");
         let result = mcp.call("tasks/result", json!({"taskId": id})).await.unwrap();
@@ -338,7 +339,8 @@ async fn input_required_elicits_through_tasks_result_and_through_the_get_stream(
         // 3. A client without the elicitation capability: the handler gets an error, the task fails.
         let none: Answerer = Arc::new(|_, _| json!({}));
         let mcp = McpHttp::connect_with(&fx.url, None, json!({}), none).await;
-        let id = create(&mcp, "tools/call", json!({"name":"confirm_delete","arguments":{"path":"/y"},"task":{}})).await;
+        let id =
+            create(&mcp, "tools/call", json!({"name":"confirm_delete","arguments":{"filename":"/y"},"task":{}})).await;
         let result = mcp.call("tasks/result", json!({"taskId": id})).await.unwrap();
         assert_eq!(result["isError"], true, "{result}");
         assert!(result["content"][0]["text"].as_str().unwrap().contains("elicitation"), "{result}");
@@ -479,8 +481,8 @@ async fn two_instances_share_tasks_through_redis_by_principal() {
     assert_eq!(get(&alice_a, &id).await.unwrap()["status"], "cancelled");
 
     // Input relayed across instances: created on A, elicited and answered through tasks/result on B.
-    let id =
-        create(&alice_a, "tools/call", json!({"name":"confirm_delete","arguments":{"path":"/srv"},"task":{}})).await;
+    let id = create(&alice_a, "tools/call", json!({"name":"confirm_delete","arguments":{"filename":"/srv"},"task":{}}))
+        .await;
     poll_until(&alice_b, &id, |t| t["status"] == "input_required").await;
     let result = alice_b.call("tasks/result", json!({"taskId": id})).await.unwrap();
     assert_eq!(result["content"][0]["text"], "deleted /srv", "{result}");

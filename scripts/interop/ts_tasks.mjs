@@ -57,7 +57,7 @@ const failing = await run("failing_job", { message: "nope" }, { task: {} });
 assert.ok(failing.error || failing.result?.isError, JSON.stringify(failing));
 
 // Elicitation from inside a task (input_required).
-const confirm = await run("confirm_delete", { path: "/tmp/ts" }, { task: {} });
+const confirm = await run("confirm_delete", { filename: "/tmp/ts" }, { task: {} });
 assert.equal(confirm.result?.content[0].text, "deleted /tmp/ts", JSON.stringify(confirm));
 assert.equal(elicited.length, 1);
 assert.equal(elicited[0]._meta["io.modelcontextprotocol/related-task"].taskId, confirm.taskId);
