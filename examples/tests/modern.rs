@@ -526,3 +526,42 @@ async fn stdio_serves_both_eras_in_one_process() {
     assert_eq!(by_id[&3]["result"]["structuredContent"]["result"], 5);
     assert_eq!(by_id[&3]["result"]["resultType"], "complete");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_streams_task_status() {
+    let fx = Fixture::tasks("memory://");
+    let c = call(&fx.url, "tools/call", json!({"name":"slow_compute","arguments":{"seconds":0.3}}), all_caps()).await;
+    let id = c.result()["taskId"].as_str().unwrap().to_owned();
+    let mut params = json!({"notifications": {"taskIds": [id]}});
+    params["_meta"] = meta(all_caps());
+    let body = json!({"jsonrpc":"2.0","id":9,"method":"subscriptions/listen","params": params});
+    let resp = reqwest::Client::new()
+        .post(&fx.url)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", V)
+        .header("mcp-method", "subscriptions/listen")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let mut stream = resp.bytes_stream();
+    let (mut buf, mut frames) = (String::new(), Vec::<Value>::new());
+    while !frames.iter().any(|f| f["params"]["status"] == "completed") {
+        let chunk =
+            tokio::time::timeout(Duration::from_secs(10), stream.next()).await.expect("a frame").unwrap().unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let event: String = buf.drain(..end + 2).collect();
+            if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) {
+                frames.push(serde_json::from_str(data.trim()).unwrap());
+            }
+        }
+    }
+    assert_eq!(frames[0]["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(frames[0]["params"]["notifications"]["taskIds"], json!([id]));
+    let last = frames.last().unwrap();
+    assert_eq!(last["method"], "notifications/tasks");
+    assert_eq!(last["params"]["taskId"], id.as_str());
+    assert_eq!(last["params"]["result"]["content"][0]["text"], "computed result in 0.3s");
+    assert_eq!(last["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 9);
+}
