@@ -27,6 +27,7 @@
 //! the compile-time registry), [`server`] (builder, lifespan, sessions, dispatch), [`transport`]
 //! (stdio, in-memory), [`docket`] (the always-on task worker) and [`extract`] (extractors).
 
+pub mod auth;
 pub mod docket;
 pub mod extract;
 pub mod logging;

@@ -99,6 +99,7 @@ pub struct FastMcp {
     docket: Option<crate::docket::DocketConfig>,
     tasks: TaskSettings,
     task_overrides: Vec<(String, registry::TaskSupport)>,
+    max_concurrent_requests: usize,
 }
 
 impl FastMcp {
@@ -121,6 +122,7 @@ impl FastMcp {
             docket: None,
             tasks: TaskSettings::default(),
             task_overrides: Vec::new(),
+            max_concurrent_requests: 64,
         }
     }
 
@@ -136,6 +138,13 @@ impl FastMcp {
     /// is then ignored and every component runs inline.
     pub fn tasks(mut self, enabled: bool) -> Self {
         self.tasks.enabled = enabled;
+        self
+    }
+
+    /// Requests one session (connection) may have in flight at once (default 64); more are
+    /// answered with an error instead of queueing without bound.
+    pub fn max_concurrent_requests(mut self, n: usize) -> Self {
+        self.max_concurrent_requests = n.max(1);
         self
     }
 
@@ -355,6 +364,7 @@ impl FastMcp {
         let docket_config = self.docket.clone();
         let tasks = self.tasks.clone();
         let task_overrides = self.task_overrides.clone();
+        let max_concurrent_requests = self.max_concurrent_requests;
         let mut components = Components::default();
         let mut lifespans = Vec::new();
         let mut states = StateMap::new();
@@ -377,6 +387,7 @@ impl FastMcp {
                 request_timeout,
                 docket_config,
                 tasks,
+                max_concurrent_requests,
                 local_addr: OnceLock::new(),
                 components: RwLock::new(components),
                 states: RwLock::new(states),
@@ -482,6 +493,7 @@ pub(crate) struct ServerInner {
     request_timeout: Duration,
     docket_config: Option<crate::docket::DocketConfig>,
     tasks: TaskSettings,
+    max_concurrent_requests: usize,
     pub local_addr: OnceLock<std::net::SocketAddr>,
     pub components: RwLock<Components>,
     states: RwLock<StateMap>,
@@ -1033,6 +1045,19 @@ impl Session {
         let cancel = CancellationToken::new();
         {
             let mut running = lock(&self.running);
+            if running.len() >= self.server.max_concurrent_requests {
+                let err = ErrorObject::new(
+                    -32000,
+                    format!(
+                        "Too many requests in flight on this connection (limit {}); retry when some have finished",
+                        self.server.max_concurrent_requests
+                    ),
+                );
+                drop(running);
+                let response = Message::Response(Response::err(Some(req.id), err));
+                tokio::spawn(async move { out.send(response).await });
+                return;
+            }
             if running.contains_key(&req.id) {
                 let err = ErrorObject::invalid_request(format!(
                     "request id {} is already in use by a request in flight",

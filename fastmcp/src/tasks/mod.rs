@@ -43,6 +43,8 @@ pub struct TaskSettings {
     /// Upper bound of a task's TTL (also used when the client asks for none). It is capped by
     /// the docket's result TTL, so a live task's result is never dropped before the task.
     pub max_ttl: Duration,
+    /// Tasks one requester may have working at once (default 100); more are refused.
+    pub max_active_per_requester: usize,
 }
 
 impl Default for TaskSettings {
@@ -50,7 +52,12 @@ impl Default for TaskSettings {
         let enabled = std::env::var(ENABLE_TASKS_ENV)
             .map(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "off" | "no"))
             .unwrap_or(true);
-        TaskSettings { enabled, poll_interval: Duration::from_millis(500), max_ttl: Duration::from_secs(3600) }
+        TaskSettings {
+            enabled,
+            poll_interval: Duration::from_millis(500),
+            max_ttl: Duration::from_secs(3600),
+            max_active_per_requester: 100,
+        }
     }
 }
 
@@ -222,6 +229,7 @@ pub(crate) async fn create(
 ) -> Result<Value, ErrorObject> {
     let docket = docket_of(session)?;
     let settings = session.server().task_settings();
+    check_quota(session, &docket).await?;
     let max_ttl = settings.max_ttl.min(docket.config().result_ttl).as_millis() as u64;
     let ttl_ms = match params.ttl {
         Some(t) if t.is_finite() && t >= 0.0 => (t as u64).clamp(1_000, max_ttl.max(1_000)),
@@ -260,6 +268,28 @@ pub(crate) async fn create(
     let view = load(&docket, &id).await?.ok_or_else(|| not_found(&id))?;
     tracing::debug!(task = %id, %function, "task created");
     Ok(json!({ "task": view.to_json() }))
+}
+
+/// Refuses a new task when the requester already has the maximum working.
+pub(crate) async fn check_quota(session: &Session, docket: &Docket) -> Result<(), ErrorObject> {
+    let limit = session.server().task_settings().max_active_per_requester;
+    let ids = docket.backend().task_ids(session.owner()).await.map_err(backend_error)?;
+    if ids.len() < limit {
+        return Ok(());
+    }
+    let mut active = 0;
+    for id in &ids {
+        if load(docket, id).await?.is_some_and(|v| !v.is_terminal()) {
+            active += 1;
+        }
+    }
+    if active >= limit {
+        return Err(ErrorObject::new(
+            -32000,
+            format!("Too many tasks in progress for this requester (limit {limit}); wait for some to finish"),
+        ));
+    }
+    Ok(())
 }
 
 /// `tasks/get`: the task, flat.

@@ -171,6 +171,7 @@ pub(crate) async fn call_tool_as_task(
     }
     // It waits on something else: it becomes a task, and keeps running here.
     let docket = docket_of(session)?;
+    super::check_quota(session, &docket).await?;
     let settings = session.server().task_settings();
     let ttl_ms = settings.max_ttl.min(docket.config().result_ttl).as_millis() as u64;
     let id = uuid::Uuid::new_v4().simple().to_string();

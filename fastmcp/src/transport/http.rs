@@ -66,6 +66,8 @@ pub struct HttpOptions {
     /// request needs `Authorization: Bearer <token>` (401 with `WWW-Authenticate` otherwise);
     /// a session is bound to the principal that opened it, and so are its tasks.
     pub bearer_tokens: HashMap<String, String>,
+    /// JWT bearer tokens, verified against a key or JWKS; the principal is a claim (`sub`).
+    pub jwt: Option<crate::auth::JwtVerifier>,
 }
 
 impl Default for HttpOptions {
@@ -81,6 +83,7 @@ impl Default for HttpOptions {
             sse_always: false,
             session_idle_timeout: Duration::from_secs(30 * 60),
             bearer_tokens: HashMap::new(),
+            jwt: None,
         }
     }
 }
@@ -112,6 +115,11 @@ impl HttpOptions {
     }
     pub fn sse_always(mut self, sse_always: bool) -> Self {
         self.sse_always = sse_always;
+        self
+    }
+    /// Accepts JWT bearer tokens that `verifier` validates.
+    pub fn jwt(mut self, verifier: crate::auth::JwtVerifier) -> Self {
+        self.jwt = Some(verifier);
         self
     }
     /// Accepts `Authorization: Bearer {token}` as `principal` (see [`HttpOptions::bearer_tokens`]).
@@ -451,8 +459,8 @@ fn check_version_header(headers: &HeaderMap) -> Result<(), Response> {
 }
 
 /// The principal of the request when bearer auth is on (`Ok(None)` when it is off).
-fn authenticate(options: &HttpOptions, headers: &HeaderMap) -> Result<Option<String>, Response> {
-    if options.bearer_tokens.is_empty() {
+async fn authenticate(options: &HttpOptions, headers: &HeaderMap) -> Result<Option<String>, Response> {
+    if options.bearer_tokens.is_empty() && options.jwt.is_none() {
         return Ok(None);
     }
     let presented = header_str(headers, header::AUTHORIZATION.as_str())
@@ -462,15 +470,29 @@ fn authenticate(options: &HttpOptions, headers: &HeaderMap) -> Result<Option<Str
     if let Some(principal) = presented.and_then(|t| options.bearer_tokens.get(t)) {
         return Ok(Some(principal.clone()));
     }
-    let (challenge, message) = match presented {
-        Some(_) => (
-            r#"Bearer realm="mcp", error="invalid_token", error_description="The access token is not valid""#,
-            "Unauthorized: invalid bearer token",
-        ),
-        None => (r#"Bearer realm="mcp""#, "Unauthorized: a bearer token is required"),
+    let why = match (presented, &options.jwt) {
+        (Some(token), Some(jwt)) => match jwt.verify(token).await {
+            Ok(principal) => return Ok(Some(principal)),
+            Err(e) => Some(e.to_string()),
+        },
+        (Some(_), None) => Some("The access token is not valid".to_owned()),
+        (None, _) => None,
+    };
+    let (challenge, message) = match why {
+        Some(why) => {
+            // Quotes and backslashes cannot appear in a quoted-string unescaped.
+            let why: String = why.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();
+            (
+                format!(r#"Bearer realm="mcp", error="invalid_token", error_description="{why}""#),
+                "Unauthorized: invalid bearer token",
+            )
+        }
+        None => (r#"Bearer realm="mcp""#.to_owned(), "Unauthorized: a bearer token is required"),
     };
     let mut resp = plain_error(StatusCode::UNAUTHORIZED, message);
-    resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    let challenge = HeaderValue::from_str(&challenge)
+        .unwrap_or_else(|_| HeaderValue::from_static(r#"Bearer realm="mcp", error="invalid_token""#));
+    resp.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
     Err(resp)
 }
 
@@ -487,7 +509,7 @@ async fn endpoint(State(state): State<Arc<HttpState>>, method: Method, headers: 
     if let Err(resp) = check_host_and_origin(&state.options, &headers) {
         return resp;
     }
-    let principal = match authenticate(&state.options, &headers) {
+    let principal = match authenticate(&state.options, &headers).await {
         Ok(p) => p,
         Err(resp) => return resp,
     };
