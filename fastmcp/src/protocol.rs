@@ -167,6 +167,15 @@ impl Message {
             let params = match obj.remove("params") {
                 None | Some(Value::Null) => None,
                 Some(p @ Value::Object(_)) => Some(p),
+                // Valid JSON-RPC (by position), but MCP names every parameter.
+                Some(Value::Array(_)) => {
+                    return Err(DecodeError {
+                        id,
+                        error: ErrorObject::invalid_params(
+                            "Invalid params: MCP passes params by name (an object), not by position (an array)",
+                        ),
+                    });
+                }
                 Some(_) => return Err(invalid(id, "`params` must be an object")),
             };
             return Ok(match id {
