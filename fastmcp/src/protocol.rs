@@ -611,6 +611,8 @@ mod tests {
         let e = Message::decode(br#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#).unwrap_err();
         assert_eq!(e.error.code, INVALID_REQUEST);
         let e = Message::decode(br#"{"jsonrpc":"2.0","id":1,"method":"x","params":[1]}"#).unwrap_err();
+        assert_eq!((e.error.code, e.id), (INVALID_PARAMS, Some(RequestId::Number(1))));
+        let e = Message::decode(br#"{"jsonrpc":"2.0","id":1,"method":"x","params":5}"#).unwrap_err();
         assert_eq!(e.error.code, INVALID_REQUEST);
     }
 
