@@ -154,6 +154,8 @@ impl Message {
                 None => return Err(invalid(None, "`id` must be a string or an integer")),
             },
             Some(Value::String(s)) => Some(RequestId::String(s)),
+            // Only an error response may carry a null id (its request could not be read).
+            Some(Value::Null) if obj.contains_key("error") && !obj.contains_key("method") => None,
             Some(Value::Null) => return Err(invalid(None, "`id` must not be null")),
             Some(_) => return Err(invalid(None, "`id` must be a string or an integer")),
         };

@@ -15,6 +15,9 @@
 mod memory;
 mod redis;
 
+#[doc(hidden)]
+pub use redis::fuzz_decode as __fuzz_redis_decode;
+
 use crate::extract::{Call, Context, RequestCtx};
 use crate::protocol::CallToolResult;
 use crate::registry::BoxFuture;

@@ -1040,3 +1040,19 @@ impl Backend for RedisBackend {
         })
     }
 }
+
+/// Entry points for the fuzz targets: RESP bytes through redis-rs's parser, then through the
+/// decoders of stream replies and run records.
+#[doc(hidden)]
+pub fn fuzz_decode(bytes: &[u8]) {
+    let Ok(value) = redis::parse_redis_value(bytes) else { return };
+    let _ = parse_xread(value.clone());
+    let _ = parse_autoclaim(value.clone());
+    let _ = parse_strikes(value.clone());
+    if let RValue::Array(items) = value {
+        let strings: Vec<String> = items.iter().filter_map(as_string).collect();
+        let h: HashMap<String, String> =
+            strings.chunks(2).filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone()))).collect();
+        let _ = parse_info("k", h.clone(), strings.first().cloned(), h);
+    }
+}
