@@ -11,8 +11,11 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
 
-/// (what is sent, the error code expected in a response with the given id; `None` = no answer)
-fn matrix() -> Vec<(&'static str, Vec<u8>, Option<(Value, i64)>)> {
+/// One case: its name, the bytes sent, and the (id, error code) expected in the answer
+/// (`None` = no answer is due).
+type Case = (&'static str, Vec<u8>, Option<(Value, i64)>);
+
+fn matrix() -> Vec<Case> {
     let huge_string_id = format!(r#"{{"jsonrpc":"2.0","id":"{}","method":"ping"}}"#, "x".repeat(100_000));
     vec![
         ("malformed JSON", br#"{"jsonrpc":"2.0","id":1,"method":"#.to_vec(), Some((Value::Null, -32700))),

@@ -7,7 +7,8 @@
 //! Flags: `--port N` (or env `PORT`; 0 picks a free port), `--token TOKEN=PRINCIPAL`
 //! (repeatable; turns bearer auth on), `--page-size N` (list pages, default 100),
 //! `--require-task TOOL` (repeatable; the tool must run as a task: the 2026-07-28 conformance
-//! suite registers `failing_job` so, where the 2025-11-25 fixture has it optional). The docket comes from `FASTMCP_DOCKET_URL` (memory://
+//! suite registers `failing_job` so, where the 2025-11-25 fixture has it optional),
+//! `--worker-only` (no HTTP: a worker process for a shared Redis docket). The docket comes from `FASTMCP_DOCKET_URL` (memory://
 //! by default; with Redis, several instances share tasks). The address is printed on stdout as
 //! `listening on http://ADDR/mcp` once the server accepts connections.
 
@@ -197,6 +198,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         builder = builder.page_size(size.parse()?);
     }
     let server = builder.build()?;
+    if args.iter().any(|a| a == "--worker-only") {
+        // Only the docket worker (several processes share a Redis docket).
+        let run = {
+            let server = server.clone();
+            tokio::spawn(async move { server.run_worker().await })
+        };
+        server.wait_until_ready().await?;
+        println!("worker {} ready", server.worker().map(|w| w.name().to_owned()).unwrap_or_default());
+        run.await??;
+        return Ok(());
+    }
     let serve = {
         let server = server.clone();
         tokio::spawn(async move { server.run_http(("127.0.0.1", port), options).await })
