@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS each (default 600), two at a time, keeping what the corpus
-# learns under fuzz/corpus/. Needs the nightly toolchain and cargo-fuzz.
+# learns under fuzz/corpus/. Needs the nightly toolchain; installs cargo-fuzz when missing.
+# FUZZ_PARALLEL=1 runs one target at a time (leaves a core free).
 #   fuzz/run.sh            # 10 minutes per target
 #   fuzz/run.sh 30         # the short CI run
 set -euo pipefail
@@ -15,10 +16,14 @@ run() {
 }
 mkdir -p logs
 status=0
-run jsonrpc_decode & a=$!
-run uri_template & b=$!
-wait $a || status=1; wait $b || status=1
-run http_request & a=$!
-run redis_decode & b=$!
-wait $a || status=1; wait $b || status=1
+targets=(jsonrpc_decode uri_template http_request redis_decode)
+parallel=${FUZZ_PARALLEL:-2}
+for ((i = 0; i < ${#targets[@]}; i += parallel)); do
+  pids=()
+  for target in "${targets[@]:i:parallel}"; do
+    run "$target" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+done
 exit $status

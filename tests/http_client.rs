@@ -91,6 +91,11 @@ impl McpHttp {
         r
     }
 
+    /// Ends the session (HTTP DELETE); returns the HTTP status.
+    pub async fn close(&self) -> u16 {
+        self.request_builder(reqwest::Method::DELETE).send().await.expect("delete").status().as_u16()
+    }
+
     /// POSTs one message; returns the HTTP status.
     pub async fn post(&self, message: Value) -> u16 {
         self.request_builder(reqwest::Method::POST).json(&message).send().await.expect("post").status().as_u16()

@@ -603,6 +603,23 @@ mod tests {
     }
 
     #[test]
+    fn numbers_survive_decode_and_encode_exactly() {
+        // Found by the jsonrpc_decode fuzz target: without exact float parsing a long decimal
+        // came back one ULP off, so a tool could see a different number than the client sent.
+        let wire = format!(
+            r#"{{"jsonrpc":"2.0","id":3,"method":"m","params":{{"x":{}2{}1}}}}"#,
+            "6".repeat(53),
+            "6".repeat(24)
+        );
+        let once = Message::decode(wire.as_bytes()).unwrap().to_json();
+        let twice = Message::decode(once.as_bytes()).unwrap().to_json();
+        assert_eq!(once, twice);
+        let exact: f64 = format!("{}2{}1", "6".repeat(53), "6".repeat(24)).parse().unwrap();
+        let decoded: serde_json::Value = serde_json::from_str(&once).unwrap();
+        assert_eq!(decoded["params"]["x"].as_f64(), Some(exact));
+    }
+
+    #[test]
     fn rejects_bad_envelopes_with_the_right_codes() {
         assert_eq!(Message::decode(b"{").unwrap_err().error.code, PARSE_ERROR);
         assert_eq!(Message::decode(b"[]").unwrap_err().error.code, INVALID_REQUEST);

@@ -173,14 +173,25 @@ async fn working_tasks_per_requester_are_bounded() {
     let settings = TaskSettings { max_active_per_requester: 2, ..TaskSettings::default() };
     let s = FastMcp::new("quota").tool(nap).task_settings(settings).build().unwrap();
     let c = Client::connect(&s).await.unwrap();
+    let mut ids = Vec::new();
     for _ in 0..2 {
-        c.request("tools/call", json!({"name":"nap","arguments":{"ms":2000},"task":{}})).await.unwrap();
+        let created = c.request("tools/call", json!({"name":"nap","arguments":{"ms":300},"task":{}})).await.unwrap();
+        ids.push(created["task"]["taskId"].clone());
     }
     let err = c.request("tools/call", json!({"name":"nap","arguments":{"ms":1},"task":{}})).await.unwrap_err();
     assert_eq!(err.rpc().map(|e| e.code), Some(-32000), "{err:?}");
     assert!(err.to_string().contains("Too many tasks"));
     // Inline calls are not tasks and still work.
     assert!(c.call_tool("nap", json!({"ms": 1})).await.is_ok());
+    // Finished tasks stop counting (their records remain until their TTL).
+    for id in &ids {
+        c.request("tasks/result", json!({"taskId": id})).await.unwrap();
+    }
+    for _ in 0..2 {
+        c.request("tools/call", json!({"name":"nap","arguments":{"ms":2000},"task":{}})).await.unwrap();
+    }
+    let err = c.request("tools/call", json!({"name":"nap","arguments":{"ms":1},"task":{}})).await.unwrap_err();
+    assert_eq!(err.rpc().map(|e| e.code), Some(-32000), "{err:?}");
 }
 
 #[tokio::test]

@@ -270,18 +270,50 @@ pub(crate) async fn create(
     Ok(json!({ "task": view.to_json() }))
 }
 
+/// Task ids this process has seen terminal. Terminal is final, so the quota check need not read
+/// them again; without this, a requester with many finished (unexpired) tasks would make every
+/// new task read all of their records. Bounded: cleared when full (it is only a cache).
+static KNOWN_TERMINAL: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+    std::sync::LazyLock::new(Default::default);
+const KNOWN_TERMINAL_MAX: usize = 100_000;
+
 /// Refuses a new task when the requester already has the maximum working.
 pub(crate) async fn check_quota(session: &Session, docket: &Docket) -> Result<(), ErrorObject> {
+    use futures::StreamExt;
     let limit = session.server().task_settings().max_active_per_requester;
     let ids = docket.backend().task_ids(session.owner()).await.map_err(backend_error)?;
     if ids.len() < limit {
         return Ok(());
     }
+    let unknown: Vec<String> = {
+        let known = crate::sync::lock(&KNOWN_TERMINAL);
+        ids.into_iter().filter(|id| !known.contains(id)).collect()
+    };
+    if unknown.len() < limit {
+        return Ok(());
+    }
+    // Read the rest concurrently (one round trip each on Redis).
+    let loads = unknown.into_iter().map(|id| {
+        let docket = docket.clone();
+        async move { load(&docket, &id).await }
+    });
+    let views: Vec<Result<Option<TaskView>, ErrorObject>> =
+        futures::stream::iter(loads).buffer_unordered(32).collect().await;
     let mut active = 0;
-    for id in &ids {
-        if load(docket, id).await?.is_some_and(|v| !v.is_terminal()) {
-            active += 1;
+    let mut terminal = Vec::new();
+    for view in views {
+        match view? {
+            Some(v) if v.is_terminal() => terminal.push(v.id),
+            Some(_) => active += 1,
+            None => {}
         }
+    }
+    {
+        let mut known = crate::sync::lock(&KNOWN_TERMINAL);
+        if known.len() + terminal.len() > KNOWN_TERMINAL_MAX {
+            known.clear();
+        }
+        known.extend(terminal);
     }
     if active >= limit {
         return Err(ErrorObject::new(
