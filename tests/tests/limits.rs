@@ -220,3 +220,41 @@ async fn deeply_nested_json_is_refused_cleanly() {
     assert_eq!(initialize(&url, None).await.status(), 200);
     drop(server);
 }
+
+#[tokio::test]
+async fn a_stdio_client_that_stops_reading_stops_being_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = FastMcp::new("backpressure").build().unwrap();
+    let (mut client_in, server_in) = tokio::io::duplex(64 * 1024);
+    let (server_out, mut client_out) = tokio::io::duplex(4 * 1024);
+    let s = server.clone();
+    tokio::spawn(async move {
+        fastmcp::transport::stdio::serve(&s, tokio::io::BufReader::new(server_in), server_out).await
+    });
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
+    client_in.write_all(format!("{init}\n").as_bytes()).await.unwrap();
+    // 100k pings, their answers not read for now: the server must stop taking them in (the
+    // write stays blocked) rather than queue 100k answers.
+    let pings: String =
+        (1..=100_000).map(|i| format!("{{\"jsonrpc\":\"2.0\",\"id\":{i},\"method\":\"ping\"}}\n")).collect();
+    let writer = tokio::spawn(async move { client_in.write_all(pings.as_bytes()).await.map(|_| client_in) });
+    // (Without backpressure a debug build swallows all of them in about a second.)
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!writer.is_finished(), "the server kept reading although nobody read its answers");
+    // Once the client reads again, every request is answered.
+    let (mut lines, mut results) = (0, 0);
+    let mut pending = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    while lines < 100_001 {
+        let n = tokio::time::timeout(Duration::from_secs(10), client_out.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "the server closed its output");
+        pending.extend_from_slice(&buf[..n]);
+        while let Some(i) = pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=i).collect();
+            lines += 1;
+            results += usize::from(line.windows(8).any(|w| w == b"\"result\""));
+        }
+    }
+    assert_eq!(results, 100_001);
+    writer.await.unwrap().unwrap();
+}

@@ -3,7 +3,7 @@
 //! Afterwards every accepted task must have reached a terminal state with exactly the result it
 //! should have, and no process may be left behind.
 //!
-//!     cargo run --release -p fastmcp-examples --bin chaos -- --seconds 60 [--clients 8] [--seed 7]
+//!     scripts/chaos.sh --seconds 60 [--clients 8] [--seed 7]
 //!
 //! Exits non-zero when a task was lost, ended wrong, or a process leaked.
 
@@ -37,7 +37,7 @@ fn spawn(redis: &str, args: &[&str]) -> (Child, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("the tasks fixture is built next to chaos (cargo build --release -p fastmcp-examples)");
+        .expect("the tasks fixture is built next to chaos (scripts/chaos.sh builds both)");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("ready line");
     (child, line.trim().to_owned())

@@ -34,6 +34,13 @@ impl Outbound {
         (Outbound(tx), rx)
     }
 
+    /// Waits until the stream has room for one more message (`false` when it is gone). A
+    /// reader calls this before taking the next message, so a client that stops reading its
+    /// answers stops being read from instead of queueing answers without bound.
+    pub async fn ready(&self) -> bool {
+        self.0.reserve().await.is_ok()
+    }
+
     /// Sends a message; `false` when the stream is gone.
     pub async fn send(&self, message: Message) -> bool {
         self.0.send(Outgoing::Message(message)).await.is_ok()

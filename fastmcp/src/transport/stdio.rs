@@ -32,8 +32,12 @@ where
     let shutdown = server.shutdown_token();
     let mut line = Vec::new();
     loop {
+        // Backpressure: no new message while the client is not reading our answers.
         let read = tokio::select! {
-            r = read_line(&mut reader, &mut line) => r,
+            r = async {
+                tx.ready().await;
+                read_line(&mut reader, &mut line).await
+            } => r,
             _ = shutdown.cancelled() => break,
         };
         match read {
