@@ -271,6 +271,20 @@ async fn results_expire_after_their_ttl(kind: Kind) {
     assert_eq!(e.docket.info(&key).await.unwrap(), None);
 }
 
+async fn a_run_can_keep_its_result_for_less_time(kind: Kind) {
+    let e = env(kind).await; // docket result TTL: 60 s
+    let short = AddOptions { result_ttl: Some(Duration::from_millis(200)), ..AddOptions::default() };
+    let brief = e.docket.add_with("double", json!({"x": 2}), short).await.unwrap();
+    let kept = e.docket.add("double", json!({"x": 3})).await.unwrap();
+    let Added::Scheduled(brief) = brief else { panic!("{brief:?}") };
+    assert_eq!(e.docket.wait(&brief, WAIT).await.unwrap().state, RunState::Completed);
+    assert_eq!(e.docket.wait(&kept, WAIT).await.unwrap().state, RunState::Completed);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    e.docket.add("double", json!({"x": 0})).await.unwrap();
+    assert_eq!(e.docket.info(&brief).await.unwrap(), None);
+    assert_eq!(e.docket.info(&kept).await.unwrap().unwrap().result.unwrap()["structuredContent"]["result"], 6);
+}
+
 async fn bad_input_is_an_error(kind: Kind) {
     let e = env(kind).await;
     assert_eq!(e.docket.add("double", json!([1])).await, Err(DocketError::BadArguments));
@@ -329,6 +343,7 @@ on_both_backends!(
     strikes_stop_matching_runs,
     progress_is_stored_with_the_run,
     results_expire_after_their_ttl,
+    a_run_can_keep_its_result_for_less_time,
     bad_input_is_an_error,
     prompts_and_resources_run_by_name,
 );

@@ -57,7 +57,8 @@ async fn operation(mcp: &McpHttp, n: u64) -> Result<u64, String> {
             Ok(1)
         }
         1 => {
-            // A background task: create, poll, fetch the result. Short TTL so records expire.
+            // A background task: create, poll, fetch the result. Its 5 s TTL bounds how long the
+            // server keeps its record and result.
             let args = json!({"name": "slow_add", "arguments": {"a": n, "b": 1, "delay_ms": 5}, "task": {"ttl": 5000}});
             let created = expect(mcp.call("tools/call", args).await, "slow_add task")?;
             let id = created["task"]["taskId"].as_str().ok_or(format!("no task: {created}"))?.to_owned();
@@ -130,8 +131,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut server = Command::new(fixture)
         .args(["--port", "0"])
         .env("FASTMCP_DOCKET_URL", "memory://")
-        // Retained state is bounded by TTLs; a short result TTL lets it level off within warm-up.
-        .env("FASTMCP_DOCKET_RESULT_TTL_MS", "60000")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;

@@ -304,7 +304,8 @@ impl Backend for MemoryBackend {
                         run.info.result = result;
                         run.info.error = error;
                     }
-                    st.end(&claimed.key, state, self.config.result_ttl);
+                    let ttl = claimed.policy.result_ttl_ms.map_or(self.config.result_ttl, Duration::from_millis);
+                    st.end(&claimed.key, state, ttl);
                 }
                 Outcome::Again { delay_ms, attempt, result, error } => {
                     st.seq += 1;

@@ -137,6 +137,10 @@ pub struct Policy {
     /// The run executes an MCP task (its key is the task id; see `crate::tasks`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub task: bool,
+    /// How long the outcome is kept once the run ends, when not the docket's `result_ttl` (a
+    /// task's result is useless after its record expires).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_ttl_ms: Option<u64>,
 }
 
 /// Options of [`Docket::add_with`].
@@ -152,6 +156,8 @@ pub struct AddOptions {
     pub timeout: Option<Duration>,
     /// Perpetual: run again this long after each run ends.
     pub every: Option<Duration>,
+    /// Keep this run's outcome this long after it ends (default: the docket's `result_ttl`).
+    pub result_ttl: Option<Duration>,
 }
 
 /// What [`Docket::add_with`] did.
@@ -617,6 +623,7 @@ impl Docket {
             timeout_ms: options.timeout.map(|d| d.as_millis() as u64),
             every_ms: options.every.map(|d| d.as_millis() as u64),
             task: false,
+            result_ttl_ms: options.result_ttl.map(|d| d.as_millis() as u64),
         };
         self.inner
             .backend
@@ -711,11 +718,13 @@ impl Docket {
         id: &str,
         function: &str,
         args: Map<String, Value>,
+        result_ttl: Duration,
     ) -> Result<Added, DocketError> {
         if self.inner.strikes.is_struck(function, &args) {
             return Err(DocketError::Struck(function.to_owned()));
         }
-        let policy = Policy { task: true, ..Default::default() };
+        let result_ttl_ms = Some(result_ttl.min(self.inner.config.result_ttl).as_millis() as u64);
+        let policy = Policy { task: true, result_ttl_ms, ..Default::default() };
         let schedule = Schedule {
             key: id.to_owned(),
             function: function.to_owned(),

@@ -106,10 +106,11 @@ return out
 
 const FINISH: &str = r#"
 local stream, events, queue = KEYS[1], KEYS[2], KEYS[3]
-local p, now, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-for i = 4, #ARGV, 9 do
+local p, now = ARGV[1], tonumber(ARGV[2])
+for i = 3, #ARGV, 10 do
   local key, gen, id, kind = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local st, result, err, delay, attempt = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], tonumber(ARGV[i + 7]), ARGV[i + 8]
+  local ttl = ARGV[i + 9]
   local run = p .. ':run:' .. key
   redis.call('XACK', stream, 'workers', id)
   redis.call('XDEL', stream, id)
@@ -813,14 +814,10 @@ impl Backend for RedisBackend {
     fn finish(self: Arc<Self>, batch: Vec<(Claimed, Outcome)>) -> BoxFuture<Result<(), DocketError>> {
         Box::pin(async move {
             let mut invocation = self.scripts.finish.key(self.keys.k("stream"));
-            invocation
-                .key(self.keys.k("events"))
-                .key(self.keys.k("queue"))
-                .arg(&self.keys.prefix)
-                .arg(now_ms())
-                .arg(self.config.result_ttl.as_millis() as u64);
+            invocation.key(self.keys.k("events")).key(self.keys.k("queue")).arg(&self.keys.prefix).arg(now_ms());
             let json = |r: &Option<Value>| r.as_ref().map(|r| r.to_string()).unwrap_or_default();
             for (c, outcome) in &batch {
+                let ttl = c.policy.result_ttl_ms.unwrap_or(self.config.result_ttl.as_millis() as u64).max(1);
                 invocation.arg(&c.key).arg(c.generation).arg(&c.delivery);
                 match outcome {
                     Outcome::Done { state, result, error } => invocation
@@ -839,6 +836,7 @@ impl Backend for RedisBackend {
                         .arg(*attempt),
                     Outcome::HandBack => invocation.arg("back").arg("").arg("").arg("").arg(0).arg(c.attempt),
                 };
+                invocation.arg(ttl);
             }
             let mut conn = self.conn.clone();
             let _: i64 = invocation.invoke_async(&mut conn).await.map_err(backend_err)?;

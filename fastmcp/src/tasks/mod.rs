@@ -253,7 +253,7 @@ pub(crate) async fn create(
     docket.backend().task_create(id.clone(), session.owner(), fields, ttl_ms).await.map_err(backend_error)?;
     // Following starts before the run is queued, so no status change is missed.
     let follower = follow(session, &docket, &id, progress_token);
-    if let Err(e) = docket.add_task(&id, &function, args).await {
+    if let Err(e) = docket.add_task(&id, &function, args, Duration::from_millis(ttl_ms)).await {
         follower.cancel();
         let _ = docket
             .backend()
