@@ -47,6 +47,27 @@ struct Inner {
     refresh: tokio::sync::Mutex<()>,
 }
 
+impl Inner {
+    fn copy(&self) -> Inner {
+        let keys = match &self.keys {
+            Keys::Static(key, alg) => Keys::Static(key.clone(), *alg),
+            Keys::Jwks { set, url } => {
+                let set = set.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+                Keys::Jwks { set: RwLock::new(set), url: url.clone() }
+            }
+        };
+        Inner {
+            keys,
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+            principal_claim: self.principal_claim.clone(),
+            leeway: self.leeway,
+            client: self.client.clone(),
+            refresh: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
 impl std::fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtVerifier").field("issuer", &self.inner.issuer).finish_non_exhaustive()
@@ -73,9 +94,9 @@ impl JwtVerifier {
         }
     }
 
+    /// A changed copy (a verifier already shared is copied, never changed under its users).
     fn map(self, f: impl FnOnce(&mut Inner)) -> Self {
-        let mut inner =
-            Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("configure a JwtVerifier before sharing it"));
+        let mut inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| shared.copy());
         f(&mut inner);
         JwtVerifier { inner: Arc::new(inner) }
     }
@@ -190,12 +211,19 @@ impl JwtVerifier {
         let mut validation = Validation::new(alg);
         validation.leeway = self.inner.leeway;
         validation.validate_nbf = true;
+        // A configured issuer or audience is required, not only checked when present.
         match &self.inner.issuer {
-            Some(iss) => validation.set_issuer(&[iss]),
+            Some(iss) => {
+                validation.set_issuer(&[iss]);
+                validation.required_spec_claims.insert("iss".into());
+            }
             None => validation.iss = None,
         }
         match &self.inner.audience {
-            Some(aud) => validation.set_audience(aud),
+            Some(aud) => {
+                validation.set_audience(aud);
+                validation.required_spec_claims.insert("aud".into());
+            }
             None => validation.validate_aud = false,
         }
         let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, &key, &validation)
@@ -205,5 +233,45 @@ impl JwtVerifier {
             .get(claim)
             .and_then(|v| v.as_str().map(str::to_owned))
             .ok_or_else(|| AuthError::NoPrincipal(claim.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{EncodingKey, Header, encode};
+
+    fn token(claims: serde_json::Value) -> String {
+        encode(&Header::default(), &claims, &EncodingKey::from_secret(b"k")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn configuring_a_shared_verifier_copies_it() {
+        let exp = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()) + 600;
+        let base = JwtVerifier::hs256(b"k");
+        let shared = base.clone();
+        let strict = shared.issuer("https://issuer.example");
+        let plain = token(serde_json::json!({"sub": "ada", "exp": exp}));
+        assert_eq!(base.verify(&plain).await.unwrap(), "ada");
+        assert!(matches!(strict.verify(&plain).await, Err(AuthError::Rejected(_))));
+        let issued = token(serde_json::json!({"sub": "ada", "exp": exp, "iss": "https://issuer.example"}));
+        assert_eq!(strict.verify(&issued).await.unwrap(), "ada");
+    }
+
+    #[tokio::test]
+    async fn a_configured_issuer_or_audience_must_be_present() {
+        let exp = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()) + 600;
+        let v = JwtVerifier::hs256(b"k").issuer("https://issuer.example").audience("mcp");
+        let full = token(serde_json::json!({"sub": "ada", "exp": exp, "iss": "https://issuer.example", "aud": "mcp"}));
+        assert_eq!(v.verify(&full).await.unwrap(), "ada");
+        for claims in [
+            serde_json::json!({"sub": "ada", "exp": exp, "aud": "mcp"}),
+            serde_json::json!({"sub": "ada", "exp": exp, "iss": "https://issuer.example"}),
+            serde_json::json!({"sub": "ada", "exp": exp, "iss": "https://other.example", "aud": "mcp"}),
+            serde_json::json!({"sub": "ada", "exp": exp, "iss": "https://issuer.example", "aud": "other"}),
+            serde_json::json!({"sub": "ada", "iss": "https://issuer.example", "aud": "mcp"}),
+        ] {
+            assert!(matches!(v.verify(&token(claims.clone())).await, Err(AuthError::Rejected(_))), "{claims}");
+        }
     }
 }
