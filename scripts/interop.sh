@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Real clients against fastmcp: the official TypeScript SDK (npm @modelcontextprotocol/sdk) and
 # the official Python SDK (PyPI mcp), over stdio (quickstart) and Streamable HTTP (fixture);
-# then the TypeScript SDK's tasks API (client.experimental.tasks) against the tasks fixture, on
-# the memory:// docket and on a Redis docket.
-# Both SDKs are installed once into a cache folder.
+# then the TypeScript SDK's tasks API (client.experimental.tasks) and FastMCP's Python client
+# (3.x: SEP-1686 tasks; 4.x: the 2026-07-28 tasks extension) against the tasks fixture, on the
+# memory:// docket and on a Redis docket.
+# The clients are installed once into a cache folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache=${INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fastmcp-interop}
@@ -16,6 +17,18 @@ fi
 if [ ! -x "$cache/py-$py_version/bin/python" ]; then
   python3 -m venv "$cache/py-$py_version"
   "$cache/py-$py_version/bin/pip" install -q "mcp==$py_version"
+fi
+# FastMCP's Python client: 3.x drives SEP-1686 tasks (2025-11-25); 4.x with fastmcp-tasks drives
+# the 2026-07-28 tasks extension.
+fastmcp3_version=${FASTMCP3_VERSION:-3.4.11}
+fastmcp4_version=${FASTMCP4_VERSION:-4.1.4}
+if [ ! -x "$cache/fastmcp-$fastmcp3_version/bin/python" ]; then
+  python3 -m venv "$cache/fastmcp-$fastmcp3_version"
+  "$cache/fastmcp-$fastmcp3_version/bin/pip" install -q "fastmcp==$fastmcp3_version"
+fi
+if [ ! -x "$cache/fastmcp-$fastmcp4_version/bin/python" ]; then
+  python3 -m venv "$cache/fastmcp-$fastmcp4_version"
+  "$cache/fastmcp-$fastmcp4_version/bin/pip" install -q "fastmcp[tasks]==$fastmcp4_version"
 fi
 cargo build -q -p fastmcp-examples --bin quickstart --bin conformance --bin tasks
 cp scripts/interop/ts_client.mjs scripts/interop/ts_tasks.mjs "$cache/ts-$ts_version/"
@@ -35,7 +48,10 @@ wait "$FIXTURE_PID" 2>/dev/null || true
 tasks_run() {
   coproc TASKS { exec env "$@" target/debug/tasks --port 0; }
   read -r -t 60 line <&"${TASKS[0]}"
-  node "$cache/ts-$ts_version/ts_tasks.mjs" "${line#listening on }"
+  local url=${line#listening on }
+  node "$cache/ts-$ts_version/ts_tasks.mjs" "$url"
+  "$cache/fastmcp-$fastmcp3_version/bin/python" scripts/interop/fastmcp3_client_tasks.py "$url"
+  "$cache/fastmcp-$fastmcp4_version/bin/python" scripts/interop/fastmcp4_client_tasks.py "$url"
   kill "$TASKS_PID" 2>/dev/null || true
   wait "$TASKS_PID" 2>/dev/null || true
 }

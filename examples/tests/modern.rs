@@ -435,6 +435,14 @@ async fn tasks_extension_on_memory_and_across_redis_instances() {
         assert_eq!(req.last()["error"]["data"]["requiredCapabilities"]["extensions"][TASKS], json!({}));
         let get = call(&ua, "tasks/get", json!({"taskId": id}), json!({})).await;
         assert_eq!(get.error_code(), -32021);
+        // Mcp-Name on tasks/*: a mismatch is refused; leaving it out is tolerated (the Python SDK
+        // under FastMCP 4.1 does).
+        let body = |id: &str| json!({"jsonrpc":"2.0","id":9,"method":"tasks/get","params":{"taskId": id, "_meta": meta(all_caps())}});
+        let h = [("mcp-protocol-version", V), ("mcp-method", "tasks/get")];
+        let bare = post_raw(&ub, body(&id), &h).await;
+        assert_eq!((bare.status, bare.result()["taskId"].as_str()), (200, Some(id.as_str())), "{name}");
+        let wrong = post_raw(&ub, body(&id), &[h[0], h[1], ("mcp-name", "another-task")]).await;
+        assert_eq!((wrong.status, wrong.error_code()), (400, -32020), "{name}");
         // A tool error completes the task (isError); a JSON-RPC error fails it.
         let f = call(&ua, "tools/call", json!({"name":"failing_job","arguments":{}}), all_caps()).await;
         let f = poll_task(&ub, f.result()["taskId"].as_str().unwrap(), |t| t["status"] != "working").await;
