@@ -20,9 +20,13 @@ struct Fixture {
 
 impl Fixture {
     fn spawn(bin: &str, docket: &str, args: &[&str]) -> Fixture {
+        Fixture::spawn_with(bin, docket, args, &[])
+    }
+    fn spawn_with(bin: &str, docket: &str, args: &[&str], envs: &[(&str, &str)]) -> Fixture {
         let mut child = Command::new(bin)
             .args(["--port", "0"])
             .args(args)
+            .envs(envs.iter().copied())
             .env("FASTMCP_DOCKET_URL", docket)
             .env("FASTMCP_DOCKET_NAME", "modern-test")
             // Instances behind one endpoint share the requestState key.
@@ -388,6 +392,25 @@ async fn listen_streams_what_was_asked_for() {
     assert_eq!(frames[0]["params"]["notifications"], json!({"toolsListChanged": true}));
     assert_eq!(frames[1]["method"], "notifications/tools/list_changed", "prompts were not asked for: {frames:?}");
     assert_eq!(frames[1]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], "sub-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_whose_instance_dies_fails_instead_of_working_forever() {
+    let redis = RedisServer::start(false);
+    let lease = [("FASTMCP_TASK_LEASE_MS", "1500")];
+    let a = Fixture::spawn_with(env!("CARGO_BIN_EXE_tasks"), &redis.url(), &[], &lease);
+    let b = Fixture::tasks(&redis.url());
+    let c = call(&a.url, "tools/call", json!({"name":"slow_compute","arguments":{"seconds":60}}), all_caps()).await;
+    let id = c.result()["taskId"].as_str().expect("a task").to_owned();
+    // While A lives it renews the lease: still working well past one lease.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let t = call(&b.url, "tasks/get", json!({"taskId": id}), all_caps()).await;
+    assert_eq!(t.result()["status"], "working", "{}", t.result());
+    drop(a); // SIGKILL
+    let t = poll_task(&b.url, &id, |t| t["status"] != "working").await;
+    assert_eq!(t["status"], "failed", "{t}");
+    assert_eq!(t["error"]["code"], -32603, "{t}");
+    assert!(t["statusMessage"].as_str().unwrap().contains("stopped"), "{t}");
 }
 
 async fn poll_task(url: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {

@@ -430,6 +430,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Sets `field` to `value` unless it holds it already: true for the one caller that changed
     /// it (an atomic claim across processes).
     fn task_claim(self: Arc<Self>, id: String, field: String, value: String) -> BoxFuture<Result<bool, DocketError>>;
+    /// Sets a record's `lease` (ms since the epoch) without announcing a change; false when the
+    /// record is gone.
+    fn task_lease(self: Arc<Self>, id: String, until_ms: u64) -> BoxFuture<Result<bool, DocketError>>;
     /// Ids of the live tasks of `owner`, oldest first.
     fn task_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>>;
 }

@@ -201,6 +201,13 @@ redis.call('PUBLISH', events, cjson.encode({key = ARGV[1], task = true}))
 return 1
 "#;
 
+/// Renews a lease field quietly (no change event): only on a record that still exists.
+const TASK_LEASE: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'lease', ARGV[1])
+return 1
+"#;
+
 /// Errors of a connection that is (re)connecting, worth another try.
 fn is_transient(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
@@ -245,6 +252,7 @@ struct Scripts {
     task_create: Script,
     task_update: Script,
     task_claim: Script,
+    task_lease: Script,
 }
 
 pub(crate) struct RedisBackend {
@@ -304,6 +312,7 @@ impl RedisBackend {
                 task_create: Script::new(TASK_CREATE),
                 task_update: Script::new(TASK_UPDATE),
                 task_claim: Script::new(TASK_CLAIM),
+                task_lease: Script::new(TASK_LEASE),
             },
             watchers: Watchers::default(),
             events: broadcast::channel(4096).0,
@@ -1014,6 +1023,21 @@ impl Backend for RedisBackend {
                 .arg(&id)
                 .arg(&field)
                 .arg(&value)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(backend_err)?;
+            Ok(done == 1)
+        })
+    }
+
+    fn task_lease(self: Arc<Self>, id: String, until_ms: u64) -> BoxFuture<Result<bool, DocketError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let done: i64 = self
+                .scripts
+                .task_lease
+                .key(self.keys.task(&id))
+                .arg(until_ms)
                 .invoke_async(&mut conn)
                 .await
                 .map_err(backend_err)?;

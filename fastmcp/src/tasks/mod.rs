@@ -45,6 +45,10 @@ pub struct TaskSettings {
     pub max_ttl: Duration,
     /// Tasks one requester may have working at once (default 100); more are refused.
     pub max_active_per_requester: usize,
+    /// Lease of a task that runs in this process rather than on the docket (2026-07-28 tasks):
+    /// renewed every third of it while the process lives; once it lapses, any instance reports
+    /// the task failed. Default 15 s, or `FASTMCP_TASK_LEASE_MS`.
+    pub inline_lease: Duration,
 }
 
 impl Default for TaskSettings {
@@ -57,6 +61,10 @@ impl Default for TaskSettings {
             poll_interval: Duration::from_millis(500),
             max_ttl: Duration::from_secs(3600),
             max_active_per_requester: 100,
+            inline_lease: std::env::var("FASTMCP_TASK_LEASE_MS")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .map_or(Duration::from_secs(15), |ms: u64| Duration::from_millis(ms.max(100))),
         }
     }
 }
@@ -127,8 +135,22 @@ pub(crate) fn pending_inputs(fields: &TaskFields) -> Map<String, Value> {
 }
 
 impl TaskView {
-    fn new(id: &str, fields: TaskFields, run: Option<RunInfo>) -> TaskView {
+    fn new(id: &str, mut fields: TaskFields, run: Option<RunInfo>) -> TaskView {
         let progress_message = run.as_ref().and_then(|r| r.progress.as_ref()).and_then(|p| p.message.clone());
+        // A task running in a server process rather than on the docket holds a lease that
+        // process renews (`TaskSettings::inline_lease`); lapsed, the process is gone, and the
+        // task is failed rather than `working` until its TTL.
+        if fields.contains_key("inline")
+            && !fields.contains_key("state")
+            && fields.get("status").is_none_or(|s| s != "cancelled")
+            && fields.get("lease").and_then(|l| l.parse::<u64>().ok()).is_some_and(|lease| lease < now_ms())
+        {
+            let message = "The server instance running this task stopped before it finished.";
+            let error = ErrorObject::internal(message);
+            fields.insert("state".into(), "failed".into());
+            fields.insert("message".into(), message.into());
+            fields.insert("error".into(), serde_json::to_string(&error).unwrap_or_default());
+        }
         let inline_state = fields.get("state").map(String::as_str);
         let (status, message) = if fields.get("status").is_some_and(|s| s == "cancelled") {
             ("cancelled", fields.get("message").cloned())

@@ -184,6 +184,7 @@ pub(crate) async fn call_tool_as_task(
         ("ttl".to_owned(), ttl_ms.to_string()),
         ("poll".to_owned(), (settings.poll_interval.as_millis() as u64).to_string()),
         ("inline".to_owned(), "1".to_owned()),
+        ("lease".to_owned(), (now + settings.inline_lease.as_millis() as u64).to_string()),
     ];
     let backend = docket.backend();
     backend.clone().task_create(id.clone(), session.owner(), fields, ttl_ms).await.map_err(backend_error)?;
@@ -199,6 +200,7 @@ pub(crate) async fn call_tool_as_task(
     let shutdown = session.server().shutdown.clone();
     let cancel = ctx.inner.cancel.clone();
     let (task_id, ctx2) = (id.clone(), ctx.clone());
+    let lease = settings.inline_lease;
     tokio::spawn(async move {
         let cancelled = async {
             loop {
@@ -213,9 +215,21 @@ pub(crate) async fn call_tool_as_task(
                 return;
             }
         };
+        // While it runs, this process renews the task's lease (see `INLINE_LEASE`).
+        let renew = {
+            let (backend, task_id) = (backend.clone(), task_id.clone());
+            async move {
+                loop {
+                    tokio::time::sleep(lease / 3).await;
+                    let lease = now_ms() + lease.as_millis() as u64;
+                    let _ = backend.clone().task_lease(task_id.clone(), lease).await;
+                }
+            }
+        };
         let outcome = tokio::select! {
             r = fut => Some(r),
             _ = cancelled => None,
+            _ = renew => None,
             _ = shutdown.cancelled() => Some(Err(ErrorObject::internal("the server shut down before the task finished"))),
         };
         cancel.cancel();
