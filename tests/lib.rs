@@ -19,6 +19,19 @@ pub struct RedisServer {
     child: Option<Child>,
 }
 
+/// Spawns a process that announces itself on its first stdout line (`listening on URL`,
+/// `worker NAME ready`): returns it and that line, trimmed. Its stderr is discarded.
+pub fn spawn_announced(command: &mut Command) -> (Child, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", command.get_program()));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the announcement line");
+    (child, line.trim().to_owned())
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }

@@ -3,10 +3,9 @@
 //! none is lost.
 
 use fastmcp::docket::{AddOptions, Docket, DocketConfig, RunState};
-use fastmcp_tests::RedisServer;
+use fastmcp_tests::{RedisServer, spawn_announced};
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 const RUNS: u64 = 40;
@@ -18,19 +17,14 @@ struct Worker {
 
 impl Worker {
     fn spawn(url: &str) -> Worker {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_docket_worker"))
-            .env("FASTMCP_DOCKET_URL", url)
-            .env("FASTMCP_DOCKET_NAME", "fault")
-            .env("FASTMCP_DOCKET_REDELIVERY_TIMEOUT_MS", "1500")
-            .env("FASTMCP_DOCKET_CONCURRENCY", "4")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn worker");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let name =
-            line.trim().strip_prefix("worker ").and_then(|l| l.strip_suffix(" ready")).expect("ready line").to_owned();
+        let (child, line) = spawn_announced(
+            Command::new(env!("CARGO_BIN_EXE_docket_worker"))
+                .env("FASTMCP_DOCKET_URL", url)
+                .env("FASTMCP_DOCKET_NAME", "fault")
+                .env("FASTMCP_DOCKET_REDELIVERY_TIMEOUT_MS", "1500")
+                .env("FASTMCP_DOCKET_CONCURRENCY", "4"),
+        );
+        let name = line.strip_prefix("worker ").and_then(|l| l.strip_suffix(" ready")).expect("ready line").to_owned();
         Worker { child, name }
     }
 }

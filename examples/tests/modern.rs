@@ -3,10 +3,9 @@
 //! opt-in, listen streams, the tasks extension (memory:// and Redis, across two instances), and
 //! legacy clients that must not see any of it.
 
-use fastmcp_tests::RedisServer;
+use fastmcp_tests::{RedisServer, spawn_announced};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,22 +22,18 @@ impl Fixture {
         Fixture::spawn_with(bin, docket, args, &[])
     }
     fn spawn_with(bin: &str, docket: &str, args: &[&str], envs: &[(&str, &str)]) -> Fixture {
-        let mut child = Command::new(bin)
-            .args(["--port", "0"])
-            .args(args)
-            .envs(envs.iter().copied())
-            .env("FASTMCP_DOCKET_URL", docket)
-            .env("FASTMCP_DOCKET_NAME", "modern-test")
-            // Instances behind one endpoint share the requestState key.
-            .env("FASTMCP_REQUEST_STATE_SECRET", "test-secret")
-            .env_remove("FASTMCP_ENABLE_TASKS")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn fixture");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        Fixture { child, url: line.trim().strip_prefix("listening on ").expect("listening line").to_owned() }
+        let (child, line) = spawn_announced(
+            Command::new(bin)
+                .args(["--port", "0"])
+                .args(args)
+                .envs(envs.iter().copied())
+                .env("FASTMCP_DOCKET_URL", docket)
+                .env("FASTMCP_DOCKET_NAME", "modern-test")
+                // Instances behind one endpoint share the requestState key.
+                .env("FASTMCP_REQUEST_STATE_SECRET", "test-secret")
+                .env_remove("FASTMCP_ENABLE_TASKS"),
+        );
+        Fixture { child, url: line.strip_prefix("listening on ").expect("listening line").to_owned() }
     }
     fn conformance() -> Fixture {
         Fixture::spawn(env!("CARGO_BIN_EXE_conformance"), "memory://", &[])

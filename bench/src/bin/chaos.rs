@@ -7,12 +7,11 @@
 //!
 //! Exits non-zero when a task was lost, ended wrong, or a process leaked.
 
-use fastmcp_tests::RedisServer;
 use fastmcp_tests::http_client::McpHttp;
+use fastmcp_tests::{RedisServer, spawn_announced};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,20 +26,16 @@ fn fixture_bin() -> std::path::PathBuf {
     exe.with_file_name("tasks")
 }
 
+/// Starts the tasks fixture (built next to chaos: scripts/chaos.sh builds both).
 fn spawn(redis: &str, args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(fixture_bin())
-        .args(args)
-        .env("FASTMCP_DOCKET_URL", redis)
-        .env("FASTMCP_DOCKET_NAME", "chaos")
-        .env("FASTMCP_DOCKET_REDELIVERY_TIMEOUT_MS", "1500")
-        .env("FASTMCP_DOCKET_CONCURRENCY", "16")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the tasks fixture is built next to chaos (scripts/chaos.sh builds both)");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("ready line");
-    (child, line.trim().to_owned())
+    spawn_announced(
+        Command::new(fixture_bin())
+            .args(args)
+            .env("FASTMCP_DOCKET_URL", redis)
+            .env("FASTMCP_DOCKET_NAME", "chaos")
+            .env("FASTMCP_DOCKET_REDELIVERY_TIMEOUT_MS", "1500")
+            .env("FASTMCP_DOCKET_CONCURRENCY", "16"),
+    )
 }
 
 fn kill(child: &mut Child) {

@@ -12,9 +12,9 @@
 //! non-zero when it does, or when any call failed.
 
 use fastmcp_tests::http_client::McpHttp;
+use fastmcp_tests::spawn_announced;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -128,15 +128,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sample = flag(&args, "--sample", 10).max(1);
     let warmup = flag(&args, "--warmup", 120).min(seconds / 2);
 
-    let mut server = Command::new(fixture)
-        .args(["--port", "0"])
-        .env("FASTMCP_DOCKET_URL", "memory://")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
-    let endpoint = line.trim().strip_prefix("listening on ").ok_or("the fixture did not start")?.to_owned();
+    let (mut server, line) =
+        spawn_announced(Command::new(fixture).args(["--port", "0"]).env("FASTMCP_DOCKET_URL", "memory://"));
+    let endpoint = line.strip_prefix("listening on ").ok_or("the fixture did not start")?.to_owned();
     let pid = server.id();
     println!("soak: {seconds}s at {rate} ops/s over {clients} clients, warm-up {warmup}s; server pid {pid} {endpoint}");
 

@@ -215,7 +215,7 @@ pub(crate) async fn call_tool_as_task(
                 return;
             }
         };
-        // While it runs, this process renews the task's lease (see `INLINE_LEASE`).
+        // While it runs, this process renews the task's lease (`TaskSettings::inline_lease`).
         let renew = {
             let (backend, task_id) = (backend.clone(), task_id.clone());
             async move {
