@@ -48,6 +48,7 @@ async fn killed_worker_and_restarted_redis_lose_no_run() {
         redelivery_timeout: Duration::from_millis(1500),
         result_ttl: Duration::from_secs(600),
         concurrency: 4,
+        group_share: 0,
         tls_ca_file: None,
     };
     let producer = Docket::connect(config).await.unwrap();

@@ -44,7 +44,9 @@ struct Inner {
     principal_claim: String,
     leeway: u64,
     client: reqwest::Client,
-    refresh: tokio::sync::Mutex<()>,
+    /// Held during a fetch; holds the time of the last attempt (failed ones too), so a JWKS
+    /// endpoint that is down is not asked again for every token naming an unknown key.
+    refresh: tokio::sync::Mutex<Option<Instant>>,
 }
 
 impl Inner {
@@ -63,7 +65,7 @@ impl Inner {
             principal_claim: self.principal_claim.clone(),
             leeway: self.leeway,
             client: self.client.clone(),
-            refresh: tokio::sync::Mutex::new(()),
+            refresh: tokio::sync::Mutex::new(None),
         }
     }
 }
@@ -78,6 +80,8 @@ impl std::fmt::Debug for JwtVerifier {
 const JWKS_MAX_AGE: Duration = Duration::from_secs(300);
 /// An unknown `kid` refetches the JWKS at most this often (key rotation without a storm).
 const JWKS_MIN_REFRESH: Duration = Duration::from_secs(30);
+/// The largest JWKS document read (real ones are a few kB).
+const JWKS_MAX_BYTES: usize = 256 * 1024;
 
 impl JwtVerifier {
     fn new(keys: Keys) -> Self {
@@ -89,7 +93,7 @@ impl JwtVerifier {
                 principal_claim: "sub".into(),
                 leeway: 30,
                 client: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default(),
-                refresh: tokio::sync::Mutex::new(()),
+                refresh: tokio::sync::Mutex::new(None),
             }),
         }
     }
@@ -153,7 +157,19 @@ impl JwtVerifier {
         if !response.status().is_success() {
             return Err(AuthError::Jwks(format!("{url} answered {}", response.status())));
         }
-        let set: JwkSet = response.json().await.map_err(|e| AuthError::Jwks(e.to_string()))?;
+        let too_large = || AuthError::Jwks(format!("{url}: the key set is larger than {JWKS_MAX_BYTES} bytes"));
+        if response.content_length().is_some_and(|n| n > JWKS_MAX_BYTES as u64) {
+            return Err(too_large());
+        }
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| AuthError::Jwks(e.to_string()))? {
+            if body.len() + chunk.len() > JWKS_MAX_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let set: JwkSet = serde_json::from_slice(&body).map_err(|e| AuthError::Jwks(e.to_string()))?;
         if let Keys::Jwks { set: slot, .. } = &self.inner.keys {
             *crate::sync::write(slot) = (set, Some(Instant::now()));
         }
@@ -190,8 +206,11 @@ impl JwtVerifier {
         }
         let Some(url) = url else { return Err(AuthError::UnknownKey) };
         {
-            let _one_fetch = self.inner.refresh.lock().await;
-            let recent = crate::sync::read(set_lock).1.is_some_and(|at| at.elapsed() < JWKS_MIN_REFRESH);
+            let mut last_attempt = self.inner.refresh.lock().await;
+            let recent = last_attempt.is_some_and(|at| at.elapsed() < JWKS_MIN_REFRESH);
+            if !recent {
+                *last_attempt = Some(Instant::now());
+            }
             if !recent && let Err(e) = self.fetch(url).await {
                 // A stale set still verifies tokens while the JWKS endpoint is down.
                 tracing::warn!("JWKS refresh failed: {e}");

@@ -33,6 +33,12 @@ pub const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
 pub const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 pub const META_SUBSCRIPTION: &str = "io.modelcontextprotocol/subscriptionId";
 /// The tasks extension (SEP-2663).
+/// Most task ids one `subscriptions/listen` may follow.
+pub const MAX_LISTEN_TASK_IDS: usize = 256;
+/// Most resource URIs one `subscriptions/listen` may follow.
+pub const MAX_LISTEN_RESOURCES: usize = 256;
+/// Most URIs one 2025-11-25 session may subscribe to with `resources/subscribe`.
+pub const MAX_SUBSCRIPTIONS_PER_SESSION: usize = 1024;
 pub const TASKS_EXTENSION: &str = "io.modelcontextprotocol/tasks";
 
 pub const HEADER_MISMATCH: i64 = -32020;
@@ -155,6 +161,45 @@ impl StateKey {
         ring::hmac::verify(&self.0, body.as_bytes(), &b64.decode(tag).ok()?).ok()?;
         serde_json::from_slice(&b64.decode(body).ok()?).ok()
     }
+}
+
+/// What a `requestState` is bound to besides method and requester: the target (tool or prompt
+/// name, resource URI) and a digest of the arguments, so a state cannot be replayed with other
+/// arguments. Keys are sorted first, so the client's key order does not matter.
+pub(crate) fn state_binding(target: &str, arguments: Option<&Value>) -> String {
+    fn canonical(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for k in keys {
+                    out.push_str(&Value::from(k.as_str()).to_string());
+                    out.push(':');
+                    canonical(&m[k], out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for v in a {
+                    canonical(v, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut text = String::new();
+    match arguments {
+        None | Some(Value::Null) => canonical(&Value::Object(Map::new()), &mut text),
+        Some(v) => canonical(v, &mut text),
+    }
+    use base64::Engine;
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    format!("{target}#{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref()))
 }
 
 /// How long a `requestState` stays valid.
@@ -374,7 +419,9 @@ impl Session {
         };
         let target_key = if method == "resources/read" { "uri" } else { "name" };
         let target = map.get(target_key).and_then(Value::as_str).unwrap_or_default().to_owned();
-        let answers = answers_of(self, &map, method, &target)?;
+        // The sealed state answers this exact request: same target, same arguments.
+        let binding = state_binding(&target, map.get("arguments"));
+        let answers = answers_of(self, &map, method, &binding)?;
         let ctx = self.modern_context(id, &params, out, cancel, envelope, answers.clone());
         fn modern_of(ctx: &Context) -> &Modern {
             ctx.inner.modern.as_ref().expect("a modern context")
@@ -461,7 +508,7 @@ impl Session {
                     }
                 })
             }
-            Ran::NeedsInput(requests) => Ok(self.input_required(method, &target, requests, answers)),
+            Ran::NeedsInput(requests) => Ok(self.input_required(method, &binding, requests, answers)),
         }
     }
 
@@ -537,6 +584,17 @@ impl Session {
         if f.resources_list_changed && caps.get("resources").is_some() {
             accepted.insert("resourcesListChanged".into(), json!(true));
             listener.resources = true;
+        }
+        // Bounded, and only what exists: each entry costs memory and, for tasks, a follower.
+        if f.task_ids.len() > MAX_LISTEN_TASK_IDS || f.resource_subscriptions.len() > MAX_LISTEN_RESOURCES {
+            return Err(ErrorObject::invalid_params(format!(
+                "subscriptions/listen accepts at most {MAX_LISTEN_TASK_IDS} taskIds and {MAX_LISTEN_RESOURCES} resourceSubscriptions"
+            )));
+        }
+        if let Some(unknown) = f.resource_subscriptions.iter().find(|uri| self.resource(uri).is_none()) {
+            // 2026-07-28 names a missing resource with -32602.
+            return Err(ErrorObject::invalid_params(format!("Resource not found: {unknown}"))
+                .with_data(json!({ "uri": unknown })));
         }
         if !f.resource_subscriptions.is_empty() && caps.get("resources").is_some() {
             accepted.insert("resourceSubscriptions".into(), json!(f.resource_subscriptions));

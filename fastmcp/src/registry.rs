@@ -15,6 +15,45 @@ use std::sync::{Arc, OnceLock};
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// The message a panic carried (`panic!("...")` or a formatted one).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("<non-string panic payload>")
+}
+
+/// Isolates a handler: a panic while building or polling its future is caught, logged (the
+/// panic hook has already printed its location to stderr), and answered with `on_panic`, so
+/// the request still gets an answer and its slot is freed.
+fn guarded<T: Send + 'static>(
+    kind: &'static str,
+    name: String,
+    start: impl FnOnce() -> BoxFuture<Result<T, ErrorObject>>,
+    on_panic: impl FnOnce() -> Result<T, ErrorObject> + Send + 'static,
+) -> BoxFuture<Result<T, ErrorObject>> {
+    use futures::FutureExt;
+    use std::panic::AssertUnwindSafe;
+    // Handlers own their inputs and are dropped after a panic, so no broken state is observed.
+    let fut = match std::panic::catch_unwind(AssertUnwindSafe(start)) {
+        Ok(fut) => fut,
+        Err(payload) => {
+            tracing::error!(kind, name = %name, panic = panic_message(&*payload), "handler panicked");
+            return Box::pin(std::future::ready(on_panic()));
+        }
+    };
+    Box::pin(async move {
+        match AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(outcome) => outcome,
+            Err(payload) => {
+                tracing::error!(kind, name = %name, panic = panic_message(&*payload), "handler panicked");
+                on_panic()
+            }
+        }
+    })
+}
+
 #[linkme::distributed_slice]
 pub static TOOLS: [ToolDef];
 #[linkme::distributed_slice]
@@ -257,8 +296,18 @@ impl Tool {
         (self.output_schema)()
     }
 
+    /// Runs the handler; a panic becomes an `isError` result naming the tool (no backtrace
+    /// reaches the client) and is logged here.
     pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<CallToolResult, ErrorObject>> {
-        (self.handler)(call)
+        let name = self.name.clone();
+        guarded(
+            "tool",
+            self.name.clone(),
+            || (self.handler)(call),
+            move || {
+                Ok(CallToolResult::error(format!("Tool `{name}` failed: the handler panicked (see the server log)")))
+            },
+        )
     }
 
     /// The `Tool` object of `tools/list`.
@@ -327,8 +376,17 @@ impl Prompt {
         Prompt { name, ..self.clone() }
     }
 
+    /// Runs the handler; a panic becomes -32603 naming the prompt, and is logged.
     pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<GetPromptResult, ErrorObject>> {
-        (self.handler)(call)
+        let name = self.name.clone();
+        guarded(
+            "prompt",
+            self.name.clone(),
+            || (self.handler)(call),
+            move || {
+                Err(ErrorObject::internal(format!("Prompt `{name}` failed: the handler panicked (see the server log)")))
+            },
+        )
     }
 
     pub fn listing(&self) -> Value {
@@ -405,8 +463,19 @@ impl Resource {
         Resource { uri, template, ..self.clone() }
     }
 
+    /// Runs the handler; a panic becomes -32603 naming the resource, and is logged.
     pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<ReadResourceResult, ErrorObject>> {
-        (self.handler)(call)
+        let uri = self.uri.clone();
+        guarded(
+            "resource",
+            self.uri.clone(),
+            || (self.handler)(call),
+            move || {
+                Err(ErrorObject::internal(format!(
+                    "Resource `{uri}` failed: the handler panicked (see the server log)"
+                )))
+            },
+        )
     }
 
     pub fn listing(&self) -> Value {

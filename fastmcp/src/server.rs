@@ -94,7 +94,7 @@ pub struct FastMcp {
     include_tags: Vec<String>,
     exclude_tags: Vec<String>,
     page_size: usize,
-    shutdown_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
     request_timeout: Duration,
     docket: Option<crate::docket::DocketConfig>,
     tasks: TaskSettings,
@@ -398,6 +398,7 @@ impl FastMcp {
                 start_lock: tokio::sync::Mutex::new(()),
                 tracker: TaskTracker::new(),
                 shutdown: CancellationToken::new(),
+                abort: CancellationToken::new(),
                 docket: OnceLock::new(),
                 worker: OnceLock::new(),
                 session_counter: AtomicU64::new(0),
@@ -482,6 +483,8 @@ enum Phase {
     Started,
     Ready,
     Failed(String),
+    /// Shutdown has begun: draining requests and the worker.
+    Stopping,
     Stopped,
 }
 
@@ -489,8 +492,8 @@ pub(crate) struct ServerInner {
     pub info: Implementation,
     instructions: Option<String>,
     page_size: usize,
-    shutdown_timeout: Duration,
-    request_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     docket_config: Option<crate::docket::DocketConfig>,
     tasks: TaskSettings,
     max_concurrent_requests: usize,
@@ -504,6 +507,9 @@ pub(crate) struct ServerInner {
     start_lock: tokio::sync::Mutex<()>,
     pub tracker: TaskTracker,
     pub shutdown: CancellationToken,
+    /// Cancelled when the shutdown drain runs out: requests still running are answered with
+    /// an error.
+    pub abort: CancellationToken,
     docket: OnceLock<Docket>,
     worker: OnceLock<Worker>,
     session_counter: AtomicU64,
@@ -602,9 +608,13 @@ impl Server {
             return Err(ServerError::Config(e.to_string()));
         }
         self.mark_transport_ready();
-        tracing::info!(worker = self.inner.worker().map(|w| w.name().to_owned()), url = docket.url(), "worker running");
+        tracing::info!(
+            worker = self.inner.worker().map(|w| w.name().to_owned()),
+            url = docket.display_url(),
+            "worker running"
+        );
         tokio::select! {
-            _ = crate::transport::http::wait_for_signal() => {},
+            _ = crate::transport::wait_for_signal() => {},
             _ = self.inner.shutdown.cancelled() => {},
         }
         self.shutdown().await;
@@ -627,7 +637,7 @@ impl Server {
         let _guard = self.inner.start_lock.lock().await;
         match &*self.inner.phase.borrow() {
             Phase::Started | Phase::Ready => return Ok(()),
-            Phase::Stopped => return Err(ServerError::Stopped),
+            Phase::Stopping | Phase::Stopped => return Err(ServerError::Stopped),
             Phase::Failed(e) => return Err(ServerError::Lifespan(e.clone())),
             Phase::Created | Phase::Starting => {}
         }
@@ -681,7 +691,7 @@ impl Server {
     pub async fn wait_until_ready(&self) -> Result<(), ServerError> {
         let mut rx = self.inner.phase.subscribe();
         let phase = rx
-            .wait_for(|p| matches!(p, Phase::Ready | Phase::Failed(_) | Phase::Stopped))
+            .wait_for(|p| matches!(p, Phase::Ready | Phase::Failed(_) | Phase::Stopping | Phase::Stopped))
             .await
             .map_err(|_| ServerError::Stopped)?
             .clone();
@@ -697,32 +707,48 @@ impl Server {
         self.inner.shutdown.clone()
     }
 
-    /// Graceful shutdown: stop accepting, wait (bounded) for in-flight requests, abort what is
-    /// left, stop the worker, run lifespan teardowns.
+    /// Graceful shutdown: stop accepting (the shutdown token), let requests in flight finish
+    /// and the task worker drain, both within `shutdown_timeout`; then answer the requests still
+    /// running with an error and hand the worker's unfinished runs back to the docket; run the
+    /// lifespan teardowns. Every caller returns once all of that is done.
     pub async fn shutdown(&self) {
         {
             let _guard = self.inner.start_lock.lock().await;
-            if *self.inner.phase.borrow() == Phase::Stopped {
-                return;
+            let phase = self.inner.phase.borrow().clone();
+            match phase {
+                Phase::Stopped => return,
+                Phase::Stopping => {
+                    drop(_guard);
+                    let mut rx = self.inner.phase.subscribe();
+                    let _ = rx.wait_for(|p| *p == Phase::Stopped).await;
+                    return;
+                }
+                _ => {}
             }
-            self.inner.phase.send_replace(Phase::Stopped);
+            self.inner.phase.send_replace(Phase::Stopping);
         }
         self.inner.shutdown.cancel();
         self.inner.tracker.close();
-        if tokio::time::timeout(self.inner.shutdown_timeout, self.inner.tracker.wait()).await.is_err() {
-            tracing::warn!(
-                "shutdown: in-flight requests did not finish in {:?}; aborting them",
-                self.inner.shutdown_timeout
-            );
-            for session in self.inner.sessions() {
-                session.cancel_all();
+        let timeout = self.inner.shutdown_timeout;
+        let requests = async {
+            if tokio::time::timeout(timeout, self.inner.tracker.wait()).await.is_err() {
+                tracing::warn!("shutdown: requests still running after {timeout:?} are answered with an error");
+                self.inner.abort.cancel();
+                let _ = tokio::time::timeout(Duration::from_secs(1), self.inner.tracker.wait()).await;
             }
-            let _ = tokio::time::timeout(Duration::from_secs(1), self.inner.tracker.wait()).await;
-        }
-        if let Some(worker) = self.inner.worker.get() {
-            worker.stop(self.inner.shutdown_timeout).await;
+        };
+        let worker = async {
+            if let Some(worker) = self.inner.worker.get() {
+                worker.stop(timeout).await;
+            }
+        };
+        tokio::join!(requests, worker);
+        self.inner.abort.cancel();
+        for session in self.inner.sessions() {
+            session.cancel_all();
         }
         self.run_teardowns().await;
+        self.inner.phase.send_replace(Phase::Stopped);
     }
 
     async fn run_teardowns(&self) {
@@ -748,6 +774,7 @@ impl Server {
             principal: Mutex::new(None),
             ephemeral: false.into(),
             notify_live: Mutex::new(None),
+            peer: Mutex::new(None),
         });
         lock(&self.inner.sessions).insert(id, Arc::downgrade(&session));
         session
@@ -895,7 +922,12 @@ pub(crate) struct Session {
     ephemeral: std::sync::atomic::AtomicBool,
     /// Whether `notify` has a reader now (HTTP: a GET stream is open); none means always.
     notify_live: Mutex<Option<NotifyLive>>,
+    /// The client's IP address (HTTP), which scopes anonymous requesters' task quotas.
+    peer: Mutex<Option<std::net::IpAddr>>,
 }
+
+/// Owner prefix of tasks created by requesters without an identity.
+pub(crate) const ANONYMOUS_OWNER: &str = "anonymous:";
 
 type NotifyLive = Box<dyn Fn() -> bool + Send + Sync>;
 
@@ -939,13 +971,31 @@ impl Session {
         self.ephemeral.store(true, Ordering::Relaxed);
     }
     /// Who owns the tasks this session creates: the principal when authenticated, else the
-    /// session itself.
+    /// session itself. A one-request session without a principal (stateless HTTP, 2026-07-28)
+    /// has no lasting identity: its tasks are `anonymous:{peer address}`, which scopes quotas
+    /// to the client's address, not to every anonymous client at once.
     pub(crate) fn owner(&self) -> String {
         match self.principal() {
             Some(p) => format!("principal:{p}"),
-            None if self.ephemeral.load(Ordering::Relaxed) => "anonymous".to_owned(),
+            None if self.is_anonymous() => match *lock(&self.peer) {
+                Some(ip) => format!("{ANONYMOUS_OWNER}{ip}"),
+                None => format!("{ANONYMOUS_OWNER}unknown"),
+            },
             None => format!("session:{}", self.id),
         }
+    }
+    /// A one-request session without a principal: it can prove no identity.
+    pub(crate) fn is_anonymous(&self) -> bool {
+        self.ephemeral.load(Ordering::Relaxed) && lock(&self.principal).is_none()
+    }
+    /// Whether this requester may use a task owned by `owner`. Anonymous tasks are reachable by
+    /// whoever holds their unguessable id (there is nothing else to check), but never listed.
+    pub(crate) fn may_access(&self, owner: &str) -> bool {
+        if self.is_anonymous() { owner.starts_with(ANONYMOUS_OWNER) } else { owner == self.owner() }
+    }
+    /// The client's address, when the transport knows it.
+    pub(crate) fn set_peer(&self, peer: Option<std::net::IpAddr>) {
+        *lock(&self.peer) = peer;
     }
     pub(crate) async fn notify_message(&self, message: Message) {
         self.notify(message).await
@@ -1084,13 +1134,31 @@ impl Session {
                     session.clone().dispatch(req, out.clone(), cancel.clone()).await
                 }
             };
+            // Handlers are isolated where they are called; this catches a panic anywhere else
+            // on the request's path, so the id is always answered and its slot freed.
+            let work = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(work));
             let work = tokio::time::timeout(timeout, work);
             let outcome = tokio::select! {
-                outcome = work => Some(outcome.unwrap_or_else(|_| {
-                    tracing::warn!(%id, %method, ?timeout, "request timed out");
-                    Err(ErrorObject::internal(format!("request timed out after {timeout:?}")))
-                })),
+                // Biased: at the drain deadline the sessions are also cancelled, and a request
+                // cut off by shutdown must still get an answer, never silence.
+                biased;
+                _ = session.server.abort.cancelled() => Some(Err(ErrorObject::new(
+                    -32000,
+                    format!("The server is shutting down and `{method}` did not finish in time; retry on a running server"),
+                ))),
                 _ = cancel.cancelled() => None,
+                outcome = work => Some(match outcome {
+                    Ok(Ok(outcome)) => outcome,
+                    Ok(Err(payload)) => {
+                        let panic = registry::panic_message(&*payload);
+                        tracing::error!(%id, %method, panic, "request panicked");
+                        Err(ErrorObject::internal(format!("Internal error while handling `{method}`")))
+                    }
+                    Err(_) => {
+                        tracing::warn!(%id, %method, ?timeout, "request timed out");
+                        Err(ErrorObject::internal(format!("request timed out after {timeout:?}")))
+                    }
+                }),
             };
             lock(&session.running).remove(&id);
             // A cancelled request gets no response (basic/utilities/cancellation).
@@ -1286,7 +1354,19 @@ impl Session {
                 }
                 let p: P = parse_params(params)?;
                 if method == "resources/subscribe" {
-                    lock(&self.subscriptions).insert(p.uri);
+                    // Only resources that exist, and a bounded number per session.
+                    if self.find_resource(&p.uri).is_none() {
+                        return Err(ErrorObject::resource_not_found(&p.uri));
+                    }
+                    let mut subscriptions = lock(&self.subscriptions);
+                    let limit = crate::modern::MAX_SUBSCRIPTIONS_PER_SESSION;
+                    if subscriptions.len() >= limit && !subscriptions.contains(&p.uri) {
+                        return Err(ErrorObject::new(
+                            -32000,
+                            format!("Too many resource subscriptions on this session (limit {limit})"),
+                        ));
+                    }
+                    subscriptions.insert(p.uri);
                 } else {
                     lock(&self.subscriptions).remove(&p.uri);
                 }

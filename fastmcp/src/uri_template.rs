@@ -81,7 +81,16 @@ impl UriTemplate {
                     if raw.is_empty() || (!reserved && raw.contains(['/', '?', '#'])) {
                         return None;
                     }
-                    vars.insert(name.clone(), percent_decode(raw)?);
+                    let value = percent_decode(raw)?;
+                    // Percent-encoding must not smuggle in what the raw form may not hold: a
+                    // simple variable is one path segment (no `/` or `\\`, not `.` or `..`),
+                    // and no variable carries NUL.
+                    if value.contains('\0')
+                        || (!reserved && (value.contains(['/', '\\']) || value == "." || value == ".."))
+                    {
+                        return None;
+                    }
+                    vars.insert(name.clone(), value);
                     rest = &rest[end..];
                 }
             }
@@ -124,7 +133,12 @@ mod tests {
         assert!(t.matches("test://template/42/datax").is_none());
         assert_eq!(t.matches("test://template/a%20b/data").unwrap()["id"], "a b");
 
+        for smuggled in ["..%2F..%2Fetc%2Fpasswd", "a%2Fb", "a%5Cb", "a%00b", "..", "%2E%2E", "."] {
+            assert!(t.matches(&format!("test://template/{smuggled}/data")).is_none(), "{smuggled}");
+        }
+
         let r = UriTemplate::parse("file:///{+path}").unwrap();
+        assert!(r.matches("file:///a%00b").is_none());
         assert_eq!(r.matches("file:///a/b/c.txt").unwrap()["path"], "a/b/c.txt");
     }
 

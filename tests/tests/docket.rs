@@ -97,6 +97,7 @@ async fn env_with(kind: Kind, tweak: impl FnOnce(&mut DocketConfig)) -> Env {
         redelivery_timeout: Duration::from_secs(2),
         result_ttl: Duration::from_secs(60),
         concurrency: 8,
+        group_share: 0,
         tls_ca_file: None,
     };
     tweak(&mut config);
@@ -428,6 +429,7 @@ async fn rediss_with_a_private_ca() {
         redelivery_timeout: Duration::from_secs(2),
         result_ttl: Duration::from_secs(60),
         concurrency: 2,
+        group_share: 0,
         tls_ca_file: redis.tls_ca_file.clone(),
     };
     assert!(config.url.starts_with("rediss://"));

@@ -28,6 +28,7 @@ async fn measure(url: String, runs: usize, concurrency: usize) -> f64 {
         redelivery_timeout: Duration::from_secs(30),
         result_ttl: Duration::from_secs(600),
         concurrency,
+        group_share: 0,
         tls_ca_file: None,
     };
     let server = FastMcp::new("bench").docket(config).build().unwrap();

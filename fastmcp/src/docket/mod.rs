@@ -46,6 +46,7 @@ pub enum DocketError {
     BadArguments,
     #[error("`{0}` is struck: runs of it are not accepted")]
     Struck(String),
+    /// The URL (its password redacted) and why it was refused.
     #[error("invalid docket URL {0:?}: {1}")]
     BadUrl(String, String),
     #[error(
@@ -141,6 +142,15 @@ pub struct Policy {
     /// task's result is useless after its record expires).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_ttl_ms: Option<u64>,
+    /// When the run is useless (ms since the epoch): one not started by then is cancelled
+    /// without running, one still running then is cancelled (an MCP task's expiry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Fairness group (an MCP task's requester): one worker runs at most
+    /// [`DocketConfig::group_share`] runs of one group at once, so one group's long runs cannot
+    /// take every slot; runs over the share wait their turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// Options of [`Docket::add_with`].
@@ -158,6 +168,11 @@ pub struct AddOptions {
     pub every: Option<Duration>,
     /// Keep this run's outcome this long after it ends (default: the docket's `result_ttl`).
     pub result_ttl: Option<Duration>,
+    /// The run is useless after this long from now: not started by then, it is cancelled
+    /// without running; still running then, it is cancelled.
+    pub expire_after: Option<Duration>,
+    /// Fairness group: see [`Policy::group`].
+    pub group: Option<String>,
 }
 
 /// What [`Docket::add_with`] did.
@@ -445,17 +460,28 @@ pub(crate) type TaskRecord = (TaskFields, Option<RunInfo>);
 
 /// Per-key change notification for the runs and task records someone is following. Cheap when
 /// nobody follows anything (the usual case on the hot path).
-#[derive(Default)]
 pub(crate) struct Watchers {
     map: Mutex<HashMap<String, tokio::sync::watch::Sender<u64>>>,
     any: std::sync::atomic::AtomicBool,
+    /// The map size at which abandoned entries are next swept. It doubles with the live
+    /// entries, so a sweep (O(n)) happens once per O(n) subscriptions: O(1) amortized, where
+    /// sweeping on every subscription past a fixed size was quadratic under the lock.
+    sweep_at: std::sync::atomic::AtomicUsize,
+}
+
+impl Default for Watchers {
+    fn default() -> Self {
+        Watchers { map: Mutex::default(), any: Default::default(), sweep_at: 64.into() }
+    }
 }
 
 impl Watchers {
     pub fn subscribe(&self, key: &str) -> tokio::sync::watch::Receiver<u64> {
+        use std::sync::atomic::Ordering::Relaxed;
         let mut map = lock(&self.map);
-        if map.len() >= 64 {
+        if map.len() >= self.sweep_at.load(Relaxed) {
             map.retain(|_, tx| tx.receiver_count() > 0);
+            self.sweep_at.store((map.len() * 2).max(64), Relaxed);
         }
         let rx = map.entry(key.to_owned()).or_insert_with(|| tokio::sync::watch::channel(0).0).subscribe();
         self.any.store(true, std::sync::atomic::Ordering::Release);
@@ -480,8 +506,24 @@ impl Watchers {
     }
 }
 
+/// A URL with its password replaced by `***` (and a user name kept), for errors and logs:
+/// `redis://:secret@host/` becomes `redis://:***@host/`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let hidden = if userinfo.contains(':') { format!("{user}:***") } else { "***".to_owned() };
+            format!("{scheme}://{hidden}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// Docket settings, from the environment or code.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DocketConfig {
     pub url: String,
     /// Key prefix; keys are `{name}:...` (a Redis Cluster hash tag).
@@ -492,9 +534,26 @@ pub struct DocketConfig {
     pub result_ttl: Duration,
     /// Runs one worker executes at once.
     pub concurrency: usize,
+    /// Runs of one fairness group (see [`Policy::group`]) one worker executes at once; 0 means
+    /// half of `concurrency` (rounded up), the default unless `FASTMCP_DOCKET_GROUP_SHARE` is set.
+    pub group_share: usize,
     /// For `rediss://`: a PEM file of the CA that signed the server's certificate, when it is
     /// not in the system trust store.
     pub tls_ca_file: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for DocketConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocketConfig")
+            .field("url", &redact_url(&self.url))
+            .field("name", &self.name)
+            .field("redelivery_timeout", &self.redelivery_timeout)
+            .field("result_ttl", &self.result_ttl)
+            .field("concurrency", &self.concurrency)
+            .field("group_share", &self.group_share)
+            .field("tls_ca_file", &self.tls_ca_file)
+            .finish()
+    }
 }
 
 impl DocketConfig {
@@ -504,12 +563,14 @@ impl DocketConfig {
     pub fn from_env() -> Self {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let ms = |k: &str, d: u64| Duration::from_millis(env(k).and_then(|v| v.parse().ok()).unwrap_or(d));
+        let concurrency = env("FASTMCP_DOCKET_CONCURRENCY").and_then(|v| v.parse().ok()).unwrap_or(10usize).max(1);
         DocketConfig {
             url: env(DOCKET_URL_ENV).unwrap_or_else(|| "memory://".into()),
             name: env("FASTMCP_DOCKET_NAME").unwrap_or_else(|| "fastmcp".into()),
             redelivery_timeout: ms("FASTMCP_DOCKET_REDELIVERY_TIMEOUT_MS", 30_000),
             result_ttl: ms("FASTMCP_DOCKET_RESULT_TTL_MS", 900_000),
-            concurrency: env("FASTMCP_DOCKET_CONCURRENCY").and_then(|v| v.parse().ok()).unwrap_or(10).max(1),
+            concurrency,
+            group_share: env("FASTMCP_DOCKET_GROUP_SHARE").and_then(|v| v.parse().ok()).unwrap_or(0),
             tls_ca_file: env("FASTMCP_DOCKET_TLS_CA_FILE").map(Into::into),
         }
     }
@@ -555,7 +616,8 @@ impl Docket {
             b
         } else {
             return Err(ServerError::Config(
-                DocketError::BadUrl(config.url.clone(), "expected memory://, redis:// or rediss://".into()).to_string(),
+                DocketError::BadUrl(redact_url(&config.url), "expected memory://, redis:// or rediss://".into())
+                    .to_string(),
             ));
         };
         Ok(Docket {
@@ -585,6 +647,11 @@ impl Docket {
 
     pub fn url(&self) -> &str {
         &self.inner.config.url
+    }
+
+    /// The URL with its password redacted, for logs.
+    pub fn display_url(&self) -> String {
+        redact_url(&self.inner.config.url)
     }
 
     pub fn config(&self) -> &DocketConfig {
@@ -627,6 +694,8 @@ impl Docket {
             every_ms: options.every.map(|d| d.as_millis() as u64),
             task: false,
             result_ttl_ms: options.result_ttl.map(|d| d.as_millis() as u64),
+            deadline_ms: options.expire_after.map(|d| now_ms() + d.as_millis() as u64),
+            group: options.group,
         };
         self.inner
             .backend
@@ -708,6 +777,12 @@ impl Docket {
                 running: Mutex::new(HashMap::new()),
                 drain: Mutex::new(Duration::from_secs(10)),
                 handle: Mutex::new(None),
+                groups: Mutex::new(HashMap::new()),
+                group_share: match self.inner.config.group_share {
+                    0 => self.inner.config.concurrency.div_ceil(2),
+                    n => n,
+                }
+                .clamp(1, self.inner.config.concurrency.max(1)),
             }),
         };
         let handle = tokio::spawn(worker.clone().run(self.clone()));
@@ -716,18 +791,26 @@ impl Docket {
     }
 
     /// Queues the run of an MCP task: keyed by the task id, marked as a task.
+    /// The run ends with its task: it does not start, or is cancelled, once `ttl` has passed.
     pub(crate) async fn add_task(
         &self,
         id: &str,
         function: &str,
         args: Map<String, Value>,
-        result_ttl: Duration,
+        ttl: Duration,
+        group: String,
     ) -> Result<Added, DocketError> {
         if self.inner.strikes.is_struck(function, &args) {
             return Err(DocketError::Struck(function.to_owned()));
         }
-        let result_ttl_ms = Some(result_ttl.min(self.inner.config.result_ttl).as_millis() as u64);
-        let policy = Policy { task: true, result_ttl_ms, ..Default::default() };
+        let result_ttl_ms = Some(ttl.min(self.inner.config.result_ttl).as_millis() as u64);
+        let policy = Policy {
+            task: true,
+            result_ttl_ms,
+            deadline_ms: Some(now_ms() + ttl.as_millis() as u64),
+            group: Some(group),
+            ..Default::default()
+        };
         let schedule = Schedule {
             key: id.to_owned(),
             function: function.to_owned(),
@@ -761,7 +844,14 @@ struct WorkerInner {
     drain: Mutex<Duration>,
     /// The worker loop, awaited by `stop` so every outcome is stored before it returns.
     handle: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Runs executing here per fairness group (entries removed at zero, so bounded by the
+    /// runs executing).
+    groups: Mutex<HashMap<String, usize>>,
+    group_share: usize,
 }
+
+/// How long a run over its group's share waits before it is offered again.
+const DEFER_MS: u64 = 100;
 
 /// A handle to the server's task worker.
 #[derive(Clone)]
@@ -812,6 +902,20 @@ impl Worker {
             };
             let mut permit = Some(first);
             for claimed in batch {
+                // Fairness: a group at its share here waits (re-queued shortly, without using
+                // an attempt), so other groups' runs get the free slots.
+                if let Some(group) = &claimed.policy.group {
+                    let mut groups = lock(&self.inner.groups);
+                    let running = groups.entry(group.clone()).or_insert(0);
+                    if *running >= self.inner.group_share {
+                        drop(groups);
+                        let attempt = claimed.attempt;
+                        let defer = Outcome::Again { delay_ms: DEFER_MS, attempt, result: None, error: None };
+                        let _ = done_tx.send((claimed, defer));
+                        continue;
+                    }
+                    *running += 1;
+                }
                 let p = match permit.take() {
                     Some(p) => p,
                     None => match slots.clone().try_acquire_owned() {
@@ -825,6 +929,15 @@ impl Worker {
                 self.inner.tracker.spawn(async move {
                     let outcome = worker.execute(&docket, &claimed, token).await;
                     lock(&worker.inner.running).remove(&claimed.key);
+                    if let Some(group) = &claimed.policy.group {
+                        let mut groups = lock(&worker.inner.groups);
+                        if let Some(n) = groups.get_mut(group) {
+                            *n = n.saturating_sub(1);
+                            if *n == 0 {
+                                groups.remove(group);
+                            }
+                        }
+                    }
                     let _ = done.send((claimed, outcome));
                     drop(p);
                 });
@@ -849,6 +962,11 @@ impl Worker {
     async fn execute(&self, docket: &Docket, claimed: &Claimed, token: CancellationToken) -> Outcome {
         if docket.inner.strikes.is_struck(&claimed.function, &claimed.args) {
             return Outcome::Done { state: RunState::Cancelled, result: None, error: Some("struck".into()) };
+        }
+        let expired = || Outcome::Done { state: RunState::Cancelled, result: None, error: Some("expired".into()) };
+        let left = claimed.policy.deadline_ms.map(|d| d.saturating_sub(now_ms()));
+        if left == Some(0) {
+            return expired();
         }
         let Some(server) = docket.inner.server.upgrade() else { return Outcome::HandBack };
         let Some(component) = Component::resolve(&server, &claimed.function, &claimed.args) else {
@@ -885,6 +1003,12 @@ impl Worker {
         let call = component.call(claimed.args.clone(), ctx);
         let timeout = claimed.policy.timeout_ms.map(Duration::from_millis).unwrap_or(Duration::MAX);
         let stop = self.inner.stop.clone();
+        let deadline = async {
+            match left {
+                Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                None => std::future::pending().await,
+            }
+        };
         // (result as JSON, error message when the run failed)
         let (result, error) = tokio::select! {
             r = tokio::time::timeout(timeout, call) => match r {
@@ -894,6 +1018,7 @@ impl Worker {
                     (json_of(&CallToolResult::error(error.clone())), Some(error))
                 }
             },
+            _ = deadline => return expired(),
             _ = token.cancelled() => {
                 // Cancelled by the docket, or abandoned at shutdown.
                 return if stop.is_cancelled() { Outcome::HandBack } else {
@@ -977,5 +1102,21 @@ async fn cancel_loop(worker: Worker, mut rx: tokio::sync::broadcast::Receiver<St
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
             Err(_) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(redact_url("redis://:hunter2@127.0.0.1:6379/0"), "redis://:***@127.0.0.1:6379/0");
+        assert_eq!(redact_url("rediss://app:p%40ss@h/"), "rediss://app:***@h/");
+        assert_eq!(redact_url("redis://token@h"), "redis://***@h");
+        assert_eq!(redact_url("redis://127.0.0.1/"), "redis://127.0.0.1/");
+        assert_eq!(redact_url("memory://"), "memory://");
+        let config = DocketConfig { url: "redis://:hunter2@h/".into(), ..DocketConfig::from_env() };
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 }

@@ -285,17 +285,26 @@ impl RedisBackend {
             // Fails harmlessly when the application installed a provider already.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let bad_url = |e: redis::RedisError| DocketError::BadUrl(config.url.clone(), e.to_string());
+        let shown = super::redact_url(&config.url);
+        let bad_url = |e: redis::RedisError| DocketError::BadUrl(shown.clone(), e.to_string());
         let client = match &config.tls_ca_file {
             Some(path) => {
                 let root_cert = std::fs::read(path)
-                    .map_err(|e| DocketError::BadUrl(config.url.clone(), format!("reading {}: {e}", path.display())))?;
+                    .map_err(|e| DocketError::BadUrl(shown.clone(), format!("reading {}: {e}", path.display())))?;
                 let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(root_cert) };
                 redis::Client::build_with_tls(config.url.as_str(), certs).map_err(bad_url)?
             }
             None => redis::Client::open(config.url.as_str()).map_err(bad_url)?,
         };
-        let conn = manager(&client, Some(Duration::from_secs(30))).await?;
+        let mut conn =
+            manager(&client, Some(Duration::from_secs(30))).await.map_err(|e| unreachable_redis(&shown, e))?;
+        // A connection is not enough: a server wanting a password we were not given (NOAUTH)
+        // or refusing our user accepts the connection and fails every command. Ask once now,
+        // so startup (and readiness) fails with a clear error instead of every task call.
+        let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
+        if let Err(e) = pong {
+            return Err(unreachable_redis(&shown, backend_err(e)));
+        }
         let keys = Keys { prefix: format!("{{{}}}", config.name) };
         let backend = RedisBackend {
             config,
@@ -485,6 +494,15 @@ impl RedisBackend {
             })?;
         Ok(parse_xread(reply))
     }
+}
+
+/// Startup could not use Redis: says where (password redacted) and why.
+fn unreachable_redis(shown: &str, e: DocketError) -> DocketError {
+    let why = match e {
+        DocketError::Backend(why) => why,
+        other => other.to_string(),
+    };
+    DocketError::Backend(format!("cannot use the Redis docket at {shown}: {why}"))
 }
 
 async fn manager(client: &redis::Client, response_timeout: Option<Duration>) -> Result<ConnectionManager, DocketError> {

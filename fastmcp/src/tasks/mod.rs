@@ -28,6 +28,14 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// `tasks/result` waited as long as a request may run and the task is still going (it is left
+/// alone; call again). Distinct from the task's own failure, which is the task's error.
+pub const TASK_RESULT_TIMEOUT: i64 = -32003;
+/// The task store (Redis) stayed unavailable while `tasks/result` waited; the task is untouched.
+pub const TASK_STORE_UNAVAILABLE: i64 = -32004;
+/// How long `tasks/result` retries an unavailable store before saying so.
+const STORE_RETRY_FOR: Duration = Duration::from_secs(10);
+
 /// `_meta` key tying messages to their task.
 pub const RELATED_TASK: &str = "io.modelcontextprotocol/related-task";
 
@@ -228,7 +236,7 @@ pub(crate) async fn load(docket: &Docket, id: &str) -> Result<Option<TaskView>, 
 async fn load_own(session: &Session, id: &str) -> Result<(Docket, TaskView), ErrorObject> {
     let docket = docket_of(session)?;
     match load(&docket, id).await? {
-        Some(view) if view.owner == session.owner() => Ok((docket, view)),
+        Some(view) if session.may_access(&view.owner) => Ok((docket, view)),
         _ => Err(not_found(id)),
     }
 }
@@ -255,7 +263,12 @@ pub(crate) async fn create(
     let max_ttl = settings.max_ttl.min(docket.config().result_ttl).as_millis() as u64;
     let ttl_ms = match params.ttl {
         Some(t) if t.is_finite() && t >= 0.0 => (t as u64).clamp(1_000, max_ttl.max(1_000)),
-        _ => max_ttl,
+        Some(t) => {
+            return Err(ErrorObject::invalid_params(format!(
+                "Invalid params: `task.ttl` must be a non-negative number of milliseconds, not {t}"
+            )));
+        }
+        None => max_ttl,
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
     let now = now_ms();
@@ -275,7 +288,7 @@ pub(crate) async fn create(
     docket.backend().task_create(id.clone(), session.owner(), fields, ttl_ms).await.map_err(backend_error)?;
     // Following starts before the run is queued, so no status change is missed.
     let follower = follow(session, &docket, &id, progress_token);
-    if let Err(e) = docket.add_task(&id, &function, args, Duration::from_millis(ttl_ms)).await {
+    if let Err(e) = docket.add_task(&id, &function, args, Duration::from_millis(ttl_ms), session.owner()).await {
         follower.cancel();
         let _ = docket
             .backend()
@@ -366,7 +379,13 @@ pub(crate) async fn list(session: &Arc<Session>, params: Option<Value>, page: us
             .ok_or_else(|| ErrorObject::invalid_params(format!("Failed to list tasks: Invalid cursor: {c}")))?,
     };
     let docket = docket_of(session)?;
-    let ids = docket.backend().task_ids(session.owner()).await.map_err(backend_error)?;
+    // An anonymous requester cannot show which tasks are its own: it lists none (its tasks
+    // stay reachable by id).
+    let ids = if session.is_anonymous() {
+        Vec::new()
+    } else {
+        docket.backend().task_ids(session.owner()).await.map_err(backend_error)?
+    };
     if start > ids.len() {
         return Err(ErrorObject::invalid_params("Failed to list tasks: the cursor is past the end of the list"));
     }
@@ -419,8 +438,32 @@ pub(crate) async fn result(
     let id = p.task_id;
     let (docket, _) = load_own(session, &id).await?;
     let mut changes = docket.backend().watch(&id);
+    // Waiting ends before the request's own timeout, with an answer that says the task is
+    // still going (not a failure of the task); the client calls again.
+    let wait = session.server().request_timeout.saturating_sub(Duration::from_secs(1)).max(Duration::from_millis(100));
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut store_down_since: Option<tokio::time::Instant> = None;
     let view = loop {
-        let view = load(&docket, &id).await?.ok_or_else(|| not_found(&id))?;
+        let view = match load(&docket, &id).await {
+            Ok(view) => {
+                store_down_since = None;
+                view.ok_or_else(|| not_found(&id))?
+            }
+            // A store that is briefly unavailable is retried: its outage is not the task's
+            // failure. Only a lasting one is reported, as such.
+            Err(e) => {
+                let since = *store_down_since.get_or_insert_with(tokio::time::Instant::now);
+                if since.elapsed() > STORE_RETRY_FOR || tokio::time::Instant::now() >= deadline {
+                    return Err(ErrorObject::new(
+                        TASK_STORE_UNAVAILABLE,
+                        format!("The task store is unavailable ({}); task {id} was left alone, retry later", e.message),
+                    )
+                    .with_data(json!({ "taskId": id, "retryable": true })));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
         if view.is_terminal() {
             break view;
         }
@@ -430,6 +473,13 @@ pub(crate) async fn result(
             _ = changes.changed() => {},
             _ = tokio::time::sleep(Duration::from_secs(1)) => {},
             _ = cancel.cancelled() => return Err(ErrorObject::internal("tasks/result was cancelled")),
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err(ErrorObject::new(
+                    TASK_RESULT_TIMEOUT,
+                    format!("Task {id} is still {} after waiting {wait:?}; it keeps running: call tasks/result again", view.status),
+                )
+                .with_data(json!({ "taskId": id, "status": view.status, "retryable": true })));
+            }
         }
     };
     let related = json!({ RELATED_TASK: { "taskId": id } });
@@ -520,8 +570,9 @@ fn follow(session: &Arc<Session>, docket: &Docket, id: &str, progress_token: Opt
                     continue;
                 }
             };
+            // The last progress of a task that finished fast is still news: it goes out before
+            // the terminal status, so a client sees 3/3 and then `completed`.
             if let (Some(token), Some(progress)) = (&progress_token, view.run.as_ref().and_then(|r| r.progress.clone()))
-                && !view.is_terminal()
                 && last_progress.as_ref() != Some(&progress)
                 && (progress.current > 0.0 || progress.total.is_some() || progress.message.is_some())
             {

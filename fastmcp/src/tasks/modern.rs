@@ -104,7 +104,7 @@ pub(crate) async fn dispatch(
     let p: IdParams = parse_params(params)?;
     let docket = docket_of(session)?;
     let view = match load(&docket, &p.task_id).await? {
-        Some(v) if v.owner == session.owner() => v,
+        Some(v) if session.may_access(&v.owner) => v,
         _ => return Err(not_found(&p.task_id)),
     };
     match method {
@@ -155,6 +155,7 @@ pub(crate) async fn call_tool_as_task(
     args: Map<String, Value>,
 ) -> Result<Value, ErrorObject> {
     let modern = ctx.inner.modern.as_ref().expect("a modern context");
+    let binding = crate::modern::state_binding(&tool.name, Some(&Value::Object(args.clone())));
     let mut fut = tool.call(Call::new(args, None, ctx.clone()));
     let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
     if let Poll::Ready(result) = first {
@@ -167,7 +168,7 @@ pub(crate) async fn call_tool_as_task(
     let pending = crate::sync::lock(&modern.pending).clone();
     if !pending.is_empty() {
         let answers = modern.answers.clone();
-        return Ok(session.input_required("tools/call", &tool.name, pending, answers));
+        return Ok(session.input_required("tools/call", &binding, pending, answers));
     }
     // It waits on something else: it becomes a task, and keeps running here.
     let docket = docket_of(session)?;
@@ -197,7 +198,8 @@ pub(crate) async fn call_tool_as_task(
     };
     let _ = modern.escalated.set(link);
     let mut changes = backend.watch(&id);
-    let shutdown = session.server().shutdown.clone();
+    // A task in flight runs through the shutdown drain; only the drain deadline stops it.
+    let shutdown = session.server().abort.clone();
     let cancel = ctx.inner.cancel.clone();
     let (task_id, ctx2) = (id.clone(), ctx.clone());
     let lease = settings.inline_lease;
@@ -276,14 +278,14 @@ pub(crate) fn follow_for_listener(
 ) -> CancellationToken {
     let stop = CancellationToken::new();
     let Ok(docket) = docket_of(session) else { return stop };
-    let (owner, id, out, subscription, stop2) =
-        (session.owner(), task_id.to_owned(), out.clone(), subscription.clone(), stop.clone());
+    let (session2, id, out, subscription, stop2) =
+        (session.clone(), task_id.to_owned(), out.clone(), subscription.clone(), stop.clone());
     let mut changes = docket.backend().watch(&id);
     tokio::spawn(async move {
         let mut last: Option<(&'static str, usize)> = None;
         loop {
             match load(&docket, &id).await {
-                Ok(Some(view)) if view.owner == owner => {
+                Ok(Some(view)) if session2.may_access(&view.owner) => {
                     let key = (modern_status(&view), pending_inputs(&view.fields).len());
                     if last != Some(key) {
                         let mut params = detailed(&view);

@@ -23,7 +23,7 @@ use crate::sync::{lock, read};
 use crate::transport::{Outbound, Outgoing};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -68,6 +68,30 @@ pub struct HttpOptions {
     pub bearer_tokens: HashMap<String, String>,
     /// JWT bearer tokens, verified against a key or JWKS; the principal is a claim (`sub`).
     pub jwt: Option<crate::auth::JwtVerifier>,
+    /// Connections open at once (default 1024); one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// Time a connection has to send a request's headers (default 30 s); it also bounds how
+    /// long an idle keep-alive connection waits for its next request.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's body once its headers are in (default 60 s);
+    /// slower bodies get 408.
+    pub body_read_timeout: Duration,
+    /// HTTP keep-alive (default on).
+    pub keep_alive: bool,
+    /// Sessions open at once (default 10 000); `initialize` beyond it gets 503 and -32000.
+    pub max_sessions: usize,
+    /// Sessions one authenticated principal may hold at once (default 100); beyond it, 429.
+    pub max_sessions_per_principal: usize,
+    /// SSE connections open at once across all sessions (default 4096); beyond it, 503.
+    pub max_sse_streams: usize,
+    /// A comment is sent on an SSE stream idle this long (default 15 s), so proxies keep it.
+    pub sse_keep_alive: Duration,
+    /// Bytes kept per SSE stream for resumption (default 1 MiB); the oldest events go first,
+    /// but the newest event is always kept.
+    pub stream_buffer_bytes: usize,
+    /// Bytes kept for resumption across all of one session's SSE streams (default 8 MiB);
+    /// beyond it the oldest streams are forgotten.
+    pub session_buffer_bytes: usize,
 }
 
 impl Default for HttpOptions {
@@ -84,6 +108,16 @@ impl Default for HttpOptions {
             session_idle_timeout: Duration::from_secs(30 * 60),
             bearer_tokens: HashMap::new(),
             jwt: None,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(60),
+            keep_alive: true,
+            max_sessions: 10_000,
+            max_sessions_per_principal: 100,
+            max_sse_streams: 4096,
+            sse_keep_alive: Duration::from_secs(15),
+            stream_buffer_bytes: 1024 * 1024,
+            session_buffer_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -122,10 +156,66 @@ impl HttpOptions {
         self.jwt = Some(verifier);
         self
     }
+    /// See [`HttpOptions::max_connections`].
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+    /// See [`HttpOptions::header_read_timeout`].
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+    /// See [`HttpOptions::body_read_timeout`].
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+    /// See [`HttpOptions::keep_alive`].
+    pub fn keep_alive(mut self, keep_alive: bool) -> Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+    /// See [`HttpOptions::max_sessions`].
+    pub fn max_sessions(mut self, n: usize) -> Self {
+        self.max_sessions = n.max(1);
+        self
+    }
+    /// See [`HttpOptions::max_sessions_per_principal`].
+    pub fn max_sessions_per_principal(mut self, n: usize) -> Self {
+        self.max_sessions_per_principal = n.max(1);
+        self
+    }
+    /// See [`HttpOptions::max_sse_streams`].
+    pub fn max_sse_streams(mut self, n: usize) -> Self {
+        self.max_sse_streams = n.max(1);
+        self
+    }
+    /// See [`HttpOptions::sse_keep_alive`].
+    pub fn sse_keep_alive(mut self, every: Duration) -> Self {
+        self.sse_keep_alive = every.max(Duration::from_millis(10));
+        self
+    }
+    /// See [`HttpOptions::stream_buffer_bytes`] and [`HttpOptions::session_buffer_bytes`].
+    pub fn buffer_bytes(mut self, per_stream: usize, per_session: usize) -> Self {
+        self.stream_buffer_bytes = per_stream;
+        self.session_buffer_bytes = per_session;
+        self
+    }
     /// Accepts `Authorization: Bearer {token}` as `principal` (see [`HttpOptions::bearer_tokens`]).
     pub fn bearer_token(mut self, token: impl Into<String>, principal: impl Into<String>) -> Self {
         self.bearer_tokens.insert(token.into(), principal.into());
         self
+    }
+}
+
+impl From<&HttpOptions> for super::http_conn::ConnectionLimits {
+    fn from(o: &HttpOptions) -> Self {
+        super::http_conn::ConnectionLimits {
+            max_connections: o.max_connections,
+            header_read_timeout: o.header_read_timeout,
+            keep_alive: o.keep_alive,
+        }
     }
 }
 
@@ -149,35 +239,45 @@ impl Server {
     }
 
     /// Serves Streamable HTTP on an already bound listener.
+    ///
+    /// Shutdown (Ctrl-C, SIGTERM or [`Server::shutdown`]) is graceful: the listener stops
+    /// accepting, standalone GET streams end, requests in flight run to completion and are
+    /// answered (those still running at `shutdown_timeout` get a JSON-RPC error), the task
+    /// worker drains and hands unfinished runs back, lifespan teardowns run, then this returns.
     pub async fn serve_http(&self, listener: tokio::net::TcpListener, options: HttpOptions) -> Result<(), ServerError> {
         let local = listener.local_addr()?;
         let _ = self.inner.local_addr.set(local);
         self.start().await?;
+        let limits = super::http_conn::ConnectionLimits::from(&options);
         let router = self.http_router(options);
-        let shutdown = self.shutdown_token();
-        let signals = {
-            let server = self.clone();
-            tokio::spawn(async move {
-                wait_for_signal().await;
-                tracing::info!("signal received; shutting down");
-                server.shutdown().await;
-            })
-        };
+        let token = self.shutdown_token();
         self.mark_transport_ready();
         tracing::info!(%local, "serving Streamable HTTP");
-        // Without TCP_NODELAY the small SSE frames of one answer (priming event, notifications,
-        // result) wait on Nagle's algorithm and the client's delayed ACK: ~40 ms per answer.
-        use axum::serve::ListenerExt;
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!("TCP_NODELAY: {e}");
+        let serve = super::http_conn::serve(listener, router, limits, token.clone());
+        let mut serve = std::pin::pin!(serve);
+        let ended_alone = tokio::select! {
+            r = &mut serve => Some(r),
+            _ = crate::transport::wait_for_signal() => {
+                tracing::info!("signal received; shutting down");
+                None
             }
-        });
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await });
-        let result = serve.await;
-        signals.abort();
-        self.shutdown().await;
-        result.map_err(ServerError::Io)
+            _ = token.cancelled() => None,
+        };
+        match ended_alone {
+            Some(r) => {
+                self.shutdown().await;
+                r.map_err(ServerError::Io)
+            }
+            None => {
+                // The drain runs next to the connections, which close as their answers finish.
+                let bound = self.inner.shutdown_timeout + Duration::from_secs(3);
+                let (r, ()) = tokio::join!(
+                    async { tokio::time::timeout(bound, &mut serve).await.unwrap_or(Ok(())) },
+                    self.shutdown()
+                );
+                r.map_err(ServerError::Io)
+            }
+        }
     }
 
     /// The address the HTTP transport listens on (the real port when bound to port 0).
@@ -188,46 +288,31 @@ impl Server {
     /// The axum router of the MCP endpoint, to mount in an application of your own. Call
     /// [`Server::start`] before serving it.
     pub fn http_router(&self, options: HttpOptions) -> Router {
-        let max_body = options.max_body_bytes;
         let path = options.path.clone();
-        let state = Arc::new(HttpState { server: self.clone(), options, sessions: Mutex::new(HashMap::new()) });
+        let state = Arc::new(HttpState {
+            server: self.clone(),
+            options,
+            sessions: Mutex::new(HashMap::new()),
+            open_streams: Arc::default(),
+        });
         {
-            // Ending sessions at shutdown closes their SSE connections, so axum's graceful
-            // shutdown is not held up by idle GET streams.
+            // At shutdown the standalone GET streams end (they would hold the connections open
+            // forever), while requests in flight keep their streams until they are answered
+            // (the server answers those still running at the drain deadline with an error).
             let state = state.clone();
             let token = self.shutdown_token();
             tokio::spawn(async move {
                 token.cancelled().await;
-                let sessions: Vec<_> = lock(&state.sessions).drain().map(|(_, s)| s).collect();
-                for s in sessions {
-                    s.close_all();
+                let sessions: Vec<_> = lock(&state.sessions).values().cloned().collect();
+                for s in &sessions {
+                    if let Some(log) = s.stream(0) {
+                        log.detach();
+                    }
                 }
             });
         }
         tokio::spawn(sweep_idle_sessions(Arc::downgrade(&state), self.shutdown_token()));
-        Router::new()
-            .route(&path, axum::routing::any(endpoint))
-            .layer(DefaultBodyLimit::max(max_body))
-            .with_state(state)
-    }
-}
-
-pub(crate) async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        Router::new().route(&path, axum::routing::any(endpoint)).with_state(state)
     }
 }
 
@@ -235,6 +320,8 @@ struct HttpState {
     server: Server,
     options: HttpOptions,
     sessions: Mutex<HashMap<String, Arc<HttpSession>>>,
+    /// GET streams open now (bounded by `max_sse_streams`).
+    open_streams: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// One SSE stream's event log, and the connection (if any) currently reading it.
@@ -245,6 +332,11 @@ struct StreamLog {
 
 struct StreamInner {
     events: VecDeque<(u64, Bytes)>,
+    /// Bytes in `events`, bounded by `max_bytes` (the newest event is always kept).
+    bytes: usize,
+    max_bytes: usize,
+    /// Bytes held by all of the session's logs, which the session bounds.
+    session_bytes: Arc<std::sync::atomic::AtomicUsize>,
     next_seq: u64,
     conn: Option<mpsc::Sender<Bytes>>,
     /// The response was logged; the stream ends once it is delivered.
@@ -253,12 +345,27 @@ struct StreamInner {
     cap: usize,
 }
 
+impl Drop for StreamLog {
+    fn drop(&mut self) {
+        let inner = lock(&self.inner);
+        inner.session_bytes.fetch_sub(inner.bytes, Ordering::Relaxed);
+    }
+}
+
 impl StreamLog {
-    fn new(id: u64, cap: usize) -> Arc<StreamLog> {
+    fn new(
+        id: u64,
+        cap: usize,
+        max_bytes: usize,
+        session_bytes: Arc<std::sync::atomic::AtomicUsize>,
+    ) -> Arc<StreamLog> {
         Arc::new(StreamLog {
             id,
             inner: Mutex::new(StreamInner {
                 events: VecDeque::new(),
+                bytes: 0,
+                max_bytes,
+                session_bytes,
                 next_seq: 0,
                 conn: None,
                 finished: false,
@@ -275,10 +382,14 @@ impl StreamLog {
         let seq = inner.next_seq;
         inner.next_seq += 1;
         let frame = build(&format!("{}-{seq}", self.id));
-        if inner.events.len() == inner.cap {
-            inner.events.pop_front();
-        }
+        inner.bytes += frame.len();
+        inner.session_bytes.fetch_add(frame.len(), Ordering::Relaxed);
         inner.events.push_back((seq, frame.clone()));
+        while inner.events.len() > inner.cap || (inner.bytes > inner.max_bytes && inner.events.len() > 1) {
+            let Some((_, old)) = inner.events.pop_front() else { break };
+            inner.bytes -= old.len();
+            inner.session_bytes.fetch_sub(old.len(), Ordering::Relaxed);
+        }
         if last {
             inner.finished = true;
         }
@@ -332,6 +443,8 @@ struct HttpSession {
     streams: Mutex<HashMap<u64, Arc<StreamLog>>>,
     next_stream: AtomicU64,
     protocol_version: Mutex<String>,
+    /// Bytes held by this session's stream logs.
+    log_bytes: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl HttpSession {
@@ -339,14 +452,18 @@ impl HttpSession {
         lock(&self.streams).get(&id).cloned()
     }
 
-    fn new_stream(&self, cap: usize, max_streams: usize) -> Arc<StreamLog> {
+    fn new_stream(&self, options: &HttpOptions) -> Arc<StreamLog> {
         let id = self.next_stream.fetch_add(1, Ordering::Relaxed);
-        let log = StreamLog::new(id, cap);
+        let log = StreamLog::new(id, options.stream_buffer_events, options.stream_buffer_bytes, self.log_bytes.clone());
         let mut streams = lock(&self.streams);
         streams.retain(|sid, s| *sid == 0 || !s.is_done());
-        if streams.len() >= max_streams
-            && let Some(oldest) = streams.keys().filter(|k| **k != 0).min().copied()
+        // Bounded in count and in bytes: the oldest streams are forgotten first (a client
+        // resuming one of them gets 404 and retries the request).
+        while streams.len() > 1
+            && (streams.len() >= options.max_streams_per_session
+                || self.log_bytes.load(Ordering::Relaxed) > options.session_buffer_bytes)
         {
+            let Some(oldest) = streams.keys().filter(|k| **k != 0).min().copied() else { break };
             streams.remove(&oldest);
         }
         streams.insert(id, log.clone());
@@ -392,9 +509,22 @@ fn json_response(message: &Message, session: Option<&str>) -> Response {
     resp
 }
 
-fn sse_response(rx: mpsc::Receiver<Bytes>, session: Option<&str>) -> Response {
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+/// An SSE response carrying what arrives on `rx`. A comment line goes out whenever the stream
+/// has been quiet for `keep_alive`, so proxies and load balancers do not cut an idle stream;
+/// `guard` lives as long as the response body (it releases a stream slot).
+fn sse_response(
+    rx: mpsc::Receiver<Bytes>,
+    session: Option<&str>,
+    keep_alive: Duration,
+    guard: Option<StreamSlot>,
+) -> Response {
+    let stream = futures::stream::unfold((rx, guard), move |(mut rx, guard)| async move {
+        let next = match tokio::time::timeout(keep_alive, rx.recv()).await {
+            Ok(Some(b)) => b,
+            Ok(None) => return None,
+            Err(_) => Bytes::from_static(b": keep-alive\n\n"),
+        };
+        Some((Ok::<_, std::convert::Infallible>(next), (rx, guard)))
     });
     let mut resp = Response::new(Body::from_stream(stream));
     let h = resp.headers_mut();
@@ -404,6 +534,29 @@ fn sse_response(rx: mpsc::Receiver<Bytes>, session: Option<&str>) -> Response {
         h.insert(SESSION_HEADER, id);
     }
     resp
+}
+
+/// One of the `max_sse_streams` slots for GET streams, released on drop.
+struct StreamSlot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl StreamSlot {
+    fn take(state: &HttpState) -> Result<StreamSlot, Response> {
+        let open = state.open_streams.fetch_add(1, Ordering::AcqRel);
+        let slot = StreamSlot(state.open_streams.clone());
+        if open >= state.options.max_sse_streams {
+            let mut resp =
+                plain_error(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: too many open SSE streams");
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return Err(resp);
+        }
+        Ok(slot)
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// `host[:port]` or `[v6]:port` -> host (lowercase, brackets kept for v6).
@@ -419,17 +572,31 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn check_host_and_origin(options: &HttpOptions, headers: &HeaderMap) -> Result<(), Response> {
+/// DNS-rebinding protection. Fails closed: every `Host` and `Origin` value (duplicates
+/// included) and the authority of an absolute-form request target must name an allowed host,
+/// and a value that is not UTF-8 is refused.
+fn check_host_and_origin(options: &HttpOptions, uri: &axum::http::Uri, headers: &HeaderMap) -> Result<(), Response> {
     if options.allowed_hosts.iter().any(|h| h == "*") {
         return Ok(());
     }
     let allowed = |host: &str| options.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
-    if let Some(host) = header_str(headers, header::HOST.as_str())
-        && !allowed(&host_of(host))
+    if let Some(authority) = uri.authority()
+        && !allowed(&host_of(authority.as_str()))
     {
-        return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Host: {host}")));
+        return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid request target host: {authority}")));
     }
-    if let Some(origin) = header_str(headers, header::ORIGIN.as_str()) {
+    for value in headers.get_all(header::HOST) {
+        let Ok(host) = value.to_str() else {
+            return Err(plain_error(StatusCode::FORBIDDEN, "Invalid Host: not UTF-8"));
+        };
+        if !allowed(&host_of(host)) {
+            return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Host: {host}")));
+        }
+    }
+    for value in headers.get_all(header::ORIGIN) {
+        let Ok(origin) = value.to_str() else {
+            return Err(plain_error(StatusCode::FORBIDDEN, "Invalid Origin: not UTF-8"));
+        };
         let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         let authority = authority.split('/').next().unwrap_or_default();
         if origin == "null" || !allowed(&host_of(authority)) {
@@ -458,6 +625,22 @@ fn check_version_header(headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
+/// The principal a static token names. Constant time: both sides are hashed to equal length
+/// and every configured token is compared in full, so timing says nothing about how much of a
+/// guess was right.
+fn static_token_principal<'a>(tokens: &'a HashMap<String, String>, presented: &str) -> Option<&'a str> {
+    use subtle::ConstantTimeEq;
+    let digest = |t: &str| ring::digest::digest(&ring::digest::SHA256, t.as_bytes());
+    let presented = digest(presented);
+    let mut found = None;
+    for (token, principal) in tokens {
+        if bool::from(digest(token).as_ref().ct_eq(presented.as_ref())) {
+            found = Some(principal.as_str());
+        }
+    }
+    found
+}
+
 /// The principal of the request when bearer auth is on (`Ok(None)` when it is off).
 async fn authenticate(options: &HttpOptions, headers: &HeaderMap) -> Result<Option<String>, Response> {
     if options.bearer_tokens.is_empty() && options.jwt.is_none() {
@@ -467,8 +650,8 @@ async fn authenticate(options: &HttpOptions, headers: &HeaderMap) -> Result<Opti
         .and_then(|h| h.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
-    if let Some(principal) = presented.and_then(|t| options.bearer_tokens.get(t)) {
-        return Ok(Some(principal.clone()));
+    if let Some(principal) = presented.and_then(|t| static_token_principal(&options.bearer_tokens, t)) {
+        return Ok(Some(principal.to_owned()));
     }
     let why = match (presented, &options.jwt) {
         (Some(token), Some(jwt)) => match jwt.verify(token).await {
@@ -505,8 +688,18 @@ fn check_principal(session: &HttpSession, principal: &Option<String>) -> Result<
     }
 }
 
-async fn endpoint(State(state): State<Arc<HttpState>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(resp) = check_host_and_origin(&state.options, &headers) {
+async fn endpoint(
+    State(state): State<Arc<HttpState>>,
+    method: Method,
+    uri: axum::http::Uri,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let peer = peer.map(|axum::Extension(axum::extract::ConnectInfo(addr))| addr.ip());
+    // Everything decided from the headers comes first: an unauthenticated or oversized request
+    // never has its body read, so it costs the server no more than its headers.
+    if let Err(resp) = check_host_and_origin(&state.options, &uri, &headers) {
         return resp;
     }
     let principal = match authenticate(&state.options, &headers).await {
@@ -514,7 +707,13 @@ async fn endpoint(State(state): State<Arc<HttpState>>, method: Method, headers: 
         Err(resp) => return resp,
     };
     match method {
-        Method::POST => post(state, headers, body, principal).await,
+        Method::POST => {
+            let body = match read_body(&state.options, &headers, body).await {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            };
+            post(state, headers, body, principal, peer).await
+        }
         // GET and DELETE belong to 2025 sessions; without one they are 2026-07-28 traffic (POST only).
         Method::GET if !state.options.stateless && headers.contains_key(SESSION_HEADER) => {
             get(state, headers, principal)
@@ -535,6 +734,23 @@ async fn endpoint(State(state): State<Arc<HttpState>>, method: Method, headers: 
     }
 }
 
+/// Reads a POST body: a declared `Content-Length` over the limit is refused before reading,
+/// the rest is read up to the limit (413 past it) within `body_read_timeout` (408 after it).
+async fn read_body(options: &HttpOptions, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let limit = options.max_body_bytes;
+    let too_large =
+        || plain_error(StatusCode::PAYLOAD_TOO_LARGE, &format!("Payload Too Large: the limit is {limit} bytes"));
+    let declared = header_str(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(options.body_read_timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(too_large()),
+        Err(_) => Err(plain_error(StatusCode::REQUEST_TIMEOUT, "Request Timeout: the body was not sent in time")),
+    }
+}
+
 fn session_of(state: &HttpState, headers: &HeaderMap) -> Result<Arc<HttpSession>, Response> {
     let Some(id) = header_str(headers, SESSION_HEADER) else {
         return Err(plain_error(StatusCode::BAD_REQUEST, "Bad Request: Mcp-Session-Id header is required"));
@@ -546,7 +762,13 @@ fn session_of(state: &HttpState, headers: &HeaderMap) -> Result<Arc<HttpSession>
     session.ok_or_else(|| json_error(StatusCode::NOT_FOUND, None, ErrorObject::new(-32001, "Session not found")))
 }
 
-async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes, principal: Option<String>) -> Response {
+async fn post(
+    state: Arc<HttpState>,
+    headers: HeaderMap,
+    body: Bytes,
+    principal: Option<String>,
+    peer: Option<std::net::IpAddr>,
+) -> Response {
     let accept = header_str(&headers, header::ACCEPT.as_str()).unwrap_or("*/*");
     if !["application/json", "text/event-stream", "*/*", "application/*"].iter().any(|t| accept.contains(t)) {
         return plain_error(
@@ -573,10 +795,10 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes, principal:
     };
     let header_modern = header_str(&headers, VERSION_HEADER).is_some_and(|v| v.trim() >= crate::modern::MODERN_VERSION);
     if claims_modern || header_modern {
-        return post_modern(&state, &headers, message, principal).await;
+        return post_modern(&state, &headers, message, principal, peer).await;
     }
     if state.options.stateless {
-        return post_stateless(&state, message, principal).await;
+        return post_stateless(&state, message, principal, peer).await;
     }
     let is_initialize = matches!(&message, Message::Request(r) if r.method == "initialize");
     let session = if is_initialize {
@@ -590,6 +812,9 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes, principal:
                 id,
                 ErrorObject::invalid_request("Invalid Request: the session is already initialized"),
             );
+        }
+        if let Err(resp) = check_session_room(&state, &message, &principal) {
+            return resp;
         }
         let session = new_session(&state, &message);
         session.session.set_principal(principal);
@@ -648,7 +873,7 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes, principal:
             resp
         }
         first => {
-            let log = session.new_stream(state.options.stream_buffer_events, state.options.max_streams_per_session);
+            let log = session.new_stream(&state.options);
             if session.primes() {
                 let retry = state.options.sse_retry;
                 log.push(|id| priming_frame(id, retry), false);
@@ -679,9 +904,39 @@ async fn post(state: Arc<HttpState>, headers: HeaderMap, body: Bytes, principal:
                     next = rx.recv().await;
                 }
             });
-            sse_response(conn, Some(&session_id))
+            sse_response(conn, Some(&session_id), state.options.sse_keep_alive, None)
         }
     }
+}
+
+/// Sessions are bounded: `max_sessions` in all (503) and `max_sessions_per_principal` for
+/// each authenticated principal (429). Idle ones are swept after `session_idle_timeout`.
+fn check_session_room(state: &HttpState, message: &Message, principal: &Option<String>) -> Result<(), Response> {
+    let id = match message {
+        Message::Request(r) => Some(r.id.clone()),
+        _ => None,
+    };
+    let sessions = lock(&state.sessions);
+    let (status, message) = if sessions.len() >= state.options.max_sessions {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("Too many sessions open (limit {})", state.options.max_sessions))
+    } else if principal.is_some()
+        && sessions.values().filter(|s| s.session.principal() == *principal).count()
+            >= state.options.max_sessions_per_principal
+    {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many sessions open for this principal (limit {}); end unused ones with DELETE",
+                state.options.max_sessions_per_principal
+            ),
+        )
+    } else {
+        return Ok(());
+    };
+    drop(sessions);
+    let mut resp = json_error(status, id, ErrorObject::new(-32000, message));
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    Err(resp)
 }
 
 /// An outbound for messages whose stream has no reader (notifications and responses from the
@@ -713,8 +968,14 @@ fn new_session(state: &Arc<HttpState>, message: &Message) -> Arc<HttpSession> {
         streams: Mutex::new(HashMap::new()),
         next_stream: AtomicU64::new(1),
         protocol_version: Mutex::new(version),
+        log_bytes: Arc::default(),
     });
-    let standalone = StreamLog::new(0, state.options.stream_buffer_events);
+    let standalone = StreamLog::new(
+        0,
+        state.options.stream_buffer_events,
+        state.options.stream_buffer_bytes,
+        http.log_bytes.clone(),
+    );
     lock(&http.streams).insert(0, standalone.clone());
     // Requests to the client only go to the standalone stream while a GET is reading it.
     let watched = Arc::downgrade(&standalone);
@@ -853,7 +1114,13 @@ fn modern_status(error: &ErrorObject) -> StatusCode {
 
 /// A 2026-07-28 POST: no session; JSON, or an SSE stream scoped to the request (closing it
 /// cancels the request).
-async fn post_modern(state: &HttpState, headers: &HeaderMap, message: Message, principal: Option<String>) -> Response {
+async fn post_modern(
+    state: &HttpState,
+    headers: &HeaderMap,
+    message: Message,
+    principal: Option<String>,
+    peer: Option<std::net::IpAddr>,
+) -> Response {
     let request = match message {
         Message::Request(r) => r,
         // No client-to-server notifications are defined over HTTP in this revision.
@@ -880,6 +1147,7 @@ async fn post_modern(state: &HttpState, headers: &HeaderMap, message: Message, p
     let session = state.server.new_session(None, None);
     session.set_ephemeral();
     session.set_principal(principal);
+    session.set_peer(peer);
     let request_id = request.id.clone();
     let (out, mut rx) = Outbound::channel();
     session.handle(Message::Request(request), out);
@@ -925,15 +1193,21 @@ async fn post_modern(state: &HttpState, headers: &HeaderMap, message: Message, p
         session.cancel_all();
         server.remove_session(session.id());
     });
-    let mut resp = sse_response(conn_rx, None);
+    let mut resp = sse_response(conn_rx, None, state.options.sse_keep_alive, None);
     resp.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
     resp
 }
 
-async fn post_stateless(state: &HttpState, message: Message, principal: Option<String>) -> Response {
+async fn post_stateless(
+    state: &HttpState,
+    message: Message,
+    principal: Option<String>,
+    peer: Option<std::net::IpAddr>,
+) -> Response {
     let session = state.server.new_session(None, None);
     session.set_ephemeral();
     session.set_principal(principal);
+    session.set_peer(peer);
     let Message::Request(request) = &message else {
         state.server.remove_session(session.id());
         return StatusCode::ACCEPTED.into_response();
@@ -983,7 +1257,16 @@ fn get(state: Arc<HttpState>, headers: HeaderMap, principal: Option<String>) -> 
         let Some(log) = session.stream(stream_id) else {
             return plain_error(StatusCode::NOT_FOUND, "Not Found: that stream is gone");
         };
-        return sse_response(log.attach(Some(seq), capacity), Some(&session.id));
+        let slot = match StreamSlot::take(&state) {
+            Ok(slot) => slot,
+            Err(resp) => return resp,
+        };
+        return sse_response(
+            log.attach(Some(seq), capacity),
+            Some(&session.id),
+            state.options.sse_keep_alive,
+            Some(slot),
+        );
     }
     let Some(log) = session.stream(0) else {
         return plain_error(StatusCode::NOT_FOUND, "Not Found: session closed");
@@ -991,13 +1274,17 @@ fn get(state: Arc<HttpState>, headers: HeaderMap, principal: Option<String>) -> 
     if log.is_attached() {
         return plain_error(StatusCode::CONFLICT, "Conflict: only one standalone SSE stream is allowed per session");
     }
+    let slot = match StreamSlot::take(&state) {
+        Ok(slot) => slot,
+        Err(resp) => return resp,
+    };
     // A fresh GET starts at the live edge; only resumption replays.
     let after = lock(&log.inner).next_seq.checked_sub(1);
     if session.primes() {
         let retry = state.options.sse_retry;
         log.push(|id| priming_frame(id, retry), false);
     }
-    sse_response(log.attach(after, capacity), Some(&session.id))
+    sse_response(log.attach(after, capacity), Some(&session.id), state.options.sse_keep_alive, Some(slot))
 }
 
 /// Ends sessions idle for longer than `session_idle_timeout` (an open GET stream counts as
@@ -1060,20 +1347,33 @@ mod tests {
     #[test]
     fn origin_and_host_checks() {
         let opts = HttpOptions::default();
+        let uri = axum::http::Uri::from_static("/mcp");
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9000"));
-        assert!(check_host_and_origin(&opts, &h).is_ok());
+        assert!(check_host_and_origin(&opts, &uri, &h).is_ok());
         h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example.com"));
-        assert!(check_host_and_origin(&opts, &h).is_err());
+        assert!(check_host_and_origin(&opts, &uri, &h).is_err());
         h.insert(header::ORIGIN, HeaderValue::from_static("http://localhost:9000"));
-        assert!(check_host_and_origin(&opts, &h).is_ok());
+        assert!(check_host_and_origin(&opts, &uri, &h).is_ok());
         h.insert(header::HOST, HeaderValue::from_static("evil.example.com"));
-        assert!(check_host_and_origin(&opts, &h).is_err());
+        assert!(check_host_and_origin(&opts, &uri, &h).is_err());
+        // Fail closed: a duplicated header is checked in full, non-UTF-8 is refused, and an
+        // absolute-form target names its host too.
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1"));
+        h.append(header::HOST, HeaderValue::from_static("evil.example.com"));
+        assert!(check_host_and_origin(&opts, &uri, &h).is_err());
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1"));
+        h.append(header::ORIGIN, HeaderValue::from_bytes(b"http://\xff").unwrap());
+        assert!(check_host_and_origin(&opts, &uri, &h).is_err());
+        h.remove(header::ORIGIN);
+        assert!(check_host_and_origin(&opts, &uri, &h).is_ok());
+        let absolute = axum::http::Uri::from_static("http://evil.example.com/mcp");
+        assert!(check_host_and_origin(&opts, &absolute, &h).is_err());
     }
 
     #[test]
     fn stream_log_replays_after_an_event_and_ends_after_the_result() {
-        let log = StreamLog::new(3, 8);
+        let log = StreamLog::new(3, 8, 1 << 20, Arc::default());
         log.push(|id| Bytes::from(id.to_owned()), false);
         log.push(|id| Bytes::from(id.to_owned()), false);
         log.push(|id| Bytes::from(id.to_owned()), true);

@@ -5,6 +5,7 @@
 //! - [`memory`]: an in-process [`Client`](memory::Client) for tests.
 
 pub mod http;
+mod http_conn;
 pub mod memory;
 pub mod stdio;
 
@@ -56,5 +57,25 @@ impl Outbound {
 
     pub async fn close_stream(&self) {
         let _ = self.0.send(Outgoing::CloseStream).await;
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (never, when signals cannot be watched).
+pub(crate) async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -4,7 +4,7 @@
 use crate::protocol::{Message, Response};
 use crate::server::{Server, ServerError};
 use crate::transport::{Outbound, Outgoing};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 /// Longest accepted line; longer lines are answered with a parse error and skipped.
@@ -12,9 +12,56 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
 impl Server {
     /// Serves one client over stdin/stdout until stdin closes, then shuts down gracefully.
+    ///
+    /// Ctrl-C and SIGTERM shut down as gracefully as the end of stdin: reading stops, requests
+    /// in flight are answered, the worker drains and the lifespan teardowns run.
     pub async fn run_stdio(&self) -> Result<(), ServerError> {
-        serve(self, BufReader::new(tokio::io::stdin()), tokio::io::stdout()).await
+        let signals = {
+            let token = self.shutdown_token();
+            tokio::spawn(async move {
+                crate::transport::wait_for_signal().await;
+                tracing::info!("signal received; shutting down");
+                token.cancel();
+            })
+        };
+        let served = serve(self, stdin_reader(), tokio::io::stdout()).await;
+        signals.abort();
+        served
     }
+}
+
+/// Stdin, read on a thread of its own. A blocking read cannot be cancelled: on tokio's
+/// blocking pool (`tokio::io::stdin`) it would keep the runtime, and so the process, alive
+/// after a SIGTERM until the client wrote another line. A detached thread does not hold the
+/// process. The channel is small, so a client that floods stdin is still read no faster than
+/// the server handles its messages.
+fn stdin_reader() -> impl AsyncBufRead + Unpin {
+    use std::io::Read;
+    let (tx, rx) = mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
+    let spawned = std::thread::Builder::new().name("fastmcp-stdin".into()).spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => {
+                    if tx.blocking_send(Ok(bytes::Bytes::copy_from_slice(&buf[..n]))).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the stdin reader thread: {e}");
+    }
+    let chunks = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    tokio_util::io::StreamReader::new(Box::pin(chunks))
 }
 
 /// Serves one client over any line-oriented byte streams (used by `run_stdio` and by tests).
