@@ -5,7 +5,8 @@
 //!     cargo run -p fastmcp-examples --bin hostile -- --port 0
 //!     cargo run -p fastmcp-examples --bin hostile -- --stdio
 //!
-//! Flags: `--port N`, `--stdio`, `--stateless`, `--token TOKEN=PRINCIPAL`, `--jwks-url URL`,
+//! Flags: `--port N`, `--stdio`, `--worker-only`, `--stateless`, `--token TOKEN=PRINCIPAL`
+//! (repeatable), `--jwks-url URL`,
 //! `--max-connections N`, `--header-timeout-ms MS`, `--body-timeout-ms MS`, `--max-body N`,
 //! `--max-sessions N`, `--max-sessions-per-principal N`, `--sse-keep-alive-ms MS`,
 //! `--shutdown-timeout-ms MS`, `--request-timeout-ms MS`, `--max-tasks N` (working tasks per
@@ -131,8 +132,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.run_stdio().await?;
         return Ok(());
     }
+    if args.iter().any(|a| a == "--worker-only") {
+        let run = {
+            let server = server.clone();
+            tokio::spawn(async move { server.run_worker().await })
+        };
+        server.wait_until_ready().await?;
+        println!("worker ready");
+        run.await??;
+        return Ok(());
+    }
     let mut options = HttpOptions::default().stateless(args.iter().any(|a| a == "--stateless"));
-    if let Some(token) = flag(&args, "--token") {
+    for token in args.windows(2).filter(|w| w[0] == "--token").map(|w| w[1].clone()) {
         let (token, principal) = token.split_once('=').ok_or("--token takes TOKEN=PRINCIPAL")?;
         options = options.bearer_token(token, principal);
     }
