@@ -24,7 +24,7 @@ use std::time::Duration;
 /// Panics (an `unwrap` on nothing).
 #[tool]
 fn panic_tool() -> String {
-    let nothing: Option<String> = None;
+    let nothing: Option<String> = std::hint::black_box(None);
     nothing.unwrap()
 }
 
@@ -92,7 +92,7 @@ async fn confirm_named(ctx: Context, name: String) -> Result<String, ClientReque
 }
 
 fn flag(args: &[String], name: &str) -> Option<String> {
-    args.windows(2).filter(|w| w[0] == name).map(|w| w[1].clone()).last()
+    args.windows(2).filter(|w| w[0] == name).map(|w| w[1].clone()).next_back()
 }
 
 fn flag_ms(args: &[String], name: &str) -> Option<Duration> {
