@@ -17,6 +17,12 @@ use std::time::{Duration, Instant};
 
 const V2026: &str = "2026-07-28";
 
+/// The fixture binary: this build's, or another build's named by `HOSTILE_FIXTURE` (to run the
+/// suite against an older server).
+fn fixture_bin() -> String {
+    std::env::var("HOSTILE_FIXTURE").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hostile").to_owned())
+}
+
 struct Fixture {
     child: Child,
     url: String,
@@ -30,7 +36,7 @@ impl Fixture {
 
     fn http_with(args: &[&str], envs: &[(&str, &str)]) -> Fixture {
         let (child, line) = spawn_announced(
-            Command::new(env!("CARGO_BIN_EXE_hostile"))
+            Command::new(fixture_bin())
                 .args(["--port", "0"])
                 .args(args)
                 .env_remove("FASTMCP_ENABLE_TASKS")
@@ -190,7 +196,7 @@ async fn requests_still_running_at_the_deadline_get_an_error() {
 #[test]
 fn sigterm_on_stdio_shuts_down_gracefully() {
     let teardown = teardown_file("stdio");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hostile"))
+    let mut child = Command::new(fixture_bin())
         .args(["--stdio", "--teardown-file", &teardown])
         .env_remove("FASTMCP_ENABLE_TASKS")
         .stdin(Stdio::piped())
@@ -254,7 +260,7 @@ async fn a_stopping_worker_hands_its_runs_back_at_once() {
 
 #[test]
 fn a_panicking_handler_is_answered_and_frees_its_slot() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hostile"))
+    let mut child = Command::new(fixture_bin())
         .arg("--stdio")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -815,7 +821,7 @@ fn a_redis_that_refuses_us_fails_startup_with_a_clear_error() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let run = |url: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_hostile"))
+        let out = Command::new(fixture_bin())
             .args(["--port", "0"])
             .env("FASTMCP_DOCKET_URL", url)
             .env("RUST_LOG", "warn")

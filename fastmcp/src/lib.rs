@@ -25,8 +25,13 @@
 //!
 //! Modules, one per concern: [`protocol`] (JSON-RPC and MCP types), [`registry`] (components and
 //! the compile-time registry), [`server`] (builder, lifespan, sessions, dispatch), [`transport`]
-//! (stdio, in-memory), [`docket`] (the always-on task worker) and [`extract`] (extractors).
+//! (stdio, in-memory, and Streamable HTTP with the `http` feature), [`docket`] (the always-on
+//! task worker; `redis://` with the `redis` feature) and [`extract`] (extractors).
+//!
+//! Cargo features (all on by default): `http`, `jwt` (JWT bearer auth, implies `http`), `redis`
+//! and `tls` (`rediss://`). Without them the crate is stdio + in-memory + `memory://`.
 
+#[cfg(feature = "jwt")]
 pub mod auth;
 pub mod docket;
 pub mod extract;

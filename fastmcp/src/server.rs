@@ -497,6 +497,7 @@ pub(crate) struct ServerInner {
     docket_config: Option<crate::docket::DocketConfig>,
     tasks: TaskSettings,
     max_concurrent_requests: usize,
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub local_addr: OnceLock<std::net::SocketAddr>,
     pub components: RwLock<Components>,
     states: RwLock<StateMap>,
@@ -964,9 +965,11 @@ impl Session {
     pub fn principal(&self) -> Option<String> {
         lock(&self.principal).clone()
     }
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn set_principal(&self, principal: Option<String>) {
         *lock(&self.principal) = principal;
     }
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn set_ephemeral(&self) {
         self.ephemeral.store(true, Ordering::Relaxed);
     }
@@ -994,12 +997,14 @@ impl Session {
         if self.is_anonymous() { owner.starts_with(ANONYMOUS_OWNER) } else { owner == self.owner() }
     }
     /// The client's address, when the transport knows it.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn set_peer(&self, peer: Option<std::net::IpAddr>) {
         *lock(&self.peer) = peer;
     }
     pub(crate) async fn notify_message(&self, message: Message) {
         self.notify(message).await
     }
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn set_notify_live(&self, live: NotifyLive) {
         *lock(&self.notify_live) = Some(live);
     }

@@ -13,9 +13,11 @@
 //! at-least-once delivery with claim renewal and redelivery, results and progress kept for a TTL.
 
 mod memory;
+#[cfg(feature = "redis")]
 mod redis;
 
 #[doc(hidden)]
+#[cfg(feature = "redis")]
 pub use redis::fuzz_decode as __fuzz_redis_decode;
 
 use crate::extract::{Call, Context, RequestCtx};
@@ -506,6 +508,23 @@ impl Watchers {
     }
 }
 
+/// The Redis backend, connected and listening.
+#[cfg(feature = "redis")]
+async fn connect_redis(config: &DocketConfig, strikes: &Arc<StrikeList>) -> Result<Arc<dyn Backend>, DocketError> {
+    let backend = Arc::new(redis::RedisBackend::connect(config.clone(), strikes.clone()).await?);
+    backend.start_listeners();
+    Ok(backend)
+}
+
+/// Without the `redis` feature, a Redis URL is a configuration error that says what to enable.
+#[cfg(not(feature = "redis"))]
+async fn connect_redis(config: &DocketConfig, _: &Arc<StrikeList>) -> Result<Arc<dyn Backend>, DocketError> {
+    Err(DocketError::BadUrl(
+        redact_url(&config.url),
+        "this build of fastmcp has no Redis support; enable its `redis` feature".into(),
+    ))
+}
+
 /// A URL with its password replaced by `***` (and a user name kept), for errors and logs:
 /// `redis://:secret@host/` becomes `redis://:***@host/`.
 pub fn redact_url(url: &str) -> String {
@@ -607,13 +626,7 @@ impl Docket {
         let backend: Arc<dyn Backend> = if config.url.starts_with("memory://") {
             Arc::new(memory::MemoryBackend::new(config.clone(), strikes.clone()))
         } else if config.url.starts_with("redis://") || config.url.starts_with("rediss://") {
-            let b = Arc::new(
-                redis::RedisBackend::connect(config.clone(), strikes.clone())
-                    .await
-                    .map_err(|e| ServerError::Config(e.to_string()))?,
-            );
-            b.start_listeners();
-            b
+            connect_redis(&config, &strikes).await.map_err(|e| ServerError::Config(e.to_string()))?
         } else {
             return Err(ServerError::Config(
                 DocketError::BadUrl(redact_url(&config.url), "expected memory://, redis:// or rediss://".into())
@@ -638,8 +651,7 @@ impl Docket {
             return Err(DocketError::NotDistributed("Docket::connect"));
         }
         let strikes = Arc::new(StrikeList::default());
-        let backend = Arc::new(redis::RedisBackend::connect(config.clone(), strikes.clone()).await?);
-        backend.start_listeners();
+        let backend = connect_redis(&config, &strikes).await?;
         Ok(Docket {
             inner: Arc::new(DocketInner { config, backend, server: Weak::new(), strikes, counter: Default::default() }),
         })

@@ -281,20 +281,29 @@ struct SweepState {
 
 impl RedisBackend {
     pub async fn connect(config: DocketConfig, strikes: Arc<StrikeList>) -> Result<RedisBackend, DocketError> {
+        #[cfg(feature = "tls")]
         if config.url.starts_with("rediss://") {
             // Fails harmlessly when the application installed a provider already.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
         let shown = super::redact_url(&config.url);
         let bad_url = |e: redis::RedisError| DocketError::BadUrl(shown.clone(), e.to_string());
+        #[cfg(not(feature = "tls"))]
+        if config.url.starts_with("rediss://") {
+            return Err(DocketError::BadUrl(
+                shown,
+                "this build of fastmcp has no TLS support; enable its `tls` feature".into(),
+            ));
+        }
         let client = match &config.tls_ca_file {
+            #[cfg(feature = "tls")]
             Some(path) => {
                 let root_cert = std::fs::read(path)
                     .map_err(|e| DocketError::BadUrl(shown.clone(), format!("reading {}: {e}", path.display())))?;
                 let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(root_cert) };
                 redis::Client::build_with_tls(config.url.as_str(), certs).map_err(bad_url)?
             }
-            None => redis::Client::open(config.url.as_str()).map_err(bad_url)?,
+            _ => redis::Client::open(config.url.as_str()).map_err(bad_url)?,
         };
         let mut conn =
             manager(&client, Some(Duration::from_secs(30))).await.map_err(|e| unreachable_redis(&shown, e))?;

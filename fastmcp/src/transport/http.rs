@@ -67,6 +67,7 @@ pub struct HttpOptions {
     /// a session is bound to the principal that opened it, and so are its tasks.
     pub bearer_tokens: HashMap<String, String>,
     /// JWT bearer tokens, verified against a key or JWKS; the principal is a claim (`sub`).
+    #[cfg(feature = "jwt")]
     pub jwt: Option<crate::auth::JwtVerifier>,
     /// Connections open at once (default 1024); one more is answered 503 and closed.
     pub max_connections: usize,
@@ -107,6 +108,7 @@ impl Default for HttpOptions {
             sse_always: false,
             session_idle_timeout: Duration::from_secs(30 * 60),
             bearer_tokens: HashMap::new(),
+            #[cfg(feature = "jwt")]
             jwt: None,
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(30),
@@ -152,6 +154,7 @@ impl HttpOptions {
         self
     }
     /// Accepts JWT bearer tokens that `verifier` validates.
+    #[cfg(feature = "jwt")]
     pub fn jwt(mut self, verifier: crate::auth::JwtVerifier) -> Self {
         self.jwt = Some(verifier);
         self
@@ -641,9 +644,31 @@ fn static_token_principal<'a>(tokens: &'a HashMap<String, String>, presented: &s
     found
 }
 
+#[cfg(feature = "jwt")]
+fn has_jwt(options: &HttpOptions) -> bool {
+    options.jwt.is_some()
+}
+
+#[cfg(not(feature = "jwt"))]
+fn has_jwt(_: &HttpOptions) -> bool {
+    false
+}
+
+/// The JWT verdict on `token` (`None` without a JWT verifier).
+#[cfg(feature = "jwt")]
+async fn verify_jwt(options: &HttpOptions, token: &str) -> Option<Result<String, String>> {
+    let jwt = options.jwt.as_ref()?;
+    Some(jwt.verify(token).await.map_err(|e| e.to_string()))
+}
+
+#[cfg(not(feature = "jwt"))]
+async fn verify_jwt(_: &HttpOptions, _: &str) -> Option<Result<String, String>> {
+    None
+}
+
 /// The principal of the request when bearer auth is on (`Ok(None)` when it is off).
 async fn authenticate(options: &HttpOptions, headers: &HeaderMap) -> Result<Option<String>, Response> {
-    if options.bearer_tokens.is_empty() && options.jwt.is_none() {
+    if options.bearer_tokens.is_empty() && !has_jwt(options) {
         return Ok(None);
     }
     let presented = header_str(headers, header::AUTHORIZATION.as_str())
@@ -653,13 +678,13 @@ async fn authenticate(options: &HttpOptions, headers: &HeaderMap) -> Result<Opti
     if let Some(principal) = presented.and_then(|t| static_token_principal(&options.bearer_tokens, t)) {
         return Ok(Some(principal.to_owned()));
     }
-    let why = match (presented, &options.jwt) {
-        (Some(token), Some(jwt)) => match jwt.verify(token).await {
-            Ok(principal) => return Ok(Some(principal)),
-            Err(e) => Some(e.to_string()),
+    let why = match presented {
+        Some(token) => match verify_jwt(options, token).await {
+            Some(Ok(principal)) => return Ok(Some(principal)),
+            Some(Err(e)) => Some(e),
+            None => Some("The access token is not valid".to_owned()),
         },
-        (Some(_), None) => Some("The access token is not valid".to_owned()),
-        (None, _) => None,
+        None => None,
     };
     let (challenge, message) = match why {
         Some(why) => {

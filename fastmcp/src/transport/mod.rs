@@ -4,7 +4,9 @@
 //! - [`http`]: Streamable HTTP (POST/GET/DELETE on one endpoint, JSON or SSE answers).
 //! - [`memory`]: an in-process [`Client`](memory::Client) for tests.
 
+#[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http")]
 mod http_conn;
 pub mod memory;
 pub mod stdio;
