@@ -10,10 +10,9 @@ use crate::uri_template::UriTemplate;
 use serde_json::{Map, Value, json};
 use std::any::TypeId;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub use crate::sync::BoxFuture;
 
 /// The message a panic carried (`panic!("...")` or a formatted one).
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {

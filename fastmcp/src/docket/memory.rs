@@ -5,7 +5,7 @@ use super::{
     Added, Backend, Claimed, DocketConfig, DocketError, Outcome, RunInfo, RunProgress, RunState, Schedule, Strike,
     StrikeList, TaskFields, TaskRecord, Watchers, now_ms,
 };
-use crate::registry::BoxFuture;
+use crate::sync::BoxFuture;
 use crate::sync::lock;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

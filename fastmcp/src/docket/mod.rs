@@ -12,19 +12,18 @@
 //! cancel by key, delays, retries (fixed or exponential), timeouts, perpetual runs, strikes,
 //! at-least-once delivery with claim renewal and redelivery, results and progress kept for a TTL.
 
+mod executor;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+
+pub use executor::{Execution, Executor, RunContext};
 
 #[doc(hidden)]
 #[cfg(feature = "redis")]
 pub use redis::fuzz_decode as __fuzz_redis_decode;
 
-use crate::extract::{Call, Context, RequestCtx};
-use crate::protocol::CallToolResult;
-use crate::registry::BoxFuture;
-use crate::server::{Server, ServerError, ServerInner};
-use crate::sync::{lock, read};
+use crate::sync::{BoxFuture, lock};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -215,77 +214,18 @@ pub struct RunInfo {
     pub started_ms: Option<u64>,
     pub completed_ms: Option<u64>,
     pub error: Option<String>,
-    /// The run's result as JSON: a `CallToolResult` for tools, a `GetPromptResult` for prompts,
-    /// a `ReadResourceResult` for resources, `{"error": {...}}` for a failed prompt/resource.
+    /// The run's result as JSON, as the executor produced it (the server's: a `CallToolResult`
+    /// for tools, a `GetPromptResult` for prompts, a `ReadResourceResult` for resources,
+    /// `{"error": {...}}` for a failed prompt/resource).
     pub result: Option<Value>,
     pub progress: Option<RunProgress>,
 }
 
 impl RunInfo {
-    /// The result of a tool run.
-    pub fn tool_result(&self) -> Option<CallToolResult> {
+    /// The result decoded as `T` (for a tool run of the server's executor: a
+    /// `CallToolResult`).
+    pub fn result_as<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
         self.result.clone().and_then(|v| serde_json::from_value(v).ok())
-    }
-}
-
-fn json_of<T: Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-/// What a docket function name resolves to: `NAME` (a tool), `prompt:NAME`, or
-/// `resource:URI` (a static resource or a template's URI template; the concrete URI is the
-/// `uri` argument).
-enum Component {
-    Tool(Arc<crate::registry::Tool>),
-    Prompt(crate::registry::Prompt),
-    Resource(crate::registry::Resource, String, Map<String, Value>),
-}
-
-impl Component {
-    fn resolve(server: &ServerInner, function: &str, args: &Map<String, Value>) -> Option<Component> {
-        let c = read(&server.components);
-        if let Some(name) = function.strip_prefix("prompt:") {
-            return c.prompts.get(name).cloned().map(Component::Prompt);
-        }
-        if function.starts_with("resource:") {
-            let uri = args.get("uri")?.as_str()?.to_owned();
-            let (resource, vars) = c.find_resource(&uri)?;
-            return Some(Component::Resource(resource, uri, vars));
-        }
-        c.tools.get(function).cloned().map(Component::Tool)
-    }
-
-    /// Runs it: (result JSON, error message if it failed).
-    async fn call(self, args: Map<String, Value>, ctx: Context) -> (Value, Option<String>) {
-        let failed = |e: crate::protocol::ErrorObject| (serde_json::json!({ "error": e }), Some(e.message));
-        match self {
-            Component::Tool(tool) => match tool.call(Call::new(args, None, ctx)).await {
-                Ok(r) => {
-                    let error = r.is_error().then(|| r.text_content());
-                    (json_of(&r), error)
-                }
-                Err(e) => failed(e),
-            },
-            Component::Prompt(prompt) => match prompt.call(Call::new(args, None, ctx)).await {
-                Ok(r) => (json_of(&r), None),
-                Err(e) => failed(e),
-            },
-            Component::Resource(resource, uri, vars) => match resource.call(Call::new(vars, Some(uri), ctx)).await {
-                Ok(r) => (json_of(&r), None),
-                Err(e) => failed(e),
-            },
-        }
-    }
-
-    fn exists(server: &ServerInner, function: &str) -> bool {
-        let c = read(&server.components);
-        if let Some(name) = function.strip_prefix("prompt:") {
-            return c.prompts.contains_key(name);
-        }
-        if let Some(uri) = function.strip_prefix("resource:") {
-            return c.resources.contains_key(uri) || c.templates.contains_key(uri);
-        }
-        c.tools.contains_key(function)
     }
 }
 
@@ -607,7 +547,8 @@ pub(crate) fn now_ms() -> u64 {
 struct DocketInner {
     config: DocketConfig,
     backend: Arc<dyn Backend>,
-    server: Weak<ServerInner>,
+    /// The executor of this process's worker (set by `start_worker`).
+    executor: std::sync::OnceLock<Weak<dyn Executor>>,
     strikes: Arc<StrikeList>,
     counter: std::sync::atomic::AtomicU64,
 }
@@ -619,25 +560,24 @@ pub struct Docket {
 }
 
 impl Docket {
-    /// Opens the backend named by the configuration. Redis connections are made lazily by the
-    /// backend, so startup does not wait on the network.
-    pub(crate) async fn open(server: &Server, config: DocketConfig) -> Result<Docket, ServerError> {
+    /// Opens the backend named by the configuration (a Redis backend checks its server once).
+    pub async fn open(config: DocketConfig) -> Result<Docket, DocketError> {
         let strikes = Arc::new(StrikeList::default());
         let backend: Arc<dyn Backend> = if config.url.starts_with("memory://") {
             Arc::new(memory::MemoryBackend::new(config.clone(), strikes.clone()))
         } else if config.url.starts_with("redis://") || config.url.starts_with("rediss://") {
-            connect_redis(&config, &strikes).await.map_err(|e| ServerError::Config(e.to_string()))?
+            connect_redis(&config, &strikes).await?
         } else {
-            return Err(ServerError::Config(
-                DocketError::BadUrl(redact_url(&config.url), "expected memory://, redis:// or rediss://".into())
-                    .to_string(),
+            return Err(DocketError::BadUrl(
+                redact_url(&config.url),
+                "expected memory://, redis:// or rediss://".into(),
             ));
         };
         Ok(Docket {
             inner: Arc::new(DocketInner {
                 config,
                 backend,
-                server: Arc::downgrade(&server.inner),
+                executor: std::sync::OnceLock::new(),
                 strikes,
                 counter: Default::default(),
             }),
@@ -653,7 +593,13 @@ impl Docket {
         let strikes = Arc::new(StrikeList::default());
         let backend = connect_redis(&config, &strikes).await?;
         Ok(Docket {
-            inner: Arc::new(DocketInner { config, backend, server: Weak::new(), strikes, counter: Default::default() }),
+            inner: Arc::new(DocketInner {
+                config,
+                backend,
+                executor: std::sync::OnceLock::new(),
+                strikes,
+                counter: Default::default(),
+            }),
         })
     }
 
@@ -686,8 +632,8 @@ impl Docket {
         // On memory:// this process's worker is the only executor, so the name must resolve
         // here; on Redis another process may serve it.
         if !self.inner.backend.is_distributed() {
-            let server = self.inner.server.upgrade().ok_or(DocketError::Stopped)?;
-            if !Component::exists(&server, function) {
+            let executor = self.inner.executor.get().and_then(Weak::upgrade).ok_or(DocketError::Stopped)?;
+            if !executor.knows(function) {
                 return Err(DocketError::UnknownFunction(function.to_owned()));
             }
         }
@@ -774,15 +720,14 @@ impl Docket {
         self.inner.backend.clone().strike(true, strike).await
     }
 
-    pub(crate) fn start_worker(&self, server: Server) -> Worker {
+    /// Starts this process's worker: it claims runs and has `executor` run them. `name` prefixes
+    /// the worker's name (`{name}-{pid}-{random}`). The docket keeps only a weak reference to
+    /// the executor: once its owner is gone, claimed runs are handed back.
+    pub fn start_worker(&self, name: &str, executor: Arc<dyn Executor>) -> Worker {
+        let _ = self.inner.executor.set(Arc::downgrade(&executor));
         let worker = Worker {
             inner: Arc::new(WorkerInner {
-                name: format!(
-                    "{}-{}-{}",
-                    server.name(),
-                    std::process::id(),
-                    &uuid::Uuid::new_v4().simple().to_string()[..8]
-                ),
+                name: format!("{name}-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]),
                 concurrency: self.inner.config.concurrency,
                 tracker: TaskTracker::new(),
                 stop: CancellationToken::new(),
@@ -980,39 +925,17 @@ impl Worker {
         if left == Some(0) {
             return expired();
         }
-        let Some(server) = docket.inner.server.upgrade() else { return Outcome::HandBack };
-        let Some(component) = Component::resolve(&server, &claimed.function, &claimed.args) else {
-            let error = format!("no component named `{}` on worker {}", claimed.function, self.inner.name);
-            return Outcome::Done {
-                state: RunState::Failed,
-                result: Some(json_of(&CallToolResult::error(error.clone()))),
-                error: Some(error),
-            };
-        };
-        // A task's handler reaches its requester through the task record.
-        let task = if claimed.policy.task {
-            crate::tasks::TaskLink::open(docket, &claimed.key, |id| server.session(id)).await
-        } else {
-            None
-        };
-        let ctx = Context::new(RequestCtx {
-            server,
-            session: None,
-            request_id: None,
-            progress_token: None,
-            meta: None,
-            out: None,
+        let Some(executor) = docket.inner.executor.get().and_then(Weak::upgrade) else { return Outcome::HandBack };
+        let call = executor.execute(RunContext {
+            docket: docket.clone(),
+            key: claimed.key.clone(),
+            generation: claimed.generation,
+            function: claimed.function.clone(),
+            args: claimed.args.clone(),
+            attempt: claimed.attempt,
+            linked_record: claimed.policy.task,
             cancel: token.clone(),
-            progress: Mutex::default(),
-            run: Some(crate::extract::RunHandle {
-                docket: docket.clone(),
-                key: claimed.key.clone(),
-                generation: claimed.generation,
-            }),
-            task,
-            modern: None,
         });
-        let call = component.call(claimed.args.clone(), ctx);
         let timeout = claimed.policy.timeout_ms.map(Duration::from_millis).unwrap_or(Duration::MAX);
         let stop = self.inner.stop.clone();
         let deadline = async {
@@ -1024,10 +947,10 @@ impl Worker {
         // (result as JSON, error message when the run failed)
         let (result, error) = tokio::select! {
             r = tokio::time::timeout(timeout, call) => match r {
-                Ok(done) => done,
+                Ok(done) => (done.result, done.error),
                 Err(_) => {
                     let error = format!("timed out after {timeout:?}");
-                    (json_of(&CallToolResult::error(error.clone())), Some(error))
+                    (executor.failure_result(&claimed.function, &error), Some(error))
                 }
             },
             _ = deadline => return expired(),
@@ -1118,17 +1041,4 @@ async fn cancel_loop(worker: Worker, mut rx: tokio::sync::broadcast::Receiver<St
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_redacted_from_urls() {
-        assert_eq!(redact_url("redis://:hunter2@127.0.0.1:6379/0"), "redis://:***@127.0.0.1:6379/0");
-        assert_eq!(redact_url("rediss://app:p%40ss@h/"), "rediss://app:***@h/");
-        assert_eq!(redact_url("redis://token@h"), "redis://***@h");
-        assert_eq!(redact_url("redis://127.0.0.1/"), "redis://127.0.0.1/");
-        assert_eq!(redact_url("memory://"), "memory://");
-        let config = DocketConfig { url: "redis://:hunter2@h/".into(), ..DocketConfig::from_env() };
-        assert!(!format!("{config:?}").contains("hunter2"));
-    }
-}
+mod tests;

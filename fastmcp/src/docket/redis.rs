@@ -22,7 +22,7 @@ use super::{
     Added, Backend, Claimed, DocketConfig, DocketError, Outcome, Policy, RunInfo, RunProgress, RunState, Schedule,
     Strike, StrikeList, TaskFields, TaskRecord, Watchers, now_ms,
 };
-use crate::registry::BoxFuture;
+use crate::sync::BoxFuture;
 use crate::sync::lock;
 use futures::StreamExt;
 use redis::aio::ConnectionManager;

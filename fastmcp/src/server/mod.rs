@@ -1,5 +1,7 @@
 //! The server: the `FastMcp` builder, lifespan and readiness, sessions and method dispatch.
 
+mod executor;
+
 use crate::docket::{Docket, Worker};
 use crate::extract::{Call, Context, RequestCtx};
 use crate::protocol::{
@@ -401,6 +403,7 @@ impl FastMcp {
                 abort: CancellationToken::new(),
                 docket: OnceLock::new(),
                 worker: OnceLock::new(),
+                executor: OnceLock::new(),
                 session_counter: AtomicU64::new(0),
                 listeners: Mutex::new(HashMap::new()),
                 listener_counter: AtomicU64::new(0),
@@ -513,6 +516,8 @@ pub(crate) struct ServerInner {
     pub abort: CancellationToken,
     docket: OnceLock<Docket>,
     worker: OnceLock<Worker>,
+    /// Runs this server's components on its worker (the docket holds it weakly).
+    executor: OnceLock<Arc<executor::ComponentExecutor>>,
     session_counter: AtomicU64,
     /// Open `subscriptions/listen` streams (2026-07-28).
     listeners: Mutex<HashMap<u64, Listener>>,
@@ -660,15 +665,21 @@ impl Server {
             }
         }
         let config = self.inner.docket_config.clone().unwrap_or_else(crate::docket::DocketConfig::from_env);
-        let docket = match Docket::open(self, config).await {
+        let docket = match Docket::open(config).await {
             Ok(d) => d,
             Err(e) => {
+                let e = ServerError::Config(e.to_string());
                 self.inner.phase.send_replace(Phase::Failed(e.to_string()));
                 self.run_teardowns().await;
                 return Err(e);
             }
         };
-        let worker = docket.start_worker(self.clone());
+        let executor = self
+            .inner
+            .executor
+            .get_or_init(|| Arc::new(executor::ComponentExecutor { server: Arc::downgrade(&self.inner) }))
+            .clone();
+        let worker = docket.start_worker(self.name(), executor);
         let _ = self.inner.docket.set(docket);
         let _ = self.inner.worker.set(worker);
         self.inner.phase.send_replace(Phase::Started);

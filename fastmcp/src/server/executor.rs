@@ -1,0 +1,125 @@
+//! The server's [`Executor`]: how the docket's worker runs the server's components. A function
+//! name is `NAME` (a tool), `prompt:NAME`, or `resource:URI` (a static resource or a template's
+//! URI template; the concrete URI is the `uri` argument).
+
+use super::ServerInner;
+use crate::docket::{Execution, Executor, RunContext, RunInfo};
+use crate::extract::{Call, Context, RequestCtx, RunHandle};
+use crate::protocol::{CallToolResult, ErrorObject};
+use crate::registry::{Prompt, Resource, Tool};
+use crate::sync::{BoxFuture, read};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex, Weak};
+
+/// Runs components of a server on its worker. Holds the server weakly: the server owns it.
+pub(crate) struct ComponentExecutor {
+    pub(crate) server: Weak<ServerInner>,
+}
+
+/// What a docket function name resolves to.
+enum Component {
+    Tool(Arc<Tool>),
+    Prompt(Prompt),
+    Resource(Resource, String, Map<String, Value>),
+}
+
+fn json_of<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+impl Component {
+    fn resolve(server: &ServerInner, function: &str, args: &Map<String, Value>) -> Option<Component> {
+        let c = read(&server.components);
+        if let Some(name) = function.strip_prefix("prompt:") {
+            return c.prompts.get(name).cloned().map(Component::Prompt);
+        }
+        if function.starts_with("resource:") {
+            let uri = args.get("uri")?.as_str()?.to_owned();
+            let (resource, vars) = c.find_resource(&uri)?;
+            return Some(Component::Resource(resource, uri, vars));
+        }
+        c.tools.get(function).cloned().map(Component::Tool)
+    }
+
+    /// Runs it: the result JSON, and the error message if it failed.
+    async fn call(self, args: Map<String, Value>, ctx: Context) -> Execution {
+        let failed = |e: ErrorObject| Execution { result: serde_json::json!({ "error": e }), error: Some(e.message) };
+        match self {
+            Component::Tool(tool) => match tool.call(Call::new(args, None, ctx)).await {
+                Ok(r) => {
+                    let error = r.is_error().then(|| r.text_content());
+                    Execution { result: json_of(&r), error }
+                }
+                Err(e) => failed(e),
+            },
+            Component::Prompt(prompt) => match prompt.call(Call::new(args, None, ctx)).await {
+                Ok(r) => Execution { result: json_of(&r), error: None },
+                Err(e) => failed(e),
+            },
+            Component::Resource(resource, uri, vars) => match resource.call(Call::new(vars, Some(uri), ctx)).await {
+                Ok(r) => Execution { result: json_of(&r), error: None },
+                Err(e) => failed(e),
+            },
+        }
+    }
+}
+
+impl Executor for ComponentExecutor {
+    fn knows(&self, function: &str) -> bool {
+        let Some(server) = self.server.upgrade() else { return false };
+        let c = read(&server.components);
+        if let Some(name) = function.strip_prefix("prompt:") {
+            return c.prompts.contains_key(name);
+        }
+        if let Some(uri) = function.strip_prefix("resource:") {
+            return c.resources.contains_key(uri) || c.templates.contains_key(uri);
+        }
+        c.tools.contains_key(function)
+    }
+
+    fn execute(&self, run: RunContext) -> BoxFuture<Execution> {
+        let server = self.server.clone();
+        Box::pin(async move {
+            let Some(server) = server.upgrade() else {
+                let error = "the server stopped".to_owned();
+                return Execution { result: json_of(&CallToolResult::error(error.clone())), error: Some(error) };
+            };
+            let Some(component) = Component::resolve(&server, &run.function, &run.args) else {
+                let error = format!("no component named `{}` on this worker", run.function);
+                return Execution { result: json_of(&CallToolResult::error(error.clone())), error: Some(error) };
+            };
+            // A task's handler reaches its requester through the task record.
+            let task = if run.linked_record {
+                crate::tasks::TaskLink::open(&run.docket, &run.key, |id| server.session(id)).await
+            } else {
+                None
+            };
+            let ctx = Context::new(RequestCtx {
+                server,
+                session: None,
+                request_id: None,
+                progress_token: None,
+                meta: None,
+                out: None,
+                cancel: run.cancel.clone(),
+                progress: Mutex::default(),
+                run: Some(RunHandle { docket: run.docket.clone(), key: run.key.clone(), generation: run.generation }),
+                task,
+                modern: None,
+            });
+            component.call(run.args, ctx).await
+        })
+    }
+
+    fn failure_result(&self, _function: &str, error: &str) -> Value {
+        json_of(&CallToolResult::error(error))
+    }
+}
+
+impl RunInfo {
+    /// The result of a tool run (the server's executor stores a `CallToolResult`).
+    pub fn tool_result(&self) -> Option<CallToolResult> {
+        self.result_as()
+    }
+}
