@@ -7,10 +7,11 @@
 //! `initialize`, or a request without the claim) is served as before, and never sees a
 //! 2026-only field.
 
-use crate::extract::{Call, Context, Modern, RequestCtx};
+use crate::extract::{Call, ClientRequestError, Context, Peer, RequestCtx};
 use crate::protocol::{ErrorObject, LoggingLevel, Message, RequestId};
 use crate::registry::TaskSupport;
 use crate::server::{Session, parse_params};
+use crate::sync::BoxFuture;
 use crate::sync::lock;
 use crate::transport::Outbound;
 use serde::Deserialize;
@@ -314,7 +315,105 @@ pub fn capabilities(server: &crate::Server) -> Value {
     caps
 }
 
+/// A 2026-07-28 (stateless) request's view of the client: what it declared on this request,
+/// and the input it has answered so far (multi round-trip requests, SEP-2322).
+#[derive(Default)]
+pub(crate) struct Modern {
+    pub capabilities: Value,
+    pub log_level: Option<LoggingLevel>,
+    /// Answers by input key: this retry's `inputResponses` plus those carried in `requestState`.
+    pub answers: Map<String, Value>,
+    /// Input the handler asked for that is not answered yet (key -> `{method, params}`).
+    pub pending: Mutex<Map<String, Value>>,
+    /// Keys handed out to unnamed requests, in call order (stable across retries).
+    pub next_key: std::sync::atomic::AtomicUsize,
+    /// A capability the handler needed that the client did not declare (-32021).
+    pub missing: Mutex<Option<Value>>,
+    /// Set when the call became a task (tasks extension): later input goes through it.
+    pub escalated: std::sync::OnceLock<crate::tasks::TaskLink>,
+}
+
+impl Modern {
+    /// The answer to `key`, or records the request as pending.
+    fn answer_or_park(&self, key: &str, method: &str, params: Value) -> Option<Value> {
+        if let Some(answer) = self.answers.get(key) {
+            return Some(answer.clone());
+        }
+        lock(&self.pending).insert(key.to_owned(), json!({ "method": method, "params": params }));
+        None
+    }
+}
+
+/// The client of a 2026-07-28 request: its request-scoped stream, capabilities and log level;
+/// input requests park the handler (`input_required`) or, once the call is a task, go through it.
+pub(crate) struct Rev2026Peer {
+    session: Arc<Session>,
+    out: Outbound,
+    input: Arc<Modern>,
+}
+
+impl Peer for Rev2026Peer {
+    fn session_id(&self) -> Option<&str> {
+        Some(self.session.id())
+    }
+    fn principal(&self) -> Option<String> {
+        self.session.principal()
+    }
+    fn client_info(&self) -> Option<crate::protocol::Implementation> {
+        self.session.client_info()
+    }
+    fn protocol_version(&self) -> Option<String> {
+        self.session.protocol_version()
+    }
+    fn client_capabilities(&self) -> Value {
+        self.input.capabilities.clone()
+    }
+    fn logs(&self, level: LoggingLevel) -> bool {
+        // Logging is opt-in per request (`_meta` logLevel).
+        self.input.log_level.is_some_and(|min| level >= min)
+    }
+    fn send(self: Arc<Self>, message: Message) -> BoxFuture<()> {
+        Box::pin(async move {
+            self.out.send(message).await;
+        })
+    }
+    fn close_stream(self: Arc<Self>) -> BoxFuture<()> {
+        Box::pin(async move { self.out.close_stream().await })
+    }
+    fn request(
+        self: Arc<Self>,
+        key: Option<String>,
+        method: String,
+        params: Value,
+        cancel: CancellationToken,
+    ) -> BoxFuture<Result<Value, ClientRequestError>> {
+        Box::pin(async move {
+            let key = key.unwrap_or_else(|| {
+                let n = self.input.next_key.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                format!("{}-{n}", method.rsplit('/').next().unwrap_or(&method))
+            });
+            // After the call became a task, input goes through the task (tasks/get, tasks/update).
+            if let Some(task) = self.input.escalated.get() {
+                return task.request(Some(key), &method, params, &cancel).await;
+            }
+            match self.input.answer_or_park(&key, &method, params) {
+                Some(answer) => Ok(answer),
+                // The dispatcher answers `input_required` once the handler is parked here.
+                None => std::future::pending().await,
+            }
+        })
+    }
+    fn missing_capability(&self, name: &'static str) {
+        // The request fails with -32021 naming what was missing.
+        lock(&self.input.missing)
+            .get_or_insert_with(|| json!({}))
+            .as_object_mut()
+            .map(|m| m.insert(name.into(), json!({})));
+    }
+}
+
 impl Session {
+    #[allow(clippy::too_many_arguments)]
     fn modern_context(
         self: &Arc<Self>,
         id: RequestId,
@@ -323,31 +422,31 @@ impl Session {
         cancel: CancellationToken,
         envelope: &Envelope,
         answers: Map<String, Value>,
-    ) -> Context {
+    ) -> (Context, Arc<Modern>) {
         let meta = params.as_ref().and_then(|p| p.get("_meta")).and_then(Value::as_object).cloned();
         let progress_token = meta
             .as_ref()
             .and_then(|m| m.get("progressToken"))
             .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
             .cloned();
-        Context::new(RequestCtx {
-            server: self.server().clone(),
-            session: Some(self.clone()),
+        let input = Arc::new(Modern {
+            capabilities: envelope.capabilities.clone(),
+            log_level: envelope.log_level,
+            answers,
+            ..Default::default()
+        });
+        let peer = Arc::new(Rev2026Peer { session: self.clone(), out, input: input.clone() });
+        let ctx = Context::new(RequestCtx {
+            services: self.server().clone(),
+            peer,
             request_id: Some(id),
             progress_token,
             meta,
-            out: Some(out),
             cancel,
             progress: Mutex::default(),
             run: None,
-            task: None,
-            modern: Some(Modern {
-                capabilities: envelope.capabilities.clone(),
-                log_level: envelope.log_level,
-                answers,
-                ..Default::default()
-            }),
-        })
+        });
+        (ctx, input)
     }
 
     /// Serves one 2026-07-28 request.
@@ -422,10 +521,7 @@ impl Session {
         // The sealed state answers this exact request: same target, same arguments.
         let binding = state_binding(&target, map.get("arguments"));
         let answers = answers_of(self, &map, method, &binding)?;
-        let ctx = self.modern_context(id, &params, out, cancel, envelope, answers.clone());
-        fn modern_of(ctx: &Context) -> &Modern {
-            ctx.inner.modern.as_ref().expect("a modern context")
-        }
+        let (ctx, input) = self.modern_context(id, &params, out, cancel, envelope, answers.clone());
         let ran: Ran<Value> = match method {
             "tools/call" => {
                 #[derive(Deserialize)]
@@ -441,13 +537,13 @@ impl Session {
                 let args = p.arguments.unwrap_or_default();
                 let tasks_on = self.server().task_settings().enabled;
                 if tasks_on && tool.task != TaskSupport::Forbidden && envelope.declares_tasks() {
-                    return crate::tasks::modern::call_tool_as_task(self, &ctx, tool, args).await;
+                    return crate::tasks::modern::call_tool_as_task(self, &ctx, &input, tool, args).await;
                 }
                 if tasks_on && tool.task == TaskSupport::Required {
                     return Err(missing_capability(json!({ "extensions": { TASKS_EXTENSION: {} } })));
                 }
                 let call = tool.call(Call::new(args, None, ctx.clone()));
-                match run_until_input(modern_of(&ctx), call).await {
+                match run_until_input(&input, call).await {
                     Ran::Done(r) => Ran::Done(r.map(|r| serde_json::to_value(r).unwrap_or_default())),
                     Ran::NeedsInput(i) => Ran::NeedsInput(i),
                 }
@@ -473,7 +569,7 @@ impl Session {
                     }
                 }
                 let call = prompt.call(Call::new(args, None, ctx.clone()));
-                match run_until_input(modern_of(&ctx), call).await {
+                match run_until_input(&input, call).await {
                     Ran::Done(r) => Ran::Done(r.map(|r| serde_json::to_value(r).unwrap_or_default())),
                     Ran::NeedsInput(i) => Ran::NeedsInput(i),
                 }
@@ -488,13 +584,13 @@ impl Session {
                     ErrorObject::invalid_params("Resource not found").with_data(json!({ "uri": p.uri }))
                 })?;
                 let call = resource.call(Call::new(vars, Some(p.uri), ctx.clone()));
-                match run_until_input(modern_of(&ctx), call).await {
+                match run_until_input(&input, call).await {
                     Ran::Done(r) => Ran::Done(r.map(|r| with_cache_hints(serde_json::to_value(r).unwrap_or_default()))),
                     Ran::NeedsInput(i) => Ran::NeedsInput(i),
                 }
             }
         };
-        let modern = modern_of(&ctx);
+        let modern = &input;
         match ran {
             Ran::Done(result) => {
                 if let Some(required) = lock(&modern.missing).clone() {

@@ -4,7 +4,7 @@
 
 use super::ServerInner;
 use crate::docket::{Execution, Executor, RunContext, RunInfo};
-use crate::extract::{Call, Context, RequestCtx, RunHandle};
+use crate::extract::{Call, Context, NoPeer, Peer, RequestCtx, RunHandle};
 use crate::protocol::{CallToolResult, ErrorObject};
 use crate::registry::{Prompt, Resource, Tool};
 use crate::sync::{BoxFuture, read};
@@ -95,18 +95,19 @@ impl Executor for ComponentExecutor {
             } else {
                 None
             };
+            let peer: Arc<dyn Peer> = match task {
+                Some(task) => Arc::new(task),
+                None => Arc::new(NoPeer),
+            };
             let ctx = Context::new(RequestCtx {
-                server,
-                session: None,
+                services: server,
+                peer,
                 request_id: None,
                 progress_token: None,
                 meta: None,
-                out: None,
                 cancel: run.cancel.clone(),
                 progress: Mutex::default(),
                 run: Some(RunHandle { docket: run.docket.clone(), key: run.key.clone(), generation: run.generation }),
-                task,
-                modern: None,
             });
             component.call(run.args, ctx).await
         })

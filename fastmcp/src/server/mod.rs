@@ -1,6 +1,7 @@
 //! The server: the `FastMcp` builder, lifespan and readiness, sessions and method dispatch.
 
 mod executor;
+mod peer;
 
 use crate::docket::{Docket, Worker};
 use crate::extract::{Call, Context, RequestCtx};
@@ -503,7 +504,7 @@ pub(crate) struct ServerInner {
     #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub local_addr: OnceLock<std::net::SocketAddr>,
     pub components: RwLock<Components>,
-    states: RwLock<StateMap>,
+    pub(crate) states: RwLock<StateMap>,
     lifespans: Vec<LifespanFn>,
     teardowns: Mutex<Vec<Teardown>>,
     sessions: Mutex<HashMap<String, Weak<Session>>>,
@@ -552,10 +553,6 @@ impl Drop for ListenerGuard {
 }
 
 impl ServerInner {
-    pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        let states = read(&self.states);
-        states.get(&TypeId::of::<T>()).cloned().and_then(|a| a.downcast::<T>().ok())
-    }
     pub fn docket(&self) -> Option<Docket> {
         self.docket.get().cloned()
     }
@@ -1264,17 +1261,14 @@ impl Session {
             .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
             .cloned();
         Context::new(RequestCtx {
-            server: self.server.clone(),
-            session: Some(self.clone()),
+            services: self.server.clone(),
+            peer: Arc::new(peer::SessionPeer { session: self.clone(), out }),
             request_id: Some(id),
             progress_token,
             meta,
-            out: Some(out),
             cancel,
             progress: Mutex::default(),
             run: None,
-            task: None,
-            modern: None,
         })
     }
 

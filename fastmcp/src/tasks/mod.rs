@@ -616,6 +616,45 @@ fn follow(session: &Arc<Session>, docket: &Docket, id: &str, progress_token: Opt
     stop
 }
 
+/// A task's handler talks to its requester through the task record: input requests become
+/// `input_required`; notifications reach the requester when it is connected to this process.
+impl crate::extract::Peer for TaskLink {
+    fn client_capabilities(&self) -> Value {
+        self.client_capabilities.clone()
+    }
+    fn task_id(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+    fn logs(&self, level: crate::protocol::LoggingLevel) -> bool {
+        self.session.as_ref().is_none_or(|s| level >= s.log_level())
+    }
+    fn send(self: Arc<Self>, message: Message) -> crate::sync::BoxFuture<()> {
+        Box::pin(async move {
+            let Some(session) = &self.session else { return };
+            // Tied to the task.
+            let mut message = message;
+            if let Message::Notification(n) = &mut message
+                && let Some(Value::Object(params)) = &mut n.params
+            {
+                let meta = params.entry("_meta").or_insert_with(|| json!({}));
+                if let Value::Object(meta) = meta {
+                    meta.insert(RELATED_TASK.to_owned(), json!({ "taskId": self.id }));
+                }
+            }
+            session.notify_message(message).await;
+        })
+    }
+    fn request(
+        self: Arc<Self>,
+        key: Option<String>,
+        method: String,
+        params: Value,
+        cancel: CancellationToken,
+    ) -> crate::sync::BoxFuture<Result<Value, ClientRequestError>> {
+        Box::pin(async move { TaskLink::request(&self, key, &method, params, &cancel).await })
+    }
+}
+
 /// The task a handler runs as, on the worker.
 pub(crate) struct TaskLink {
     pub id: String,

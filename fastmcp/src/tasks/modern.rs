@@ -151,10 +151,10 @@ pub(crate) async fn dispatch(
 pub(crate) async fn call_tool_as_task(
     session: &Arc<Session>,
     ctx: &Context,
+    modern: &Arc<crate::modern::Modern>,
     tool: Arc<Tool>,
     args: Map<String, Value>,
 ) -> Result<Value, ErrorObject> {
-    let modern = ctx.inner.modern.as_ref().expect("a modern context");
     let binding = crate::modern::state_binding(&tool.name, Some(&Value::Object(args.clone())));
     let mut fut = tool.call(Call::new(args, None, ctx.clone()));
     let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
@@ -201,7 +201,7 @@ pub(crate) async fn call_tool_as_task(
     // A task in flight runs through the shutdown drain; only the drain deadline stops it.
     let shutdown = session.server().abort.clone();
     let cancel = ctx.inner.cancel.clone();
-    let (task_id, ctx2) = (id.clone(), ctx.clone());
+    let (task_id, modern2) = (id.clone(), modern.clone());
     let lease = settings.inline_lease;
     tokio::spawn(async move {
         let cancelled = async {
@@ -236,7 +236,7 @@ pub(crate) async fn call_tool_as_task(
         };
         cancel.cancel();
         let Some(outcome) = outcome else { return };
-        let missing = ctx2.inner.modern.as_ref().and_then(|m| crate::sync::lock(&m.missing).clone());
+        let missing = crate::sync::lock(&modern2.missing).clone();
         let outcome = match (outcome, missing) {
             (_, Some(required)) => Err(ErrorObject::new(MISSING_CAPABILITY, "Missing required client capability")
                 .with_data(json!({ "requiredCapabilities": required }))),

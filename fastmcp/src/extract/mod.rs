@@ -4,13 +4,15 @@
 //! `CurrentDocket` and `CurrentWorker` anywhere in the signature; they are filled from the call
 //! and never appear in the schema.
 
+mod peer;
+
+pub(crate) use peer::{NoPeer, Peer, Services};
+
 use crate::protocol::{
     CreateMessageParams, CreateMessageResult, ElicitResult, ErrorObject, Implementation, LoggingLevel, Message,
     RequestId, Role, Root, SamplingMessage,
 };
-use crate::server::{ServerInner, Session};
 use crate::sync::lock;
-use crate::transport::Outbound;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -67,51 +69,19 @@ impl Call {
     }
 }
 
+/// Everything a [`Context`] knows of its call.
 pub(crate) struct RequestCtx {
-    pub server: Arc<ServerInner>,
-    pub session: Option<Arc<Session>>,
+    /// The server the call runs in.
+    pub services: Arc<dyn Services>,
+    /// Whoever the handler talks back to.
+    pub peer: Arc<dyn Peer>,
     pub request_id: Option<RequestId>,
     pub progress_token: Option<Value>,
     pub meta: Option<Map<String, Value>>,
-    /// Where messages related to this request go (the request's own stream).
-    pub out: Option<Outbound>,
     pub cancel: CancellationToken,
     pub progress: Mutex<ProgressState>,
     /// Set when the call runs on the docket worker: progress is stored with the run.
     pub run: Option<RunHandle>,
-    /// Set when the call runs as an MCP task: client requests go through the task record.
-    pub task: Option<crate::tasks::TaskLink>,
-    /// Set for 2026-07-28 requests: per-request capabilities, log level and MRTR input.
-    pub modern: Option<Modern>,
-}
-
-/// A 2026-07-28 (stateless) request's view of the client: what it declared on this request,
-/// and the input it has answered so far (multi round-trip requests, SEP-2322).
-#[derive(Default)]
-pub(crate) struct Modern {
-    pub capabilities: Value,
-    pub log_level: Option<LoggingLevel>,
-    /// Answers by input key: this retry's `inputResponses` plus those carried in `requestState`.
-    pub answers: Map<String, Value>,
-    /// Input the handler asked for that is not answered yet (key -> `{method, params}`).
-    pub pending: Mutex<Map<String, Value>>,
-    /// Keys handed out to unnamed requests, in call order (stable across retries).
-    pub next_key: std::sync::atomic::AtomicUsize,
-    /// A capability the handler needed that the client did not declare (-32021).
-    pub missing: Mutex<Option<Value>>,
-    /// Set when the call became a task (tasks extension): later input goes through it.
-    pub escalated: std::sync::OnceLock<crate::tasks::TaskLink>,
-}
-
-impl Modern {
-    /// The answer to `key`, or records the request as pending.
-    fn answer_or_park(&self, key: &str, method: &str, params: Value) -> Option<Value> {
-        if let Some(answer) = self.answers.get(key) {
-            return Some(answer.clone());
-        }
-        lock(&self.pending).insert(key.to_owned(), json!({ "method": method, "params": params }));
-        None
-    }
 }
 
 /// The docket run a call executes as.
@@ -172,7 +142,7 @@ impl Context {
     /// The session this request belongs to (transport-assigned; the stdio and in-memory
     /// transports have one session per connection).
     pub fn session_id(&self) -> Option<&str> {
-        self.inner.session.as_ref().map(|s| s.id())
+        self.inner.peer.session_id()
     }
 
     pub(crate) fn progress_token(&self) -> Option<Value> {
@@ -181,12 +151,12 @@ impl Context {
 
     /// The MCP task this call runs as, if any.
     pub fn task_id(&self) -> Option<&str> {
-        self.inner.task.as_ref().map(|t| t.id.as_str())
+        self.inner.peer.task_id()
     }
 
     /// The authenticated principal of the requester (HTTP bearer auth), if any.
     pub fn principal(&self) -> Option<String> {
-        self.inner.session.as_ref().and_then(|s| s.principal())
+        self.inner.peer.principal()
     }
 
     /// The `_meta` object of the request.
@@ -196,28 +166,22 @@ impl Context {
 
     /// What the client said about itself at `initialize`.
     pub fn client_info(&self) -> Option<Implementation> {
-        self.inner.session.as_ref().and_then(|s| s.client_info())
+        self.inner.peer.client_info()
     }
 
     /// The negotiated protocol version.
     pub fn protocol_version(&self) -> Option<String> {
-        self.inner.session.as_ref().and_then(|s| s.protocol_version())
+        self.inner.peer.protocol_version()
     }
 
     /// The client's capabilities (`{}` when unknown).
     pub fn client_capabilities(&self) -> Value {
-        if let Some(modern) = &self.inner.modern {
-            return modern.capabilities.clone();
-        }
-        if let Some(task) = &self.inner.task {
-            return task.client_capabilities.clone();
-        }
-        self.inner.session.as_ref().map_or_else(|| json!({}), |s| s.client_capabilities())
+        self.inner.peer.client_capabilities()
     }
 
     /// Shared state registered with `FastMcp::state` or by the lifespan.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        self.inner.server.state::<T>()
+        self.inner.services.state(std::any::TypeId::of::<T>()).and_then(|a| a.downcast::<T>().ok())
     }
 
     /// Resolves when the client cancels this request, or shutdown gives up waiting for it.
@@ -230,34 +194,14 @@ impl Context {
     }
 
     async fn send(&self, message: Message) {
-        if let Some(out) = &self.inner.out {
-            // A closed stream means the client went away; there is nobody left to tell.
-            out.send(message).await;
-        } else if let Some(task) = &self.inner.task
-            && let Some(session) = &task.session
-        {
-            // A task whose requester is connected to this process: tell it directly, tied to
-            // the task.
-            let mut message = message;
-            if let Message::Notification(n) = &mut message
-                && let Some(Value::Object(params)) = &mut n.params
-            {
-                let meta = params.entry("_meta").or_insert_with(|| json!({}));
-                if let Value::Object(meta) = meta {
-                    meta.insert(crate::tasks::RELATED_TASK.to_owned(), json!({ "taskId": task.id }));
-                }
-            }
-            session.notify_message(message).await;
-        }
+        self.inner.peer.clone().send(message).await
     }
 
     /// Ends the HTTP connection carrying this request's SSE stream now; the client reconnects
     /// with `Last-Event-ID` and receives what follows, including the result (SSE polling).
     /// A no-op on stdio and in memory.
     pub async fn close_sse_stream(&self) {
-        if let Some(out) = &self.inner.out {
-            out.close_stream().await;
-        }
+        self.inner.peer.clone().close_stream().await
     }
 
     /// Sends a notification on this request's stream.
@@ -267,18 +211,7 @@ impl Context {
 
     /// Sends `notifications/message` when `level` passes the session's `logging/setLevel`.
     pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: impl Into<Value>) {
-        if let Some(modern) = &self.inner.modern {
-            // 2026-07-28: logging is opt-in per request (`_meta` logLevel).
-            match modern.log_level {
-                Some(min) if level >= min => {}
-                _ => return,
-            }
-        }
-        let session = self.inner.session.as_ref().or(self.inner.task.as_ref().and_then(|t| t.session.as_ref()));
-        if let Some(session) = session
-            && self.inner.modern.is_none()
-            && level < session.log_level()
-        {
+        if !self.inner.peer.logs(level) {
             return;
         }
         let mut params = json!({ "level": level, "data": data.into() });
@@ -347,32 +280,8 @@ impl Context {
         method: &str,
         params: Value,
     ) -> Result<R, ClientRequestError> {
-        if let Some(modern) = &self.inner.modern {
-            let key = match key {
-                Some(k) => k.to_owned(),
-                None => {
-                    let n = modern.next_key.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    format!("{}-{n}", method.rsplit('/').next().unwrap_or(method))
-                }
-            };
-            // After the call became a task, input goes through the task (tasks/get, tasks/update).
-            if let Some(task) = modern.escalated.get() {
-                let value = task.request(Some(key), method, params, &self.inner.cancel).await?;
-                return serde_json::from_value(value).map_err(|e| ClientRequestError::Decode(e.to_string()));
-            }
-            let Some(answer) = modern.answer_or_park(&key, method, params) else {
-                // The dispatcher answers `input_required` once the handler is parked here.
-                return std::future::pending().await;
-            };
-            return serde_json::from_value(answer).map_err(|e| ClientRequestError::Decode(e.to_string()));
-        }
-        if let Some(task) = &self.inner.task {
-            let value = task.request(key.map(str::to_owned), method, params, &self.inner.cancel).await?;
-            return serde_json::from_value(value).map_err(|e| ClientRequestError::Decode(e.to_string()));
-        }
-        let session = self.inner.session.as_ref().ok_or(ClientRequestError::NoClient)?;
-        let out = self.inner.out.as_ref().ok_or(ClientRequestError::NoClient)?;
-        let value = session.request_client(method, params, out, &self.inner.cancel).await?;
+        let peer = self.inner.peer.clone();
+        let value = peer.request(key.map(str::to_owned), method.to_owned(), params, self.inner.cancel.clone()).await?;
         serde_json::from_value(value).map_err(|e| ClientRequestError::Decode(e.to_string()))
     }
 
@@ -380,13 +289,7 @@ impl Context {
         if self.client_capabilities().get(name).is_some() {
             Ok(())
         } else {
-            if let Some(modern) = &self.inner.modern {
-                // The request fails with -32021 naming what was missing.
-                lock(&modern.missing)
-                    .get_or_insert_with(|| json!({}))
-                    .as_object_mut()
-                    .map(|m| m.insert(name.into(), json!({})));
-            }
+            self.inner.peer.missing_capability(name);
             Err(ClientRequestError::NotSupported(name))
         }
     }
@@ -472,16 +375,6 @@ impl Context {
         }
         let roots: Roots = self.request_as(key, "roots/list", json!({})).await?;
         Ok(roots.roots)
-    }
-
-    /// Tells every session subscribed to `uri` that it changed.
-    pub async fn notify_resource_updated(&self, uri: &str) {
-        crate::server::Server::from_inner(self.inner.server.clone()).notify_resource_updated(uri).await
-    }
-
-    /// The server this request runs on, e.g. to add or remove components at run time.
-    pub fn server(&self) -> crate::server::Server {
-        crate::server::Server::from_inner(self.inner.server.clone())
     }
 }
 
@@ -571,7 +464,7 @@ impl Deref for CurrentDocket {
 
 impl FromCall for CurrentDocket {
     fn from_call(call: &Call) -> Result<Self, ExtractError> {
-        call.ctx.inner.server.docket().map(CurrentDocket).ok_or(ExtractError::NoDocket)
+        call.ctx.inner.services.docket().map(CurrentDocket).ok_or(ExtractError::NoDocket)
     }
 }
 
@@ -588,6 +481,6 @@ impl Deref for CurrentWorker {
 
 impl FromCall for CurrentWorker {
     fn from_call(call: &Call) -> Result<Self, ExtractError> {
-        call.ctx.inner.server.worker().map(CurrentWorker).ok_or(ExtractError::NoWorker)
+        call.ctx.inner.services.worker().map(CurrentWorker).ok_or(ExtractError::NoWorker)
     }
 }
