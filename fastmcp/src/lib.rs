@@ -23,10 +23,19 @@
 //! }
 //! ```
 //!
-//! Modules, one per concern: [`protocol`] (JSON-RPC and MCP types), [`registry`] (components and
-//! the compile-time registry), [`server`] (builder, lifespan, sessions, dispatch), [`transport`]
-//! (stdio, in-memory, and Streamable HTTP with the `http` feature), [`docket`] (the always-on
-//! task worker; `redis://` with the `redis` feature) and [`extract`] (extractors).
+//! ## Layers
+//!
+//! Each layer uses only the layers below it (`fastmcp/tests/layers.rs` checks every `crate::`
+//! path, so it stays true):
+//!
+//! | layer | modules | what |
+//! |---|---|---|
+//! | foundations | `sync`, `signal`, [`logging`], [`protocol`], [`uri_template`], `outbound`, `auth` (feature `jwt`) | JSON-RPC and MCP types, request helpers, the outbound channel, URI templates, JWT verification |
+//! | job queue | [`docket`] | runs, retries, timeouts, strikes, schedules, result TTL, fairness; executes through the [`docket::Executor`] trait and knows nothing of MCP |
+//! | components | [`extract`], [`registry`] | `Context` (which talks to its peer and its server through two traits), extractors, tools, prompts, resources |
+//! | MCP tasks | [`tasks`] | task records on the docket, status, input relay; the requester is a trait |
+//! | server | [`server`] (with [`server::rev2026`]) | builder, lifecycle, sessions, dispatch of both revisions, the component executor |
+//! | transports | [`transport`] | stdio, in-memory, and Streamable HTTP (feature `http`) |
 //!
 //! Cargo features (all on by default): `http`, `jwt` (JWT bearer auth, implies `http`), `redis`
 //! and `tls` (`rediss://`). Without them the crate is stdio + in-memory + `memory://`.
@@ -36,10 +45,13 @@ pub mod auth;
 pub mod docket;
 pub mod extract;
 pub mod logging;
-pub mod modern;
 pub mod protocol;
 pub mod registry;
 pub mod server;
+/// Revision 2026-07-28 (stateless): its envelope, errors and result shaping.
+pub use server::rev2026;
+mod outbound;
+mod signal;
 mod sync;
 pub mod tasks;
 pub mod transport;

@@ -587,6 +587,34 @@ pub struct Implementation {
     pub title: Option<String>,
 }
 
+// ------------------------------------------------------------------ request helpers
+
+/// An opaque pagination cursor for a list offset.
+pub(crate) fn encode_cursor(offset: usize) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+}
+
+/// The offset a cursor from [`encode_cursor`] names.
+pub(crate) fn decode_cursor(cursor: &str) -> Option<usize> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    std::str::from_utf8(&raw).ok()?.strip_prefix("o:")?.parse().ok()
+}
+
+/// Decodes request params; failures name the offending field (-32602).
+pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
+    let value = params.unwrap_or_else(|| serde_json::json!({}));
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            ErrorObject::invalid_params(format!("Invalid params: {}", e.into_inner()))
+        } else {
+            ErrorObject::invalid_params(format!("Invalid params: `{path}`: {}", e.into_inner()))
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,7 +91,10 @@ impl Executor for ComponentExecutor {
             };
             // A task's handler reaches its requester through the task record.
             let task = if run.linked_record {
-                crate::tasks::TaskLink::open(&run.docket, &run.key, |id| server.session(id)).await
+                crate::tasks::TaskLink::open(&run.docket, &run.key, |id| {
+                    server.session(id).map(|s| s as crate::tasks::RequesterRef)
+                })
+                .await
             } else {
                 None
             };

@@ -2,17 +2,19 @@
 
 mod executor;
 mod peer;
+mod requester;
+pub mod rev2026;
 
 use crate::docket::{Docket, Worker};
 use crate::extract::{Call, Context, RequestCtx};
+use crate::outbound::Outbound;
 use crate::protocol::{
     ErrorObject, Implementation, LATEST_PROTOCOL_VERSION, LoggingLevel, Message, Request, RequestId, Response,
-    SUPPORTED_PROTOCOL_VERSIONS,
+    SUPPORTED_PROTOCOL_VERSIONS, decode_cursor, encode_cursor, parse_params,
 };
 use crate::registry::{self, BoxFuture, Prompt, Resource, Tool};
 use crate::sync::{lock, read, write};
 use crate::tasks::{self, Kind, TaskParams, TaskSettings};
-use crate::transport::Outbound;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -408,7 +410,7 @@ impl FastMcp {
                 session_counter: AtomicU64::new(0),
                 listeners: Mutex::new(HashMap::new()),
                 listener_counter: AtomicU64::new(0),
-                state_key: crate::modern::StateKey::from_env(),
+                state_key: crate::server::rev2026::StateKey::from_env(),
             }),
         })
     }
@@ -524,7 +526,7 @@ pub(crate) struct ServerInner {
     listeners: Mutex<HashMap<u64, Listener>>,
     listener_counter: AtomicU64,
     /// Authenticates `requestState` (2026-07-28 multi round-trip input).
-    state_key: crate::modern::StateKey,
+    state_key: crate::server::rev2026::StateKey,
 }
 
 /// One `subscriptions/listen` stream and what it asked for.
@@ -565,7 +567,7 @@ impl ServerInner {
     pub fn instructions(&self) -> Option<&str> {
         self.instructions.as_deref()
     }
-    pub(crate) fn state_key(&self) -> &crate::modern::StateKey {
+    pub(crate) fn state_key(&self) -> &crate::server::rev2026::StateKey {
         &self.state_key
     }
     pub(crate) fn add_listener(self: &Arc<Self>, listener: Listener) -> ListenerGuard {
@@ -617,7 +619,7 @@ impl Server {
             "worker running"
         );
         tokio::select! {
-            _ = crate::transport::wait_for_signal() => {},
+            _ = crate::signal::wait_for_signal() => {},
             _ = self.inner.shutdown.cancelled() => {},
         }
         self.shutdown().await;
@@ -816,7 +818,7 @@ impl Server {
             .collect();
         for (id, out) in targets {
             let mut p = params.clone().unwrap_or_else(|| json!({}));
-            p["_meta"] = json!({ crate::modern::META_SUBSCRIPTION: id });
+            p["_meta"] = json!({ crate::server::rev2026::META_SUBSCRIPTION: id });
             out.send(Message::notification(method, Some(p))).await;
         }
     }
@@ -1086,7 +1088,7 @@ impl Session {
 
     fn handle_request(self: &Arc<Self>, req: Request, out: Outbound) {
         tracing::debug!(session = %self.id, id = %req.id, method = %req.method, "request");
-        let modern = crate::modern::claimed_version(req.params.as_ref()).is_some();
+        let modern = crate::server::rev2026::claimed_version(req.params.as_ref()).is_some();
         // Cheap methods are answered inline; initialize must complete before anything else.
         let inline = match req.method.as_str() {
             _ if modern => None,
@@ -1303,7 +1305,15 @@ impl Session {
                 let tool = tool.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {}", p.name)))?;
                 let args = p.arguments.unwrap_or_default();
                 if let Some(task) = self.task_mode("Tool", &p.name, tool.task, p.task)? {
-                    return tasks::create(&self, Kind::Tool, p.name, args, task, ctx.progress_token()).await;
+                    return tasks::create(
+                        &requester::requester(&self),
+                        Kind::Tool,
+                        p.name,
+                        args,
+                        task,
+                        ctx.progress_token(),
+                    )
+                    .await;
                 }
                 let result = tool.call(Call::new(args, None, ctx)).await?;
                 to_value(&result)
@@ -1333,7 +1343,15 @@ impl Session {
                 }
                 if let Some(task) = self.task_mode("Prompt", &p.name, prompt.task, p.task)? {
                     let function = format!("prompt:{}", p.name);
-                    return tasks::create(&self, Kind::Prompt, function, args, task, ctx.progress_token()).await;
+                    return tasks::create(
+                        &requester::requester(&self),
+                        Kind::Prompt,
+                        function,
+                        args,
+                        task,
+                        ctx.progress_token(),
+                    )
+                    .await;
                 }
                 let result = prompt.call(Call::new(args, None, ctx)).await?;
                 to_value(&result)
@@ -1352,7 +1370,15 @@ impl Session {
                 if let Some(task) = self.task_mode("Resource", &p.uri, resource.task, p.task)? {
                     let (function, args) =
                         (format!("resource:{}", p.uri), Map::from_iter([("uri".into(), p.uri.into())]));
-                    return tasks::create(&self, Kind::Resource, function, args, task, ctx.progress_token()).await;
+                    return tasks::create(
+                        &requester::requester(&self),
+                        Kind::Resource,
+                        function,
+                        args,
+                        task,
+                        ctx.progress_token(),
+                    )
+                    .await;
                 }
                 let result = resource.call(Call::new(vars, Some(p.uri), ctx)).await?;
                 to_value(&result)
@@ -1369,7 +1395,7 @@ impl Session {
                         return Err(ErrorObject::resource_not_found(&p.uri));
                     }
                     let mut subscriptions = lock(&self.subscriptions);
-                    let limit = crate::modern::MAX_SUBSCRIPTIONS_PER_SESSION;
+                    let limit = crate::server::rev2026::MAX_SUBSCRIPTIONS_PER_SESSION;
                     if subscriptions.len() >= limit && !subscriptions.contains(&p.uri) {
                         return Err(ErrorObject::new(
                             -32000,
@@ -1392,10 +1418,14 @@ impl Session {
                 Ok(json!({}))
             }
             "completion/complete" => self.complete(params),
-            "tasks/get" if self.server.tasks.enabled => tasks::get(&self, params).await,
-            "tasks/result" if self.server.tasks.enabled => tasks::result(&self, params, out, cancel).await,
-            "tasks/list" if self.server.tasks.enabled => tasks::list(&self, params, self.server.page_size).await,
-            "tasks/cancel" if self.server.tasks.enabled => tasks::cancel(&self, params).await,
+            "tasks/get" if self.server.tasks.enabled => tasks::get(&requester::requester(&self), params).await,
+            "tasks/result" if self.server.tasks.enabled => {
+                tasks::result(&requester::requester(&self), params, out, cancel).await
+            }
+            "tasks/list" if self.server.tasks.enabled => {
+                tasks::list(&requester::requester(&self), params, self.server.page_size).await
+            }
+            "tasks/cancel" if self.server.tasks.enabled => tasks::cancel(&requester::requester(&self), params).await,
             _ => Err(ErrorObject::method_not_found(&method)),
         }
     }
@@ -1538,30 +1568,6 @@ impl Session {
         values.truncate(100);
         Ok(json!({ "completion": { "values": values, "total": total, "hasMore": total > 100 } }))
     }
-}
-
-pub(crate) fn encode_cursor(offset: usize) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
-}
-
-pub(crate) fn decode_cursor(cursor: &str) -> Option<usize> {
-    use base64::Engine;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    std::str::from_utf8(&raw).ok()?.strip_prefix("o:")?.parse().ok()
-}
-
-/// Decodes request params; failures name the offending field.
-pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
-    let value = params.unwrap_or_else(|| json!({}));
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." {
-            ErrorObject::invalid_params(format!("Invalid params: {}", e.into_inner()))
-        } else {
-            ErrorObject::invalid_params(format!("Invalid params: `{path}`: {}", e.into_inner()))
-        }
-    })
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ErrorObject> {

@@ -4,9 +4,9 @@
 use super::{Server, ServerInner, Session};
 use crate::docket::{Docket, Worker};
 use crate::extract::{ClientRequestError, Context, Peer, Services};
+use crate::outbound::Outbound;
 use crate::protocol::{Implementation, LoggingLevel, Message};
 use crate::sync::BoxFuture;
-use crate::transport::Outbound;
 use serde_json::Value;
 use std::any::{Any, TypeId};
 use std::sync::Arc;

@@ -15,13 +15,10 @@
 //! requesting session's follower or a `tasks/result` call waiting on the task to claim it sends
 //! it to the client; the answer is written back and the handler resumes.
 
-pub(crate) mod modern;
-
 use crate::docket::{Docket, RunInfo, RunState, TaskFields, now_ms};
 use crate::extract::ClientRequestError;
+use crate::outbound::Outbound;
 use crate::protocol::{ErrorObject, Message};
-use crate::server::Session;
-use crate::transport::Outbound;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Weak};
@@ -35,6 +32,46 @@ pub const TASK_RESULT_TIMEOUT: i64 = -32003;
 pub const TASK_STORE_UNAVAILABLE: i64 = -32004;
 /// How long `tasks/result` retries an unavailable store before saying so.
 const STORE_RETRY_FOR: Duration = Duration::from_secs(10);
+
+/// What the task methods need of the requester's connection. The server's sessions implement
+/// it; this layer sits below the server and never names it.
+pub(crate) trait Requester: Send + Sync + 'static {
+    /// The session id (recorded with the task, to reach the requester from the worker).
+    fn id(&self) -> &str;
+    /// Who owns the tasks this requester creates.
+    fn owner(&self) -> String;
+    /// Whether this requester may use a task owned by `owner`.
+    fn may_access(&self, owner: &str) -> bool;
+    /// A requester that can prove no identity: it lists no tasks.
+    fn is_anonymous(&self) -> bool;
+    /// The client's capabilities, recorded with the task.
+    fn client_capabilities(&self) -> Value;
+    /// The session's logging threshold.
+    fn log_level(&self) -> crate::protocol::LoggingLevel;
+    /// The running docket.
+    fn docket(&self) -> Option<Docket>;
+    /// The server's task settings.
+    fn task_settings(&self) -> &TaskSettings;
+    /// How long one request may run.
+    fn request_timeout(&self) -> Duration;
+    /// Cancelled when the server begins shutting down.
+    fn shutdown(&self) -> CancellationToken;
+    /// Sends an unsolicited message to the requester (its standalone stream).
+    fn notify(self: Arc<Self>, message: Message) -> crate::sync::BoxFuture<()>;
+    /// The standalone stream, when someone reads it now.
+    fn notify_outbound(&self) -> Option<Outbound>;
+    /// Sends a request to the client on `out` and waits for the answer.
+    fn request_client(
+        self: Arc<Self>,
+        method: String,
+        params: Value,
+        out: Outbound,
+        cancel: CancellationToken,
+    ) -> crate::sync::BoxFuture<Result<Value, ClientRequestError>>;
+}
+
+/// A requester, shared.
+pub(crate) type RequesterRef = Arc<dyn Requester>;
 
 /// `_meta` key tying messages to their task.
 pub const RELATED_TASK: &str = "io.modelcontextprotocol/related-task";
@@ -214,8 +251,8 @@ impl TaskView {
     }
 }
 
-pub(crate) fn docket_of(session: &Session) -> Result<Docket, ErrorObject> {
-    session.server().docket().ok_or_else(|| ErrorObject::internal("the server's docket is not running"))
+pub(crate) fn docket_of(session: &dyn Requester) -> Result<Docket, ErrorObject> {
+    session.docket().ok_or_else(|| ErrorObject::internal("the server's docket is not running"))
 }
 
 pub(crate) fn backend_error(e: impl std::fmt::Display) -> ErrorObject {
@@ -233,7 +270,7 @@ pub(crate) async fn load(docket: &Docket, id: &str) -> Result<Option<TaskView>, 
 }
 
 /// Reads a task of the requester; another owner's task is reported as not found.
-async fn load_own(session: &Session, id: &str) -> Result<(Docket, TaskView), ErrorObject> {
+async fn load_own(session: &dyn Requester, id: &str) -> Result<(Docket, TaskView), ErrorObject> {
     let docket = docket_of(session)?;
     match load(&docket, id).await? {
         Some(view) if session.may_access(&view.owner) => Ok((docket, view)),
@@ -250,16 +287,16 @@ struct IdParams {
 /// Starts a task-augmented request: records the task, queues its run, starts following it for
 /// the requester, and returns the `CreateTaskResult`.
 pub(crate) async fn create(
-    session: &Arc<Session>,
+    session: &RequesterRef,
     kind: Kind,
     function: String,
     args: Map<String, Value>,
     params: TaskParams,
     progress_token: Option<Value>,
 ) -> Result<Value, ErrorObject> {
-    let docket = docket_of(session)?;
-    let settings = session.server().task_settings();
-    check_quota(session, &docket).await?;
+    let docket = docket_of(&**session)?;
+    let settings = session.task_settings();
+    check_quota(&**session, &docket).await?;
     let max_ttl = settings.max_ttl.min(docket.config().result_ttl).as_millis() as u64;
     let ttl_ms = match params.ttl {
         Some(t) if t.is_finite() && t >= 0.0 => (t as u64).clamp(1_000, max_ttl.max(1_000)),
@@ -313,9 +350,9 @@ static KNOWN_TERMINAL: std::sync::LazyLock<std::sync::Mutex<std::collections::Ha
 const KNOWN_TERMINAL_MAX: usize = 100_000;
 
 /// Refuses a new task when the requester already has the maximum working.
-pub(crate) async fn check_quota(session: &Session, docket: &Docket) -> Result<(), ErrorObject> {
+pub(crate) async fn check_quota(session: &dyn Requester, docket: &Docket) -> Result<(), ErrorObject> {
     use futures::StreamExt;
-    let limit = session.server().task_settings().max_active_per_requester;
+    let limit = session.task_settings().max_active_per_requester;
     let ids = docket.backend().task_ids(session.owner()).await.map_err(backend_error)?;
     if ids.len() < limit {
         return Ok(());
@@ -360,25 +397,25 @@ pub(crate) async fn check_quota(session: &Session, docket: &Docket) -> Result<()
 }
 
 /// `tasks/get`: the task, flat.
-pub(crate) async fn get(session: &Arc<Session>, params: Option<Value>) -> Result<Value, ErrorObject> {
-    let p: IdParams = crate::server::parse_params(params)?;
-    let (_, view) = load_own(session, &p.task_id).await?;
+pub(crate) async fn get(session: &RequesterRef, params: Option<Value>) -> Result<Value, ErrorObject> {
+    let p: IdParams = crate::protocol::parse_params(params)?;
+    let (_, view) = load_own(&**session, &p.task_id).await?;
     Ok(view.to_json())
 }
 
 /// `tasks/list`: the requester's tasks, paginated.
-pub(crate) async fn list(session: &Arc<Session>, params: Option<Value>, page: usize) -> Result<Value, ErrorObject> {
+pub(crate) async fn list(session: &RequesterRef, params: Option<Value>, page: usize) -> Result<Value, ErrorObject> {
     #[derive(Deserialize)]
     struct P {
         cursor: Option<String>,
     }
-    let p: P = crate::server::parse_params(params)?;
+    let p: P = crate::protocol::parse_params(params)?;
     let start = match &p.cursor {
         None => 0,
-        Some(c) => crate::server::decode_cursor(c)
+        Some(c) => crate::protocol::decode_cursor(c)
             .ok_or_else(|| ErrorObject::invalid_params(format!("Failed to list tasks: Invalid cursor: {c}")))?,
     };
-    let docket = docket_of(session)?;
+    let docket = docket_of(&**session)?;
     // An anonymous requester cannot show which tasks are its own: it lists none (its tasks
     // stay reachable by id).
     let ids = if session.is_anonymous() {
@@ -398,15 +435,15 @@ pub(crate) async fn list(session: &Arc<Session>, params: Option<Value>, page: us
     }
     let mut result = json!({ "tasks": tasks });
     if end < ids.len() {
-        result["nextCursor"] = Value::from(crate::server::encode_cursor(end));
+        result["nextCursor"] = Value::from(crate::protocol::encode_cursor(end));
     }
     Ok(result)
 }
 
 /// `tasks/cancel`: marks the task cancelled (before answering), then stops its run.
-pub(crate) async fn cancel(session: &Arc<Session>, params: Option<Value>) -> Result<Value, ErrorObject> {
-    let p: IdParams = crate::server::parse_params(params)?;
-    let (docket, view) = load_own(session, &p.task_id).await?;
+pub(crate) async fn cancel(session: &RequesterRef, params: Option<Value>) -> Result<Value, ErrorObject> {
+    let p: IdParams = crate::protocol::parse_params(params)?;
+    let (docket, view) = load_own(&**session, &p.task_id).await?;
     if view.is_terminal() {
         return Err(ErrorObject::invalid_params(format!(
             "Cannot cancel task: already in terminal status '{}'",
@@ -429,18 +466,18 @@ pub(crate) async fn cancel(session: &Arc<Session>, params: Option<Value>) -> Res
 /// `tasks/result`: waits until the task is terminal, delivering its input requests on this
 /// request's stream meanwhile, then answers exactly as the underlying request would have.
 pub(crate) async fn result(
-    session: &Arc<Session>,
+    session: &RequesterRef,
     params: Option<Value>,
     out: Outbound,
     cancel: CancellationToken,
 ) -> Result<Value, ErrorObject> {
-    let p: IdParams = crate::server::parse_params(params)?;
+    let p: IdParams = crate::protocol::parse_params(params)?;
     let id = p.task_id;
-    let (docket, _) = load_own(session, &id).await?;
+    let (docket, _) = load_own(&**session, &id).await?;
     let mut changes = docket.backend().watch(&id);
     // Waiting ends before the request's own timeout, with an answer that says the task is
     // still going (not a failure of the task); the client calls again.
-    let wait = session.server().request_timeout.saturating_sub(Duration::from_secs(1)).max(Duration::from_millis(100));
+    let wait = session.request_timeout().saturating_sub(Duration::from_secs(1)).max(Duration::from_millis(100));
     let deadline = tokio::time::Instant::now() + wait;
     let mut store_down_since: Option<tokio::time::Instant> = None;
     let view = loop {
@@ -510,7 +547,7 @@ pub(crate) async fn result(
 /// Sends the task's pending input requests to the client on `out` (each once, whoever claims
 /// it first across processes) and stores the answers for the handler.
 fn deliver_inputs(
-    session: &Arc<Session>,
+    session: &RequesterRef,
     docket: &Docket,
     view: &TaskView,
     out: &Outbound,
@@ -530,7 +567,7 @@ fn deliver_inputs(
                 _ => return,
             }
             let method = input["method"].as_str().unwrap_or_default().to_owned();
-            let answer = match session.request_client(&method, input["params"].clone(), &out, &cancel).await {
+            let answer = match session.request_client(method.clone(), input["params"].clone(), out, cancel).await {
                 Ok(result) => json!({ "result": result }),
                 Err(ClientRequestError::Client(e)) => json!({ "error": e }),
                 Err(e) => {
@@ -549,11 +586,11 @@ fn deliver_inputs(
 /// of status or message, `notifications/progress` with the original token, and delivery of
 /// input requests on the session's standalone stream. Ends at a terminal status, when the task
 /// expires, when the session goes away, or at shutdown.
-fn follow(session: &Arc<Session>, docket: &Docket, id: &str, progress_token: Option<Value>) -> CancellationToken {
+fn follow(session: &RequesterRef, docket: &Docket, id: &str, progress_token: Option<Value>) -> CancellationToken {
     let stop = CancellationToken::new();
-    let weak: Weak<Session> = Arc::downgrade(session);
+    let weak: Weak<dyn Requester> = Arc::downgrade(session);
     let (docket, id, stop2) = (docket.clone(), id.to_owned(), stop.clone());
-    let shutdown = session.server().shutdown.clone();
+    let shutdown = session.shutdown();
     let mut changes = docket.backend().watch(&id);
     tokio::spawn(async move {
         let mut last_status: Option<(&'static str, Option<String>)> = None;
@@ -587,13 +624,13 @@ fn follow(session: &Arc<Session>, docket: &Docket, id: &str, progress_token: Opt
                 if let Some(message) = &progress.message {
                     params["message"] = Value::from(message.clone());
                 }
-                session.notify_message(Message::notification("notifications/progress", Some(params))).await;
+                session.clone().notify(Message::notification("notifications/progress", Some(params))).await;
                 last_progress = Some(progress);
             }
             let status = (view.status, view.message.clone());
             // The first status (working) is the CreateTaskResult itself; later ones are news.
             if last_status.is_some() && last_status.as_ref() != Some(&status) {
-                session.notify_message(Message::notification("notifications/tasks/status", Some(view.to_json()))).await;
+                session.clone().notify(Message::notification("notifications/tasks/status", Some(view.to_json()))).await;
             }
             last_status = Some(status);
             if view.is_terminal() {
@@ -641,7 +678,7 @@ impl crate::extract::Peer for TaskLink {
                     meta.insert(RELATED_TASK.to_owned(), json!({ "taskId": self.id }));
                 }
             }
-            session.notify_message(message).await;
+            session.clone().notify(message).await;
         })
     }
     fn request(
@@ -662,7 +699,7 @@ pub(crate) struct TaskLink {
     /// The client capabilities of the requester, recorded at creation.
     pub client_capabilities: Value,
     /// The requesting session, when it lives in this process (for log notifications).
-    pub session: Option<Arc<Session>>,
+    pub session: Option<RequesterRef>,
     /// A 2025-11-25 task: requests carry the related-task `_meta`.
     pub legacy: bool,
 }
@@ -672,7 +709,7 @@ impl TaskLink {
     pub(crate) async fn open(
         docket: &Docket,
         id: &str,
-        sessions: impl Fn(&str) -> Option<Arc<Session>>,
+        sessions: impl Fn(&str) -> Option<RequesterRef>,
     ) -> Option<TaskLink> {
         let (fields, _) = docket.backend().task_get(id.to_owned()).await.ok()??;
         let client_capabilities = fields.get("caps").and_then(|c| serde_json::from_str(c).ok()).unwrap_or(json!({}));

@@ -260,7 +260,7 @@ impl Server {
         let mut serve = std::pin::pin!(serve);
         let ended_alone = tokio::select! {
             r = &mut serve => Some(r),
-            _ = crate::transport::wait_for_signal() => {
+            _ = crate::signal::wait_for_signal() => {
                 tracing::info!("signal received; shutting down");
                 None
             }
@@ -814,11 +814,12 @@ async fn post(
     };
     // 2026-07-28: the request names its version in `_meta` (or the header says modern).
     let claims_modern = match &message {
-        Message::Request(r) => crate::modern::claimed_version(r.params.as_ref()).is_some(),
-        Message::Notification(n) => crate::modern::claimed_version(n.params.as_ref()).is_some(),
+        Message::Request(r) => crate::server::rev2026::claimed_version(r.params.as_ref()).is_some(),
+        Message::Notification(n) => crate::server::rev2026::claimed_version(n.params.as_ref()).is_some(),
         Message::Response(_) => false,
     };
-    let header_modern = header_str(&headers, VERSION_HEADER).is_some_and(|v| v.trim() >= crate::modern::MODERN_VERSION);
+    let header_modern =
+        header_str(&headers, VERSION_HEADER).is_some_and(|v| v.trim() >= crate::server::rev2026::MODERN_VERSION);
     if claims_modern || header_modern {
         return post_modern(&state, &headers, message, principal, peer).await;
     }
@@ -1031,7 +1032,7 @@ fn decode_header_value(raw: &str) -> Option<String> {
 }
 
 fn header_mismatch(message: String) -> ErrorObject {
-    ErrorObject::new(crate::modern::HEADER_MISMATCH, message)
+    ErrorObject::new(crate::server::rev2026::HEADER_MISMATCH, message)
 }
 
 /// SEP-2243: the routing headers must agree with the body.
@@ -1130,9 +1131,9 @@ fn check_modern_headers(
 fn modern_status(error: &ErrorObject) -> StatusCode {
     match error.code {
         crate::protocol::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
-        crate::modern::HEADER_MISMATCH | crate::modern::MISSING_CAPABILITY | crate::modern::UNSUPPORTED_VERSION => {
-            StatusCode::BAD_REQUEST
-        }
+        crate::server::rev2026::HEADER_MISMATCH
+        | crate::server::rev2026::MISSING_CAPABILITY
+        | crate::server::rev2026::UNSUPPORTED_VERSION => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     }
 }
@@ -1158,14 +1159,14 @@ async fn post_modern(
             );
         }
     };
-    let envelope = match crate::modern::envelope(request.params.as_ref()) {
+    let envelope = match crate::server::rev2026::envelope(request.params.as_ref()) {
         Ok(e) => e,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, Some(request.id), e),
     };
     // Header agreement first (a version the server does not speak still has to match), then
     // the version itself.
     let checked = check_modern_headers(headers, &request, &envelope.version, &state.server)
-        .and_then(|()| crate::modern::check_version(&envelope));
+        .and_then(|()| crate::server::rev2026::check_version(&envelope));
     if let Err(e) = checked {
         return json_error(StatusCode::BAD_REQUEST, Some(request.id), e);
     }

@@ -19,7 +19,7 @@ impl Server {
         let signals = {
             let token = self.shutdown_token();
             tokio::spawn(async move {
-                crate::transport::wait_for_signal().await;
+                crate::signal::wait_for_signal().await;
                 tracing::info!("signal received; shutting down");
                 token.cancel();
             })

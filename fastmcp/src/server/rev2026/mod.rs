@@ -7,13 +7,16 @@
 //! `initialize`, or a request without the claim) is served as before, and never sees a
 //! 2026-only field.
 
+pub(crate) mod tasks;
+
 use crate::extract::{Call, ClientRequestError, Context, Peer, RequestCtx};
+use crate::outbound::Outbound;
+use crate::protocol::parse_params;
 use crate::protocol::{ErrorObject, LoggingLevel, Message, RequestId};
 use crate::registry::TaskSupport;
-use crate::server::{Session, parse_params};
+use crate::server::Session;
 use crate::sync::BoxFuture;
 use crate::sync::lock;
-use crate::transport::Outbound;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::future::Future;
@@ -494,7 +497,7 @@ impl Session {
             }
             "subscriptions/listen" => return self.listen(id, params, out, cancel).await,
             _ => {
-                return crate::tasks::modern::dispatch(&self, &method, params, &envelope)
+                return crate::server::rev2026::tasks::dispatch(&self, &method, params, &envelope)
                     .await
                     .map(|r| shape_result(r, &info));
             }
@@ -537,7 +540,7 @@ impl Session {
                 let args = p.arguments.unwrap_or_default();
                 let tasks_on = self.server().task_settings().enabled;
                 if tasks_on && tool.task != TaskSupport::Forbidden && envelope.declares_tasks() {
-                    return crate::tasks::modern::call_tool_as_task(self, &ctx, &input, tool, args).await;
+                    return crate::server::rev2026::tasks::call_tool_as_task(self, &ctx, &input, tool, args).await;
                 }
                 if tasks_on && tool.task == TaskSupport::Required {
                     return Err(missing_capability(json!({ "extensions": { TASKS_EXTENSION: {} } })));
@@ -709,7 +712,7 @@ impl Session {
         let task_ids = listener.tasks.clone();
         let registration = self.server().add_listener(listener);
         let followers: Vec<_> =
-            task_ids.iter().map(|t| crate::tasks::modern::follow_for_listener(&self, t, &out, &id)).collect();
+            task_ids.iter().map(|t| crate::server::rev2026::tasks::follow_for_listener(&self, t, &out, &id)).collect();
         let shutdown = self.server().shutdown.clone();
         tokio::select! {
             _ = cancel.cancelled() => {},

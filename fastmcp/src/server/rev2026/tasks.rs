@@ -8,14 +8,17 @@
 //! `tasks/update` and `tasks/cancel`). Input it asks for later appears as `inputRequests` on
 //! `tasks/get` and is answered with `tasks/update`.
 
-use super::{TaskLink, TaskView, backend_error, docket_of, iso8601, load, not_found, pending_inputs};
 use crate::docket::now_ms;
 use crate::extract::{Call, Context};
-use crate::modern::{Envelope, META_SUBSCRIPTION, MISSING_CAPABILITY, TASKS_EXTENSION};
+use crate::outbound::Outbound;
+use crate::protocol::parse_params;
 use crate::protocol::{ErrorObject, Message, RequestId};
 use crate::registry::Tool;
-use crate::server::{Session, parse_params};
-use crate::transport::Outbound;
+use crate::server::Session;
+use crate::server::rev2026::{Envelope, META_SUBSCRIPTION, MISSING_CAPABILITY, TASKS_EXTENSION};
+use crate::tasks::{
+    TaskLink, TaskView, backend_error, check_quota, docket_of, iso8601, load, not_found, pending_inputs,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -102,7 +105,7 @@ pub(crate) async fn dispatch(
         return Err(requires_extension());
     }
     let p: IdParams = parse_params(params)?;
-    let docket = docket_of(session)?;
+    let docket = docket_of(&**session)?;
     let view = match load(&docket, &p.task_id).await? {
         Some(v) if session.may_access(&v.owner) => v,
         _ => return Err(not_found(&p.task_id)),
@@ -151,11 +154,11 @@ pub(crate) async fn dispatch(
 pub(crate) async fn call_tool_as_task(
     session: &Arc<Session>,
     ctx: &Context,
-    modern: &Arc<crate::modern::Modern>,
+    modern: &Arc<crate::server::rev2026::Modern>,
     tool: Arc<Tool>,
     args: Map<String, Value>,
 ) -> Result<Value, ErrorObject> {
-    let binding = crate::modern::state_binding(&tool.name, Some(&Value::Object(args.clone())));
+    let binding = crate::server::rev2026::state_binding(&tool.name, Some(&Value::Object(args.clone())));
     let mut fut = tool.call(Call::new(args, None, ctx.clone()));
     let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
     if let Poll::Ready(result) = first {
@@ -171,8 +174,8 @@ pub(crate) async fn call_tool_as_task(
         return Ok(session.input_required("tools/call", &binding, pending, answers));
     }
     // It waits on something else: it becomes a task, and keeps running here.
-    let docket = docket_of(session)?;
-    super::check_quota(session, &docket).await?;
+    let docket = docket_of(&**session)?;
+    check_quota(&**session, &docket).await?;
     let settings = session.server().task_settings();
     let ttl_ms = settings.max_ttl.min(docket.config().result_ttl).as_millis() as u64;
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -277,7 +280,7 @@ pub(crate) fn follow_for_listener(
     subscription: &RequestId,
 ) -> CancellationToken {
     let stop = CancellationToken::new();
-    let Ok(docket) = docket_of(session) else { return stop };
+    let Ok(docket) = docket_of(&**session) else { return stop };
     let (session2, id, out, subscription, stop2) =
         (session.clone(), task_id.to_owned(), out.clone(), subscription.clone(), stop.clone());
     let mut changes = docket.backend().watch(&id);

@@ -1,0 +1,53 @@
+//! The outbound channel: where a session writes what is meant for one client stream, and what
+//! a transport reads from it. The lowest layer, next to the protocol types.
+
+use crate::protocol::Message;
+use tokio::sync::mpsc;
+
+/// What a session hands a transport for one client stream.
+#[derive(Debug)]
+pub enum Outgoing {
+    Message(Message),
+    /// The handler asked to end the current HTTP connection of its stream early; the client
+    /// resumes with `Last-Event-ID` (no-op on stdio and in memory).
+    CloseStream,
+}
+
+/// Where a session writes what is meant for one client stream. Bounded, so a client that stops
+/// reading slows its own handlers down instead of growing memory.
+#[derive(Clone, Debug)]
+pub struct Outbound(mpsc::Sender<Outgoing>);
+
+/// Capacity of one outbound stream.
+pub(crate) const OUTBOUND_CAPACITY: usize = 256;
+
+impl Outbound {
+    pub fn channel() -> (Outbound, mpsc::Receiver<Outgoing>) {
+        let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
+        (Outbound(tx), rx)
+    }
+
+    /// Waits until the stream has room for one more message (`false` when it is gone). A
+    /// reader calls this before taking the next message, so a client that stops reading its
+    /// answers stops being read from instead of queueing answers without bound.
+    pub async fn ready(&self) -> bool {
+        self.0.reserve().await.is_ok()
+    }
+
+    /// Sends a message; `false` when the stream is gone.
+    pub async fn send(&self, message: Message) -> bool {
+        self.0.send(Outgoing::Message(message)).await.is_ok()
+    }
+
+    /// Sends without waiting; gives the message back when the stream is full or gone.
+    pub fn try_send(&self, message: Message) -> Result<(), Message> {
+        self.0.try_send(Outgoing::Message(message)).map_err(|e| match e.into_inner() {
+            Outgoing::Message(m) => m,
+            Outgoing::CloseStream => unreachable!("only messages are sent here"),
+        })
+    }
+
+    pub async fn close_stream(&self) {
+        let _ = self.0.send(Outgoing::CloseStream).await;
+    }
+}
