@@ -11,16 +11,22 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AuthError {
     #[error("the token is not a valid JWT: {0}")]
+    /// The token is not a JWT.
     Malformed(String),
     #[error("the token's signing key is unknown")]
+    /// No key for the token (unknown `kid`).
     UnknownKey,
     #[error("the token was rejected: {0}")]
+    /// The token failed validation.
     Rejected(String),
     #[error("the token has no `{0}` claim to identify its principal")]
+    /// The token has no principal claim.
     NoPrincipal(String),
     #[error("the signing keys could not be fetched: {0}")]
+    /// The JWKS could not be fetched.
     Jwks(String),
     #[error("invalid key: {0}")]
+    /// A key could not be read.
     BadKey(String),
 }
 

@@ -40,6 +40,11 @@
 //! Cargo features (all on by default): `http`, `jwt` (JWT bearer auth, implies `http`), `redis`
 //! and `tls` (`rediss://`). Without them the crate is stdio + in-memory + `memory://`.
 
+#![warn(missing_docs)]
+// The README, as the guide on docs.rs (its snippets are excerpts, so they are not doctests).
+#![cfg_attr(not(doctest), doc = "\n---\n")]
+#![cfg_attr(not(doctest), doc = include_str!("../../README.md"))]
+
 #[cfg(feature = "jwt")]
 pub mod auth;
 pub mod docket;
@@ -71,11 +76,18 @@ pub use registry::{TaskSupport, Tool};
 pub use server::{FastMcp, Lifespan, Server, ServerError};
 pub use transport::memory::{Client, ClientError};
 
-/// Everything a server author usually needs.
+/// Everything a server author usually needs, and what the README's snippets use:
+/// `use fastmcp::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "jwt")]
+    pub use crate::auth::JwtVerifier;
     pub use crate::docket::{AddOptions, Docket, DocketConfig, Retry, RunState, Strike};
+    pub use crate::tasks::TaskSettings;
+    #[cfg(feature = "http")]
+    pub use crate::transport::http::HttpOptions;
     pub use crate::{
-        CallToolResult, Client, Content, Context, CurrentDocket, CurrentWorker, FastMcp, GetPromptResult, Lifespan,
-        Progress, PromptMessage, ResourceContents, Server, State, prompt, resource, tool,
+        CallToolResult, Client, ClientRequestError, Content, Context, CurrentDocket, CurrentWorker, ErrorObject,
+        FastMcp, GetPromptResult, Lifespan, Progress, PromptMessage, ResourceContents, Server, State, prompt, resource,
+        tool,
     };
 }

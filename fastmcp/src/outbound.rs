@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 /// What a session hands a transport for one client stream.
 #[derive(Debug)]
 pub enum Outgoing {
+    /// A message for the client.
     Message(Message),
     /// The handler asked to end the current HTTP connection of its stream early; the client
     /// resumes with `Last-Event-ID` (no-op on stdio and in memory).
@@ -22,6 +23,7 @@ pub struct Outbound(mpsc::Sender<Outgoing>);
 pub(crate) const OUTBOUND_CAPACITY: usize = 256;
 
 impl Outbound {
+    /// A new stream and its reading end.
     pub fn channel() -> (Outbound, mpsc::Receiver<Outgoing>) {
         let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
         (Outbound(tx), rx)
@@ -47,6 +49,7 @@ impl Outbound {
         })
     }
 
+    /// Asks the transport to end the current HTTP connection of the stream.
     pub async fn close_stream(&self) {
         let _ = self.0.send(Outgoing::CloseStream).await;
     }

@@ -10,20 +10,29 @@ use std::fmt;
 /// The newest revision first: negotiation answers with the client's version when listed here,
 /// otherwise with the first entry.
 pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+/// The newest protocol version this server speaks through `initialize`.
 pub const LATEST_PROTOCOL_VERSION: &str = SUPPORTED_PROTOCOL_VERSIONS[0];
 
+/// JSON-RPC: invalid JSON.
 pub const PARSE_ERROR: i64 = -32700;
+/// JSON-RPC: not a valid request object.
 pub const INVALID_REQUEST: i64 = -32600;
+/// JSON-RPC: no such method.
 pub const METHOD_NOT_FOUND: i64 = -32601;
+/// JSON-RPC: invalid parameters.
 pub const INVALID_PARAMS: i64 = -32602;
+/// JSON-RPC: internal error.
 pub const INTERNAL_ERROR: i64 = -32603;
+/// MCP: no resource with that URI.
 pub const RESOURCE_NOT_FOUND: i64 = -32002;
 
 /// A JSON-RPC request id. The original JSON type is kept so it is echoed exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum RequestId {
+    /// A number id.
     Number(i64),
+    /// A string id.
     String(String),
 }
 
@@ -40,35 +49,46 @@ impl fmt::Display for RequestId {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message} (code {code})")]
 pub struct ErrorObject {
+    /// The error code.
     pub code: i64,
+    /// A short description.
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Extra data about the error.
     pub data: Option<Value>,
 }
 
 impl ErrorObject {
+    /// An error with a code and a message.
     pub fn new(code: i64, message: impl Into<String>) -> Self {
         Self { code, message: message.into(), data: None }
     }
+    /// The same error with `data`.
     pub fn with_data(mut self, data: Value) -> Self {
         self.data = Some(data);
         self
     }
+    /// -32700.
     pub fn parse_error(msg: impl Into<String>) -> Self {
         Self::new(PARSE_ERROR, msg)
     }
+    /// -32600.
     pub fn invalid_request(msg: impl Into<String>) -> Self {
         Self::new(INVALID_REQUEST, msg)
     }
+    /// -32601 naming the method.
     pub fn method_not_found(method: &str) -> Self {
         Self::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
     }
+    /// -32602.
     pub fn invalid_params(msg: impl Into<String>) -> Self {
         Self::new(INVALID_PARAMS, msg)
     }
+    /// -32603.
     pub fn internal(msg: impl Into<String>) -> Self {
         Self::new(INTERNAL_ERROR, msg)
     }
+    /// -32002 with the URI in `data`.
     pub fn resource_not_found(uri: &str) -> Self {
         Self::new(RESOURCE_NOT_FOUND, format!("Resource not found: {uri}")).with_data(serde_json::json!({ "uri": uri }))
     }
@@ -77,34 +97,49 @@ impl ErrorObject {
 /// One decoded JSON-RPC message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
+    /// A request (it has an id).
     Request(Request),
+    /// A notification (no id, no answer).
     Notification(Notification),
+    /// A response to a request.
     Response(Response),
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A JSON-RPC request.
 pub struct Request {
+    /// The request id.
     pub id: RequestId,
+    /// The method name.
     pub method: String,
+    /// The parameters.
     pub params: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A JSON-RPC notification.
 pub struct Notification {
+    /// The method name.
     pub method: String,
+    /// The parameters.
     pub params: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A JSON-RPC response.
 pub struct Response {
+    /// The request id.
     pub id: Option<RequestId>,
+    /// The result, or the error.
     pub outcome: Result<Value, ErrorObject>,
 }
 
 impl Response {
+    /// A successful response.
     pub fn ok(id: RequestId, result: Value) -> Self {
         Self { id: Some(id), outcome: Ok(result) }
     }
+    /// An error response.
     pub fn err(id: Option<RequestId>, error: ErrorObject) -> Self {
         Self { id, outcome: Err(error) }
     }
@@ -114,14 +149,18 @@ impl Response {
 /// so the error response can carry it.
 #[derive(Debug, Clone)]
 pub struct DecodeError {
+    /// The request id.
     pub id: Option<RequestId>,
+    /// The error.
     pub error: ErrorObject,
 }
 
 impl Message {
+    /// A request message.
     pub fn request(id: RequestId, method: impl Into<String>, params: Option<Value>) -> Self {
         Message::Request(Request { id, method: method.into(), params })
     }
+    /// A notification message.
     pub fn notification(method: impl Into<String>, params: Option<Value>) -> Self {
         Message::Notification(Notification { method: method.into(), params })
     }
@@ -199,6 +238,7 @@ impl Message {
         Err(invalid(id, "expected `method`, `result` or `error`"))
     }
 
+    /// The message as a JSON value.
     pub fn to_value(&self) -> Value {
         let mut obj = Map::with_capacity(4);
         obj.insert("jsonrpc".into(), Value::from("2.0"));
@@ -249,17 +289,23 @@ impl Serialize for Message {
 #[serde(rename_all = "camelCase")]
 pub struct Annotations {
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Who it is meant for.
     pub audience: Option<Vec<Role>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// How important it is, from 0 (least) to 1 (most).
     pub priority: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// When it last changed (ISO 8601).
     pub last_modified: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// Who a message is from.
 pub enum Role {
+    /// The user.
     User,
+    /// The model.
     Assistant,
 }
 
@@ -267,71 +313,101 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Content {
+    /// Text.
     Text(TextContent),
+    /// An image (base64).
     Image(ImageContent),
+    /// Audio (base64).
     Audio(AudioContent),
+    /// A link to a resource.
     ResourceLink(ResourceLink),
+    /// An embedded resource.
     Resource(EmbeddedResource),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Text content.
 pub struct TextContent {
+    /// The text.
     pub text: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Hints for the client about how to use or show it.
     pub annotations: Option<Annotations>,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// An image.
 pub struct ImageContent {
     /// Base64 encoded bytes.
     pub data: String,
+    /// The MIME type.
     pub mime_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Hints for the client about how to use or show it.
     pub annotations: Option<Annotations>,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Audio.
 pub struct AudioContent {
     /// Base64 encoded bytes.
     pub data: String,
+    /// The MIME type.
     pub mime_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Hints for the client about how to use or show it.
     pub annotations: Option<Annotations>,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// A link to a resource the client may read.
 pub struct ResourceLink {
+    /// The URI.
     pub uri: String,
+    /// The name.
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// A human-readable title, for display.
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// A description, for the model and for people.
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The MIME type.
     pub mime_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Hints for the client about how to use or show it.
     pub annotations: Option<Annotations>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The size in bytes, when known.
     pub size: Option<u64>,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A resource embedded in a result.
 pub struct EmbeddedResource {
+    /// The resource.
     pub resource: ResourceContents,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Hints for the client about how to use or show it.
     pub annotations: Option<Annotations>,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
 }
 
@@ -339,24 +415,31 @@ pub struct EmbeddedResource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceContents {
+    /// The URI.
     pub uri: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The MIME type.
     pub mime_type: Option<String>,
     #[serde(flatten)]
+    /// The text or the bytes.
     pub body: ResourceBody,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// The body of resource contents: text or base64 bytes.
 pub enum ResourceBody {
+    /// Text.
     Text(String),
     /// Base64 encoded bytes.
     Blob(String),
 }
 
 impl ResourceContents {
+    /// Text content.
     pub fn text(uri: impl Into<String>, mime_type: Option<&str>, text: impl Into<String>) -> Self {
         Self {
             uri: uri.into(),
@@ -365,6 +448,7 @@ impl ResourceContents {
             meta: None,
         }
     }
+    /// Binary contents (base64).
     pub fn blob(uri: impl Into<String>, mime_type: Option<&str>, bytes: &[u8]) -> Self {
         use base64::Engine;
         Self {
@@ -377,6 +461,7 @@ impl ResourceContents {
 }
 
 impl Content {
+    /// Text content.
     pub fn text(text: impl Into<String>) -> Self {
         Content::Text(TextContent { text: text.into(), annotations: None, meta: None })
     }
@@ -428,19 +513,25 @@ impl Content {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallToolResult {
+    /// The content.
     pub content: Vec<Content>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The structured result (matches `outputSchema`).
     pub structured_content: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Set when the call failed (a tool error, shown to the model).
     pub is_error: Option<bool>,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
 }
 
 impl CallToolResult {
+    /// A successful result with this content.
     pub fn success(content: Vec<Content>) -> Self {
         Self { content, ..Default::default() }
     }
+    /// Text content.
     pub fn text(text: impl Into<String>) -> Self {
         Self::success(vec![Content::text(text)])
     }
@@ -448,6 +539,7 @@ impl CallToolResult {
     pub fn error(text: impl Into<String>) -> Self {
         Self { content: vec![Content::text(text)], is_error: Some(true), ..Default::default() }
     }
+    /// Whether the call failed.
     pub fn is_error(&self) -> bool {
         self.is_error == Some(true)
     }
@@ -460,14 +552,18 @@ impl CallToolResult {
 /// One message of a prompt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PromptMessage {
+    /// Who is speaking.
     pub role: Role,
+    /// The content.
     pub content: Content,
 }
 
 impl PromptMessage {
+    /// A message from the user.
     pub fn user(content: impl Into<Content>) -> Self {
         Self { role: Role::User, content: content.into() }
     }
+    /// A message from the model.
     pub fn assistant(content: impl Into<Content>) -> Self {
         Self { role: Role::Assistant, content: content.into() }
     }
@@ -488,17 +584,22 @@ impl From<&str> for Content {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetPromptResult {
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// A description, for the model and for people.
     pub description: Option<String>,
+    /// The messages.
     pub messages: Vec<PromptMessage>,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
 }
 
 /// The result of `resources/read`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReadResourceResult {
+    /// The contents.
     pub contents: Vec<ResourceContents>,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
 }
 
@@ -506,13 +607,21 @@ pub struct ReadResourceResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LoggingLevel {
+    /// `debug`: detailed debugging information.
     Debug,
+    /// `info`: informational messages.
     Info,
+    /// `notice`: normal but significant events.
     Notice,
+    /// `warning`: warnings.
     Warning,
+    /// `error`: errors.
     Error,
+    /// `critical`: critical conditions.
     Critical,
+    /// `alert`: action must be taken at once.
     Alert,
+    /// `emergency`: the system is unusable.
     Emergency,
 }
 
@@ -520,25 +629,36 @@ pub enum LoggingLevel {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateMessageParams {
+    /// The messages.
     pub messages: Vec<SamplingMessage>,
+    /// The most tokens to sample.
     pub max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// A system prompt to use.
     pub system_prompt: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Sampling temperature.
     pub temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Sequences that stop sampling.
     pub stop_sequences: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Which model the server would prefer.
     pub model_preferences: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Which MCP context to include (`none`, `thisServer`, `allServers`).
     pub include_context: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Provider-specific metadata.
     pub metadata: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One message of a sampling request.
 pub struct SamplingMessage {
+    /// Who is speaking.
     pub role: Role,
+    /// The content.
     pub content: Content,
 }
 
@@ -546,34 +666,46 @@ pub struct SamplingMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateMessageResult {
+    /// Who is speaking.
     pub role: Role,
+    /// The content.
     pub content: Content,
+    /// The model that answered.
     pub model: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why sampling stopped.
     pub stop_reason: Option<String>,
 }
 
 /// The client's answer to `elicitation/create`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ElicitResult {
+    /// What the user did.
     pub action: ElicitAction,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The content.
     pub content: Option<Map<String, Value>>,
 }
 
+/// What the user did with an elicitation request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ElicitAction {
+    /// The user accepted and answered.
     Accept,
+    /// The user declined.
     Decline,
+    /// The user dismissed the request.
     Cancel,
 }
 
 /// One root the client exposes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Root {
+    /// The URI.
     pub uri: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The name.
     pub name: Option<String>,
 }
 
@@ -581,9 +713,12 @@ pub struct Root {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Implementation {
+    /// The name.
     pub name: String,
+    /// The version.
     pub version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// A human-readable title, for display.
     pub title: Option<String>,
 }
 

@@ -53,10 +53,13 @@ fn guarded<T: Send + 'static>(
     })
 }
 
+/// Every `#[tool]` of the binary (filled at link time).
 #[linkme::distributed_slice]
 pub static TOOLS: [ToolDef];
+/// Every `#[prompt]` of the binary.
 #[linkme::distributed_slice]
 pub static PROMPTS: [PromptDef];
+/// Every `#[resource]` of the binary.
 #[linkme::distributed_slice]
 pub static RESOURCES: [ResourceDef];
 
@@ -64,12 +67,16 @@ pub static RESOURCES: [ResourceDef];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TaskSupport {
     #[default]
+    /// Never runs as a task (the default).
     Forbidden,
+    /// Runs as a task when the client asks for one.
     Optional,
+    /// Only runs as a task.
     Required,
 }
 
 impl TaskSupport {
+    /// The wire form (`forbidden`, `optional`, `required`).
     pub fn as_str(self) -> &'static str {
         match self {
             TaskSupport::Forbidden => "forbidden",
@@ -82,10 +89,15 @@ impl TaskSupport {
 /// Tool annotations: hints for clients, never trusted for security.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ToolAnnotations {
+    /// A human-readable title, for display.
     pub title: Option<&'static str>,
+    /// It does not modify its environment.
     pub read_only: Option<bool>,
+    /// It may destroy data (meaningful when not read-only).
     pub destructive: Option<bool>,
+    /// Calling it again with the same arguments has no further effect.
     pub idempotent: Option<bool>,
+    /// It reaches outside the server (web, other systems).
     pub open_world: Option<bool>,
 }
 
@@ -106,23 +118,36 @@ impl ToolAnnotations {
     }
 }
 
+/// A tool handler the macro generates.
 pub type ToolHandlerFn = fn(Call) -> BoxFuture<Result<CallToolResult, ErrorObject>>;
+/// A prompt handler the macro generates.
 pub type PromptHandlerFn = fn(Call) -> BoxFuture<Result<GetPromptResult, ErrorObject>>;
+/// A resource handler the macro generates.
 pub type ResourceHandlerFn = fn(Call) -> BoxFuture<Result<ReadResourceResult, ErrorObject>>;
 /// A completion hook: the partial value typed so far -> suggestions.
 pub type CompleteFn = fn(&str) -> Vec<String>;
 
 /// What `#[tool]` registers.
 pub struct ToolDef {
+    /// The name.
     pub name: &'static str,
+    /// A human-readable title, for display.
     pub title: Option<&'static str>,
+    /// A description, for the model and for people.
     pub description: Option<&'static str>,
+    /// The JSON Schema of the arguments.
     pub input_schema: fn() -> Value,
+    /// The JSON Schema of the structured result, if any.
     pub output_schema: fn() -> Option<Value>,
+    /// Hints for the client about how to use or show it.
     pub annotations: ToolAnnotations,
+    /// Tags, for `include_tags` / `exclude_tags`.
     pub tags: &'static [&'static str],
+    /// The `_meta` object (extension data).
     pub meta: fn() -> Option<Value>,
+    /// Whether it may, or must, run as an MCP task.
     pub task: TaskSupport,
+    /// The handler the macro generated.
     pub handler: ToolHandlerFn,
     /// The `TypeId` of the annotated function item, so `.tool(add)` can find this definition.
     pub type_id: fn() -> TypeId,
@@ -130,38 +155,62 @@ pub struct ToolDef {
 
 /// One declared prompt argument.
 pub struct PromptArgDef {
+    /// The name.
     pub name: &'static str,
+    /// A description, for the model and for people.
     pub description: Option<&'static str>,
+    /// Whether the argument must be given.
     pub required: bool,
 }
 
 /// What `#[prompt]` registers.
 pub struct PromptDef {
+    /// The name.
     pub name: &'static str,
+    /// A human-readable title, for display.
     pub title: Option<&'static str>,
+    /// A description, for the model and for people.
     pub description: Option<&'static str>,
+    /// The arguments: (name, description, required).
     pub arguments: &'static [PromptArgDef],
+    /// Tags, for `include_tags` / `exclude_tags`.
     pub tags: &'static [&'static str],
+    /// The `_meta` object (extension data).
     pub meta: fn() -> Option<Value>,
+    /// Whether it may, or must, run as an MCP task.
     pub task: TaskSupport,
+    /// Completion providers, by argument name.
     pub completions: &'static [(&'static str, CompleteFn)],
+    /// The handler the macro generated.
     pub handler: PromptHandlerFn,
+    /// The `TypeId` of the annotated function item (how `.tool(f)` finds it).
     pub type_id: fn() -> TypeId,
 }
 
 /// What `#[resource("scheme://...")]` registers: a static resource, or a template when the URI
 /// has `{variables}`.
 pub struct ResourceDef {
+    /// The URI.
     pub uri: &'static str,
+    /// The name.
     pub name: &'static str,
+    /// A human-readable title, for display.
     pub title: Option<&'static str>,
+    /// A description, for the model and for people.
     pub description: Option<&'static str>,
+    /// The MIME type.
     pub mime_type: Option<&'static str>,
+    /// Tags, for `include_tags` / `exclude_tags`.
     pub tags: &'static [&'static str],
+    /// The `_meta` object (extension data).
     pub meta: fn() -> Option<Value>,
+    /// Whether it may, or must, run as an MCP task.
     pub task: TaskSupport,
+    /// Completion providers, by argument name.
     pub completions: &'static [(&'static str, CompleteFn)],
+    /// The handler the macro generated.
     pub handler: ResourceHandlerFn,
+    /// The `TypeId` of the annotated function item (how `.tool(f)` finds it).
     pub type_id: fn() -> TypeId,
 }
 
@@ -184,14 +233,21 @@ type DynResourceHandler = Arc<dyn Fn(Call) -> BoxFuture<Result<ReadResourceResul
 /// A tool as a server serves it (possibly renamed by `mount`).
 #[derive(Clone)]
 pub struct Tool {
+    /// The name.
     pub name: String,
+    /// A human-readable title, for display.
     pub title: Option<String>,
+    /// A description, for the model and for people.
     pub description: Option<String>,
     input_schema: Arc<dyn Fn() -> Value + Send + Sync>,
     output_schema: Arc<dyn Fn() -> Option<Value> + Send + Sync>,
+    /// Hints for the client about how to use or show it.
     pub annotations: ToolAnnotations,
+    /// Tags, for `include_tags` / `exclude_tags`.
     pub tags: Vec<String>,
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
+    /// Whether it may, or must, run as an MCP task.
     pub task: TaskSupport,
     handler: DynToolHandler,
     /// Built on first `tools/list`; schemas are not computed at startup.
@@ -199,6 +255,7 @@ pub struct Tool {
 }
 
 impl Tool {
+    /// The runtime form of a macro definition.
     pub fn from_def(def: &'static ToolDef) -> Self {
         Tool {
             name: def.name.to_owned(),
@@ -264,6 +321,7 @@ impl Tool {
         }
     }
 
+    /// The same component with this description.
     pub fn with_description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
         self.listing = Arc::default();
@@ -277,6 +335,7 @@ impl Tool {
         self
     }
 
+    /// The same component with this title.
     pub fn with_title(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
         self.listing = Arc::default();
@@ -287,10 +346,12 @@ impl Tool {
         Tool { name, listing: Arc::default(), ..self.clone() }
     }
 
+    /// The JSON Schema of the arguments.
     pub fn input_schema(&self) -> Value {
         (self.input_schema)()
     }
 
+    /// The JSON Schema of the structured result, if any.
     pub fn output_schema(&self) -> Option<Value> {
         (self.output_schema)()
     }
@@ -341,18 +402,26 @@ impl Tool {
 /// A prompt as a server serves it.
 #[derive(Clone)]
 pub struct Prompt {
+    /// The name.
     pub name: String,
+    /// A human-readable title, for display.
     pub title: Option<String>,
+    /// A description, for the model and for people.
     pub description: Option<String>,
+    /// The arguments: (name, description, required).
     pub arguments: Vec<(String, Option<String>, bool)>,
+    /// Tags, for `include_tags` / `exclude_tags`.
     pub tags: Vec<String>,
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
+    /// Whether it may, or must, run as an MCP task.
     pub task: TaskSupport,
     pub(crate) completions: Vec<(String, CompleteFn)>,
     handler: DynPromptHandler,
 }
 
 impl Prompt {
+    /// The runtime form of a macro definition.
     pub fn from_def(def: &'static PromptDef) -> Self {
         Prompt {
             name: def.name.to_owned(),
@@ -388,6 +457,7 @@ impl Prompt {
         )
     }
 
+    /// The object `*/list` shows.
     pub fn listing(&self) -> Value {
         let mut m = Map::new();
         m.insert("name".into(), Value::from(self.name.clone()));
@@ -421,13 +491,21 @@ impl Prompt {
 /// A resource or resource template as a server serves it.
 #[derive(Clone)]
 pub struct Resource {
+    /// The URI.
     pub uri: String,
+    /// The name.
     pub name: String,
+    /// A human-readable title, for display.
     pub title: Option<String>,
+    /// A description, for the model and for people.
     pub description: Option<String>,
+    /// The MIME type.
     pub mime_type: Option<String>,
+    /// Tags, for `include_tags` / `exclude_tags`.
     pub tags: Vec<String>,
+    /// The `_meta` object (extension data).
     pub meta: Option<Value>,
+    /// Whether it may, or must, run as an MCP task.
     pub task: TaskSupport,
     pub(crate) template: Option<UriTemplate>,
     pub(crate) completions: Vec<(String, CompleteFn)>,
@@ -435,6 +513,7 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// The runtime form of a macro definition.
     pub fn from_def(def: &'static ResourceDef) -> Self {
         let template = UriTemplate::parse(def.uri).ok().filter(|t| !t.variables().is_empty());
         Resource {
@@ -452,6 +531,7 @@ impl Resource {
         }
     }
 
+    /// Whether the URI is a template (has variables).
     pub fn is_template(&self) -> bool {
         self.template.is_some()
     }
@@ -477,6 +557,7 @@ impl Resource {
         )
     }
 
+    /// The object `*/list` shows.
     pub fn listing(&self) -> Value {
         let mut m = Map::new();
         let key = if self.is_template() { "uriTemplate" } else { "uri" };

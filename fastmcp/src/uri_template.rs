@@ -11,15 +11,18 @@ enum Part {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed URI template.
 pub struct UriTemplate {
     parts: Vec<Part>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid URI template: {0}")]
+/// Why a template is invalid.
 pub struct TemplateError(pub String);
 
 impl UriTemplate {
+    /// Parses a template.
     pub fn parse(template: &str) -> Result<Self, TemplateError> {
         let mut parts = Vec::new();
         let mut rest = template;
@@ -52,6 +55,7 @@ impl UriTemplate {
         Ok(UriTemplate { parts })
     }
 
+    /// Its variable names, in order.
     pub fn variables(&self) -> Vec<&str> {
         self.parts
             .iter()

@@ -40,12 +40,16 @@ pub const DOCKET_URL_ENV: &str = "FASTMCP_DOCKET_URL";
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DocketError {
     #[error("no component named `{0}` is registered with the worker")]
+    /// No component by that name here.
     UnknownFunction(String),
     #[error("no run with key `{0}`")]
+    /// No run with that key.
     UnknownKey(String),
     #[error("arguments must be a JSON object")]
+    /// The arguments are not a JSON object.
     BadArguments,
     #[error("`{0}` is struck: runs of it are not accepted")]
+    /// The function is struck.
     Struck(String),
     /// The URL (its password redacted) and why it was refused.
     #[error("invalid docket URL {0:?}: {1}")]
@@ -53,10 +57,13 @@ pub enum DocketError {
     #[error(
         "{0} needs a docket shared by several processes, but FASTMCP_DOCKET_URL is memory:// (in-process); use redis://"
     )]
+    /// The feature needs a shared (Redis) docket.
     NotDistributed(&'static str),
     #[error("docket backend error: {0}")]
+    /// The backend (Redis) failed.
     Backend(String),
     #[error("the docket has shut down")]
+    /// It has shut down.
     Stopped,
 }
 
@@ -64,18 +71,26 @@ pub enum DocketError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunState {
+    /// Waiting for its time.
     Scheduled,
+    /// Due, waiting for a worker.
     Queued,
+    /// A worker runs it.
     Running,
+    /// It succeeded.
     Completed,
+    /// It failed (after its retries).
     Failed,
+    /// It was cancelled.
     Cancelled,
 }
 
 impl RunState {
+    /// Completed, failed or cancelled.
     pub fn is_terminal(self) -> bool {
         matches!(self, RunState::Completed | RunState::Failed | RunState::Cancelled)
     }
+    /// The lowercase name.
     pub fn as_str(self) -> &'static str {
         match self {
             RunState::Scheduled => "scheduled",
@@ -86,6 +101,7 @@ impl RunState {
             RunState::Cancelled => "cancelled",
         }
     }
+    /// From the lowercase name.
     pub fn parse(s: &str) -> Option<RunState> {
         Some(match s {
             "scheduled" => RunState::Scheduled,
@@ -111,9 +127,11 @@ pub struct Retry {
 }
 
 impl Retry {
+    /// `attempts` in all, `delay` apart.
     pub fn fixed(attempts: u32, delay: Duration) -> Self {
         Retry { attempts, delay_ms: delay.as_millis() as u64, exponential: false }
     }
+    /// `attempts` in all, the delay doubling from `first_delay`.
     pub fn exponential(attempts: u32, first_delay: Duration) -> Self {
         Retry { attempts, delay_ms: first_delay.as_millis() as u64, exponential: true }
     }
@@ -130,8 +148,10 @@ impl Retry {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// How a failed run is retried.
     pub retry: Option<Retry>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// A run taking longer fails (milliseconds).
     pub timeout_ms: Option<u64>,
     /// Perpetual: run again this long after each run ends (until cancelled).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,7 +183,9 @@ pub struct AddOptions {
     pub delay: Option<Duration>,
     /// Replace a scheduled or queued run with the same key (a running one finishes).
     pub replace: bool,
+    /// How a failed run is retried.
     pub retry: Option<Retry>,
+    /// A run taking longer fails.
     pub timeout: Option<Duration>,
     /// Perpetual: run again this long after each run ends.
     pub every: Option<Duration>,
@@ -186,6 +208,7 @@ pub enum Added {
 }
 
 impl Added {
+    /// The run's key.
     pub fn key(&self) -> &str {
         match self {
             Added::Scheduled(k) | Added::Exists(k) => k,
@@ -196,28 +219,42 @@ impl Added {
 /// Progress of a run, readable from any process.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunProgress {
+    /// Progress so far.
     pub current: f64,
+    /// The total, when known.
     pub total: Option<f64>,
+    /// What the run is doing now.
     pub message: Option<String>,
 }
 
 /// Everything known about a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunInfo {
+    /// The run's key.
     pub key: String,
+    /// The function it runs.
     pub function: String,
+    /// Where it is in its life.
     pub state: RunState,
+    /// The attempt, from 1.
     pub attempt: u32,
+    /// Increases each time the run is scheduled again (retries, perpetual runs).
     pub generation: u64,
+    /// The worker running or that ran it.
     pub worker: Option<String>,
+    /// When it was added (ms since the epoch).
     pub created_ms: u64,
+    /// When it last started.
     pub started_ms: Option<u64>,
+    /// When it ended.
     pub completed_ms: Option<u64>,
+    /// The error.
     pub error: Option<String>,
     /// The run's result as JSON, as the executor produced it (the server's: a `CallToolResult`
     /// for tools, a `GetPromptResult` for prompts, a `ReadResourceResult` for resources,
     /// `{"error": {...}}` for a failed prompt/resource).
     pub result: Option<Value>,
+    /// Its last reported progress.
     pub progress: Option<RunProgress>,
 }
 
@@ -232,6 +269,7 @@ impl RunInfo {
 /// A strike: stop runs of a function, optionally only those whose argument matches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Strike {
+    /// The function it strikes (`*`: every function).
     pub function: String,
     /// `(argument, operator, value)`; operators `==`, `!=`, `>`, `>=`, `<`, `<=`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -239,9 +277,11 @@ pub struct Strike {
 }
 
 impl Strike {
+    /// Strikes every run of `function`.
     pub fn function(function: impl Into<String>) -> Self {
         Strike { function: function.into(), condition: None }
     }
+    /// Strikes runs of `function` whose `argument` compares with `value` (`==`, `!=`, `>`, `>=`, `<`, `<=`).
     pub fn when(function: impl Into<String>, argument: impl Into<String>, op: &str, value: Value) -> Self {
         Strike { function: function.into(), condition: Some((argument.into(), op.to_owned(), value)) }
     }
@@ -484,6 +524,7 @@ pub fn redact_url(url: &str) -> String {
 /// Docket settings, from the environment or code.
 #[derive(Clone)]
 pub struct DocketConfig {
+    /// `memory://`, `redis://` or `rediss://`.
     pub url: String,
     /// Key prefix; keys are `{name}:...` (a Redis Cluster hash tag).
     pub name: String,
@@ -603,6 +644,7 @@ impl Docket {
         })
     }
 
+    /// The backend URL (with its password: see `display_url`).
     pub fn url(&self) -> &str {
         &self.inner.config.url
     }
@@ -612,6 +654,7 @@ impl Docket {
         redact_url(&self.inner.config.url)
     }
 
+    /// The settings it was opened with.
     pub fn config(&self) -> &DocketConfig {
         &self.inner.config
     }
@@ -817,6 +860,7 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// The worker's name (`{server}-{pid}-{random}`).
     pub fn name(&self) -> &str {
         &self.inner.name
     }

@@ -26,10 +26,13 @@ pub enum ExtractError {
     #[error(
         "No state of type `{0}` is registered. Add it with `FastMcp::state(value)` or return it from the lifespan."
     )]
+    /// No state of this type is registered.
     MissingState(&'static str),
     #[error("No Docket instance found. Docket is only available within a running FastMCP server context.")]
+    /// Not in a running server: no docket.
     NoDocket,
     #[error("No Worker instance found. Worker is only available within a running FastMCP server context.")]
+    /// Not in a running server: no worker.
     NoWorker,
 }
 
@@ -41,6 +44,7 @@ impl From<ExtractError> for ErrorObject {
 
 /// A type that can be produced from the call a component is handling.
 pub trait FromCall: Sized {
+    /// Produces the value for one call, or says why it cannot.
     fn from_call(call: &Call) -> Result<Self, ExtractError>;
 }
 
@@ -55,15 +59,19 @@ impl Call {
     pub(crate) fn new(args: Map<String, Value>, uri: Option<String>, ctx: Context) -> Self {
         Call { args, uri, ctx }
     }
+    /// The JSON arguments.
     pub fn arguments(&self) -> &Map<String, Value> {
         &self.args
     }
+    /// The URI read (resources).
     pub fn uri(&self) -> Option<&str> {
         self.uri.as_deref()
     }
+    /// The call's context.
     pub fn context(&self) -> &Context {
         &self.ctx
     }
+    /// The arguments and the context.
     pub fn into_parts(self) -> (Map<String, Value>, Context) {
         (self.args, self.ctx)
     }
@@ -118,14 +126,19 @@ impl fmt::Debug for Context {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientRequestError {
     #[error("the client did not declare the `{0}` capability")]
+    /// The client did not declare the capability.
     NotSupported(&'static str),
     #[error("there is no client connection for this call")]
+    /// There is no client to ask.
     NoClient,
     #[error("the client answered with an error: {0}")]
+    /// The client answered with an error.
     Client(ErrorObject),
     #[error("the client's answer could not be decoded: {0}")]
+    /// The answer could not be decoded.
     Decode(String),
     #[error("the connection closed before the client answered")]
+    /// The connection closed first.
     Closed,
 }
 
@@ -189,6 +202,7 @@ impl Context {
         self.inner.cancel.cancelled().await
     }
 
+    /// Whether the request was cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.inner.cancel.is_cancelled()
     }
@@ -221,18 +235,23 @@ impl Context {
         self.send_notification("notifications/message", params).await
     }
 
+    /// Logs at `debug`.
     pub async fn debug(&self, message: impl Into<String>) {
         self.log(LoggingLevel::Debug, None, message.into()).await
     }
+    /// Logs at `info`.
     pub async fn info(&self, message: impl Into<String>) {
         self.log(LoggingLevel::Info, None, message.into()).await
     }
+    /// Logs at `notice`.
     pub async fn notice(&self, message: impl Into<String>) {
         self.log(LoggingLevel::Notice, None, message.into()).await
     }
+    /// Logs at `warning`.
     pub async fn warning(&self, message: impl Into<String>) {
         self.log(LoggingLevel::Warning, None, message.into()).await
     }
+    /// Logs at `error`.
     pub async fn error(&self, message: impl Into<String>) {
         self.log(LoggingLevel::Error, None, message.into()).await
     }
@@ -397,16 +416,19 @@ impl Progress {
         self.ctx.report_progress(current, total, message).await
     }
 
+    /// Sets the total, keeping the position.
     pub async fn set_total(&self, total: f64) {
         let current = self.current().current;
         self.report(current, Some(total), None).await
     }
 
+    /// Moves the position by `by`.
     pub async fn increment(&self, by: f64) {
         let state = self.current();
         self.report(state.current + by, state.total, None).await
     }
 
+    /// Sets the message, keeping the position.
     pub async fn set_message(&self, message: &str) {
         let state = self.current();
         self.report(state.current, state.total, Some(message)).await

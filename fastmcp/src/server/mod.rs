@@ -36,12 +36,16 @@ type Teardown = Box<dyn FnOnce() -> BoxFuture<()> + Send>;
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error("invalid server configuration: {0}")]
+    /// The configuration is invalid.
     Config(String),
     #[error("lifespan setup failed: {0}")]
+    /// A lifespan setup failed.
     Lifespan(String),
     #[error("the server has shut down")]
+    /// It has shut down.
     Stopped,
     #[error(transparent)]
+    /// An I/O error (binding a socket, ...).
     Io(#[from] std::io::Error),
 }
 
@@ -53,6 +57,7 @@ pub struct Lifespan {
 }
 
 impl Lifespan {
+    /// A new builder.
     pub fn new() -> Self {
         Self::default()
     }
@@ -108,6 +113,7 @@ pub struct FastMcp {
 }
 
 impl FastMcp {
+    /// A new builder.
     pub fn new(name: impl Into<String>) -> Self {
         FastMcp {
             name: name.into(),
@@ -171,11 +177,13 @@ impl FastMcp {
         self.build()?.run_worker().await
     }
 
+    /// The server version in `serverInfo`.
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.version = version.into();
         self
     }
 
+    /// A display title in `serverInfo`.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
         self
@@ -597,6 +605,7 @@ impl Server {
         Server { inner }
     }
 
+    /// The server's name.
     pub fn name(&self) -> &str {
         &self.inner.info.name
     }

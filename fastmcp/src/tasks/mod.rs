@@ -82,6 +82,7 @@ pub const ENABLE_TASKS_ENV: &str = "FASTMCP_ENABLE_TASKS";
 /// How the server offers tasks.
 #[derive(Debug, Clone)]
 pub struct TaskSettings {
+    /// Tasks on or off (`FASTMCP_ENABLE_TASKS`).
     pub enabled: bool,
     /// Suggested interval between `tasks/get` polls.
     pub poll_interval: Duration,

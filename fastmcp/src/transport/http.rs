@@ -125,30 +125,37 @@ impl Default for HttpOptions {
 }
 
 impl HttpOptions {
+    /// See [`HttpOptions::stateless`].
     pub fn stateless(mut self, stateless: bool) -> Self {
         self.stateless = stateless;
         self
     }
+    /// See [`HttpOptions::path`].
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
     }
+    /// Also accepts this host in `Host` and `Origin`.
     pub fn allow_host(mut self, host: impl Into<String>) -> Self {
         self.allowed_hosts.push(host.into());
         self
     }
+    /// See [`HttpOptions::max_body_bytes`].
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
     }
+    /// See [`HttpOptions::sse_retry`].
     pub fn sse_retry(mut self, retry: Duration) -> Self {
         self.sse_retry = retry;
         self
     }
+    /// See [`HttpOptions::session_idle_timeout`].
     pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
         self.session_idle_timeout = timeout;
         self
     }
+    /// See [`HttpOptions::sse_always`].
     pub fn sse_always(mut self, sse_always: bool) -> Self {
         self.sse_always = sse_always;
         self

@@ -21,12 +21,16 @@ use tokio::sync::{mpsc, oneshot};
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("server error: {0}")]
+    /// The server answered with a JSON-RPC error.
     Rpc(ErrorObject),
     #[error("the server closed the connection")]
+    /// The connection closed first.
     Closed,
     #[error("unexpected answer: {0}")]
+    /// The answer could not be decoded.
     Decode(String),
     #[error(transparent)]
+    /// The server could not start.
     Server(#[from] ServerError),
 }
 
@@ -63,6 +67,7 @@ impl ClientBuilder {
         self
     }
 
+    /// The protocol version to ask for at `initialize`.
     pub fn protocol_version(mut self, version: impl Into<String>) -> Self {
         self.protocol_version = version.into();
         self
@@ -169,6 +174,7 @@ impl Drop for Client {
 }
 
 impl Client {
+    /// A client with handlers for server requests.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -227,6 +233,7 @@ impl Client {
         std::iter::from_fn(|| rx.try_recv().ok()).collect()
     }
 
+    /// `ping`.
     pub async fn ping(&self) -> Result<(), ClientError> {
         self.request("ping", json!({})).await.map(|_| ())
     }
@@ -256,12 +263,15 @@ impl Client {
     pub async fn list_tools(&self) -> Result<Vec<Value>, ClientError> {
         self.list_all("tools/list", "tools").await
     }
+    /// Every prompt (all pages).
     pub async fn list_prompts(&self) -> Result<Vec<Value>, ClientError> {
         self.list_all("prompts/list", "prompts").await
     }
+    /// Every resource (all pages).
     pub async fn list_resources(&self) -> Result<Vec<Value>, ClientError> {
         self.list_all("resources/list", "resources").await
     }
+    /// Every resource template (all pages).
     pub async fn list_resource_templates(&self) -> Result<Vec<Value>, ClientError> {
         self.list_all("resources/templates/list", "resourceTemplates").await
     }
@@ -272,10 +282,12 @@ impl Client {
         decode(v)
     }
 
+    /// `resources/read`.
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, ClientError> {
         decode(self.request("resources/read", json!({ "uri": uri })).await?)
     }
 
+    /// `prompts/get`.
     pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<GetPromptResult, ClientError> {
         decode(self.request("prompts/get", json!({ "name": name, "arguments": arguments })).await?)
     }
@@ -296,14 +308,17 @@ impl Client {
         decode(v["completion"]["values"].clone())
     }
 
+    /// `resources/subscribe`.
     pub async fn subscribe(&self, uri: &str) -> Result<(), ClientError> {
         self.request("resources/subscribe", json!({ "uri": uri })).await.map(|_| ())
     }
 
+    /// `resources/unsubscribe`.
     pub async fn unsubscribe(&self, uri: &str) -> Result<(), ClientError> {
         self.request("resources/unsubscribe", json!({ "uri": uri })).await.map(|_| ())
     }
 
+    /// `logging/setLevel`.
     pub async fn set_logging_level(&self, level: crate::protocol::LoggingLevel) -> Result<(), ClientError> {
         self.request("logging/setLevel", json!({ "level": level })).await.map(|_| ())
     }

@@ -30,11 +30,17 @@ pub const MODERN_VERSION: &str = "2026-07-28";
 /// versions are still served, to clients that open with `initialize`.
 pub const ADVERTISED_VERSIONS: &[&str] = &[MODERN_VERSION];
 
+/// `_meta` key: the protocol version of a request.
 pub const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+/// `_meta` key: the client capabilities of a request.
 pub const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+/// `_meta` key: the client implementation.
 pub const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+/// `_meta` key: the log level a request wants.
 pub const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+/// `_meta` key: the server implementation, on results.
 pub const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+/// `_meta` key: the listen subscription a notification belongs to.
 pub const META_SUBSCRIPTION: &str = "io.modelcontextprotocol/subscriptionId";
 /// The tasks extension (SEP-2663).
 /// Most task ids one `subscriptions/listen` may follow.
@@ -43,10 +49,14 @@ pub const MAX_LISTEN_TASK_IDS: usize = 256;
 pub const MAX_LISTEN_RESOURCES: usize = 256;
 /// Most URIs one 2025-11-25 session may subscribe to with `resources/subscribe`.
 pub const MAX_SUBSCRIPTIONS_PER_SESSION: usize = 1024;
+/// The tasks extension (SEP-2663).
 pub const TASKS_EXTENSION: &str = "io.modelcontextprotocol/tasks";
 
+/// An HTTP header disagrees with the body.
 pub const HEADER_MISMATCH: i64 = -32020;
+/// The request needs a client capability it did not declare.
 pub const MISSING_CAPABILITY: i64 = -32021;
+/// The protocol version is not supported.
 pub const UNSUPPORTED_VERSION: i64 = -32022;
 
 /// The protocol version a request claims in `_meta`, if any (the era signal).
@@ -57,12 +67,16 @@ pub fn claimed_version(params: Option<&Value>) -> Option<&Value> {
 /// What a modern request says about its client.
 #[derive(Debug, Clone)]
 pub struct Envelope {
+    /// The protocol version the request names.
     pub version: String,
+    /// The client capabilities the request declares.
     pub capabilities: Value,
+    /// The lowest log level the request wants (none: no logs).
     pub log_level: Option<LoggingLevel>,
 }
 
 impl Envelope {
+    /// Whether the client declared the tasks extension.
     pub fn declares_tasks(&self) -> bool {
         self.capabilities.get("extensions").and_then(|e| e.get(TASKS_EXTENSION)).is_some()
     }
@@ -137,6 +151,7 @@ pub struct StateKey(ring::hmac::Key);
 pub const STATE_SECRET_ENV: &str = "FASTMCP_REQUEST_STATE_SECRET";
 
 impl StateKey {
+    /// `FASTMCP_REQUEST_STATE_SECRET`, or a random key per process.
     pub fn from_env() -> StateKey {
         let secret = match std::env::var(STATE_SECRET_ENV) {
             Ok(s) if !s.is_empty() => s.into_bytes(),
