@@ -28,9 +28,9 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 /// the request still gets an answer and its slot is freed.
 fn guarded<T: Send + 'static>(
     kind: &'static str,
-    name: String,
+    name: &str,
     start: impl FnOnce() -> BoxFuture<Result<T, ErrorObject>>,
-    on_panic: impl FnOnce() -> Result<T, ErrorObject> + Send + 'static,
+    on_panic: fn(&str) -> Result<T, ErrorObject>,
 ) -> BoxFuture<Result<T, ErrorObject>> {
     use futures::FutureExt;
     use std::panic::AssertUnwindSafe;
@@ -38,16 +38,18 @@ fn guarded<T: Send + 'static>(
     let fut = match std::panic::catch_unwind(AssertUnwindSafe(start)) {
         Ok(fut) => fut,
         Err(payload) => {
-            tracing::error!(kind, name = %name, panic = panic_message(&*payload), "handler panicked");
-            return Box::pin(std::future::ready(on_panic()));
+            tracing::error!(kind, name, panic = panic_message(&*payload), "handler panicked");
+            return Box::pin(std::future::ready(on_panic(name)));
         }
     };
+    // One copy of the name per call, for the (rare) panic report.
+    let name = name.to_owned();
     Box::pin(async move {
         match AssertUnwindSafe(fut).catch_unwind().await {
             Ok(outcome) => outcome,
             Err(payload) => {
                 tracing::error!(kind, name = %name, panic = panic_message(&*payload), "handler panicked");
-                on_panic()
+                on_panic(&name)
             }
         }
     })
@@ -359,12 +361,11 @@ impl Tool {
     /// Runs the handler; a panic becomes an `isError` result naming the tool (no backtrace
     /// reaches the client) and is logged here.
     pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<CallToolResult, ErrorObject>> {
-        let name = self.name.clone();
         guarded(
             "tool",
-            self.name.clone(),
+            &self.name,
             || (self.handler)(call),
-            move || {
+            |name| {
                 Ok(CallToolResult::error(format!("Tool `{name}` failed: the handler panicked (see the server log)")))
             },
         )
@@ -446,12 +447,11 @@ impl Prompt {
 
     /// Runs the handler; a panic becomes -32603 naming the prompt, and is logged.
     pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<GetPromptResult, ErrorObject>> {
-        let name = self.name.clone();
         guarded(
             "prompt",
-            self.name.clone(),
+            &self.name,
             || (self.handler)(call),
-            move || {
+            |name| {
                 Err(ErrorObject::internal(format!("Prompt `{name}` failed: the handler panicked (see the server log)")))
             },
         )
@@ -544,12 +544,11 @@ impl Resource {
 
     /// Runs the handler; a panic becomes -32603 naming the resource, and is logged.
     pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<ReadResourceResult, ErrorObject>> {
-        let uri = self.uri.clone();
         guarded(
             "resource",
-            self.uri.clone(),
+            &self.uri,
             || (self.handler)(call),
-            move || {
+            |uri| {
                 Err(ErrorObject::internal(format!(
                     "Resource `{uri}` failed: the handler panicked (see the server log)"
                 )))

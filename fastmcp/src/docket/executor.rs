@@ -13,9 +13,10 @@ pub trait Executor: Send + Sync + 'static {
     /// adding a run of an unknown function is refused up front.
     fn knows(&self, function: &str) -> bool;
 
-    /// Runs one claimed run to its end. The worker bounds it (timeout, deadline) and drops the
-    /// future when `run.cancel` fires.
-    fn execute(&self, run: RunContext) -> BoxFuture<Execution>;
+    /// Runs one claimed run to its end; `None` when it cannot run here now (its application is
+    /// shutting down), and the run is handed back. The worker bounds the future (timeout,
+    /// deadline) and drops it when `run.cancel` fires.
+    fn execute(&self, run: RunContext) -> Option<BoxFuture<Execution>>;
 
     /// The result stored for a run that ended without producing one (timeout), given its error.
     fn failure_result(&self, function: &str, error: &str) -> Value;

@@ -27,7 +27,7 @@ use crate::sync::{BoxFuture, lock};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -588,8 +588,9 @@ pub(crate) fn now_ms() -> u64 {
 struct DocketInner {
     config: DocketConfig,
     backend: Arc<dyn Backend>,
-    /// The executor of this process's worker (set by `start_worker`).
-    executor: std::sync::OnceLock<Weak<dyn Executor>>,
+    /// The executor of this process's worker (set by `start_worker`). Held strongly: an
+    /// executor holds its application weakly, so this is no cycle.
+    executor: std::sync::OnceLock<Arc<dyn Executor>>,
     strikes: Arc<StrikeList>,
     counter: std::sync::atomic::AtomicU64,
 }
@@ -675,7 +676,7 @@ impl Docket {
         // On memory:// this process's worker is the only executor, so the name must resolve
         // here; on Redis another process may serve it.
         if !self.inner.backend.is_distributed() {
-            let executor = self.inner.executor.get().and_then(Weak::upgrade).ok_or(DocketError::Stopped)?;
+            let executor = self.inner.executor.get().ok_or(DocketError::Stopped)?;
             if !executor.knows(function) {
                 return Err(DocketError::UnknownFunction(function.to_owned()));
             }
@@ -764,10 +765,10 @@ impl Docket {
     }
 
     /// Starts this process's worker: it claims runs and has `executor` run them. `name` prefixes
-    /// the worker's name (`{name}-{pid}-{random}`). The docket keeps only a weak reference to
-    /// the executor: once its owner is gone, claimed runs are handed back.
+    /// the worker's name (`{name}-{pid}-{random}`). When the executor cannot run a claimed run
+    /// (its application is going away), the run is handed back.
     pub fn start_worker(&self, name: &str, executor: Arc<dyn Executor>) -> Worker {
-        let _ = self.inner.executor.set(Arc::downgrade(&executor));
+        let _ = self.inner.executor.set(executor);
         let worker = Worker {
             inner: Arc::new(WorkerInner {
                 name: format!("{name}-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]),
@@ -969,8 +970,8 @@ impl Worker {
         if left == Some(0) {
             return expired();
         }
-        let Some(executor) = docket.inner.executor.get().and_then(Weak::upgrade) else { return Outcome::HandBack };
-        let call = executor.execute(RunContext {
+        let Some(executor) = docket.inner.executor.get() else { return Outcome::HandBack };
+        let Some(call) = executor.execute(RunContext {
             docket: docket.clone(),
             key: claimed.key.clone(),
             generation: claimed.generation,
@@ -979,7 +980,9 @@ impl Worker {
             attempt: claimed.attempt,
             linked_record: claimed.policy.task,
             cancel: token.clone(),
-        });
+        }) else {
+            return Outcome::HandBack;
+        };
         let timeout = claimed.policy.timeout_ms.map(Duration::from_millis).unwrap_or(Duration::MAX);
         let stop = self.inner.stop.clone();
         let deadline = async {

@@ -36,177 +36,26 @@ use tokio::sync::broadcast;
 
 const GROUP: &str = "workers";
 
-const SCHEDULE: &str = r#"
-local run, stream, queue, events, result, progress = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local key, fn, args, policy = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local when, now, replace = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
-local state = redis.call('HGET', run, 'state')
-if state == 'scheduled' or state == 'queued' or state == 'running' then
-  if not replace then return {'EXISTS', 0} end
-  local sid = redis.call('HGET', run, 'stream_id')
-  if sid then redis.call('XDEL', stream, sid) end
-  redis.call('ZREM', queue, key)
-end
-local gen = redis.call('HINCRBY', run, 'generation', 1)
-redis.call('HDEL', run, 'worker', 'started', 'completed', 'error', 'stream_id')
-redis.call('PERSIST', run)
-redis.call('DEL', result, progress)
-local st = 'scheduled'
-if when <= now then
-  st = 'queued'
-  local sid = redis.call('XADD', stream, '*', 'key', key, 'gen', gen)
-  redis.call('HSET', run, 'stream_id', sid)
-else
-  redis.call('ZADD', queue, when, key)
-end
-redis.call('HSET', run, 'state', st, 'function', fn, 'args', args, 'policy', policy, 'attempt', 1, 'created', now, 'when', when)
-redis.call('PUBLISH', events, cjson.encode({key = key, state = st, generation = gen}))
-return {'OK', gen}
-"#;
+const SCHEDULE: &str = include_str!("lua/schedule.lua");
 
-const DUE: &str = r#"
-local queue, stream, events = KEYS[1], KEYS[2], KEYS[3]
-local now, limit, p = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local due = redis.call('ZRANGEBYSCORE', queue, '-inf', now, 'LIMIT', 0, limit)
-for _, key in ipairs(due) do
-  redis.call('ZREM', queue, key)
-  local run = p .. ':run:' .. key
-  if redis.call('HGET', run, 'state') == 'scheduled' then
-    local gen = redis.call('HGET', run, 'generation')
-    local sid = redis.call('XADD', stream, '*', 'key', key, 'gen', gen)
-    redis.call('HSET', run, 'state', 'queued', 'stream_id', sid)
-    redis.call('PUBLISH', events, cjson.encode({key = key, state = 'queued', generation = tonumber(gen)}))
-  end
-end
-local nxt = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
-return {#due, nxt[2] or ''}
-"#;
+const DUE: &str = include_str!("lua/due.lua");
 
-const CLAIM: &str = r#"
-local stream, events = KEYS[1], KEYS[2]
-local p, worker, now = ARGV[1], ARGV[2], ARGV[3]
-local out = {}
-for i = 4, #ARGV, 3 do
-  local key, gen, id = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local run = p .. ':run:' .. key
-  local h = redis.call('HMGET', run, 'state', 'generation', 'function', 'args', 'policy', 'attempt')
-  if h[2] ~= gen or not (h[1] == 'queued' or h[1] == 'running') then
-    -- Replaced, cancelled, finished or expired: drop the delivery.
-    redis.call('XACK', stream, 'workers', id)
-    redis.call('XDEL', stream, id)
-  else
-    redis.call('HSET', run, 'state', 'running', 'worker', worker, 'started', now)
-    redis.call('HDEL', run, 'stream_id')
-    redis.call('PUBLISH', events, cjson.encode({key = key, state = 'running', generation = tonumber(gen), worker = worker}))
-    out[#out + 1] = {key, gen, id, h[3], h[4], h[5] or '', h[6] or '1'}
-  end
-end
-return out
-"#;
+const CLAIM: &str = include_str!("lua/claim.lua");
 
-const FINISH: &str = r#"
-local stream, events, queue = KEYS[1], KEYS[2], KEYS[3]
-local p, now = ARGV[1], tonumber(ARGV[2])
-for i = 3, #ARGV, 10 do
-  local key, gen, id, kind = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local st, result, err, delay, attempt = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], tonumber(ARGV[i + 7]), ARGV[i + 8]
-  local ttl = ARGV[i + 9]
-  local run = p .. ':run:' .. key
-  redis.call('XACK', stream, 'workers', id)
-  redis.call('XDEL', stream, id)
-  local h = redis.call('HMGET', run, 'state', 'generation')
-  if h[2] == gen and h[1] == 'running' then
-    if result ~= '' then redis.call('SET', p .. ':result:' .. key, result, 'PX', ttl) end
-    if err ~= '' then redis.call('HSET', run, 'error', err) else redis.call('HDEL', run, 'error') end
-    if kind == 'done' then
-      redis.call('HSET', run, 'state', st, 'completed', now)
-      redis.call('PEXPIRE', run, ttl)
-      redis.call('PEXPIRE', p .. ':progress:' .. key, ttl)
-      redis.call('PUBLISH', events, cjson.encode({key = key, state = st, generation = tonumber(gen)}))
-    else
-      local g = gen
-      if kind == 'again' then g = redis.call('HINCRBY', run, 'generation', 1) end
-      redis.call('HDEL', run, 'worker', 'started')
-      redis.call('HSET', run, 'attempt', attempt)
-      local nst = 'queued'
-      if kind == 'again' and delay > 0 then
-        nst = 'scheduled'
-        redis.call('ZADD', queue, now + delay, key)
-      else
-        local sid = redis.call('XADD', stream, '*', 'key', key, 'gen', g)
-        redis.call('HSET', run, 'stream_id', sid)
-      end
-      redis.call('HSET', run, 'state', nst)
-      redis.call('PUBLISH', events, cjson.encode({key = key, state = nst, generation = tonumber(g)}))
-    end
-  end
-end
-return 1
-"#;
+const FINISH: &str = include_str!("lua/finish.lua");
 
-const CANCEL: &str = r#"
-local run, stream, queue, events, cancel = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local key, now, ttl = ARGV[1], ARGV[2], ARGV[3]
-local st = redis.call('HGET', run, 'state')
-if not (st == 'scheduled' or st == 'queued' or st == 'running') then return 0 end
-local sid = redis.call('HGET', run, 'stream_id')
-if sid then redis.call('XDEL', stream, sid) end
-redis.call('ZREM', queue, key)
-redis.call('HSET', run, 'state', 'cancelled', 'completed', now)
-redis.call('HDEL', run, 'stream_id')
-redis.call('PEXPIRE', run, ttl)
-local gen = tonumber(redis.call('HGET', run, 'generation'))
-redis.call('PUBLISH', events, cjson.encode({key = key, state = 'cancelled', generation = gen}))
-if st == 'running' then redis.call('PUBLISH', cancel, key) end
-return 1
-"#;
+const CANCEL: &str = include_str!("lua/cancel.lua");
 
-const PROGRESS: &str = r#"
-local run, progress, events = KEYS[1], KEYS[2], KEYS[3]
-if redis.call('HGET', run, 'generation') ~= ARGV[1] then return 0 end
-redis.call('HSET', progress, 'current', ARGV[2], 'generation', ARGV[1])
-if ARGV[3] ~= '' then redis.call('HSET', progress, 'total', ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('HSET', progress, 'message', ARGV[4]) end
-redis.call('PUBLISH', events, ARGV[5])
-return 1
-"#;
+const PROGRESS: &str = include_str!("lua/progress.lua");
 
-const TASK_CREATE: &str = r#"
-local rec, index = KEYS[1], KEYS[2]
-local id, created, ttl, keep = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-for i = 5, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
-redis.call('PEXPIRE', rec, ttl)
-redis.call('ZADD', index, created, id)
-redis.call('ZREMRANGEBYSCORE', index, '-inf', created - keep)
-redis.call('PEXPIRE', index, keep)
-return 1
-"#;
+const TASK_CREATE: &str = include_str!("lua/task_create.lua");
 
-const TASK_UPDATE: &str = r#"
-local rec, events = KEYS[1], KEYS[2]
-if redis.call('EXISTS', rec) == 0 then return 0 end
-local n = tonumber(ARGV[2])
-for i = 3, 2 + 2 * n, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
-for i = 3 + 2 * n, #ARGV do redis.call('HDEL', rec, ARGV[i]) end
-redis.call('PUBLISH', events, cjson.encode({key = ARGV[1], task = true}))
-return 1
-"#;
+const TASK_UPDATE: &str = include_str!("lua/task_update.lua");
 
-const TASK_CLAIM: &str = r#"
-local rec, events = KEYS[1], KEYS[2]
-if redis.call('EXISTS', rec) == 0 then return 0 end
-if redis.call('HGET', rec, ARGV[2]) == ARGV[3] then return 0 end
-redis.call('HSET', rec, ARGV[2], ARGV[3])
-redis.call('PUBLISH', events, cjson.encode({key = ARGV[1], task = true}))
-return 1
-"#;
+const TASK_CLAIM: &str = include_str!("lua/task_claim.lua");
 
 /// Renews a lease field quietly (no change event): only on a record that still exists.
-const TASK_LEASE: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'lease', ARGV[1])
-return 1
-"#;
+const TASK_LEASE: &str = include_str!("lua/task_lease.lua");
 
 /// Errors of a connection that is (re)connecting, worth another try.
 fn is_transient(e: &redis::RedisError) -> bool {

@@ -16,9 +16,9 @@ impl Executor for Stub {
         matches!(function, "echo" | "flaky" | "sleepy" | "count")
     }
 
-    fn execute(&self, run: RunContext) -> BoxFuture<Execution> {
+    fn execute(&self, run: RunContext) -> Option<BoxFuture<Execution>> {
         self.executions.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async move {
+        Some(Box::pin(async move {
             match run.function.as_str() {
                 "echo" => Execution { result: Value::Object(run.args), error: None },
                 "flaky" => {
@@ -36,7 +36,7 @@ impl Executor for Stub {
                 }
                 _ => Execution { result: json!(null), error: None },
             }
-        })
+        }))
     }
 
     fn failure_result(&self, function: &str, error: &str) -> Value {

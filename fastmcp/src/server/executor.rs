@@ -2,6 +2,7 @@
 //! name is `NAME` (a tool), `prompt:NAME`, or `resource:URI` (a static resource or a template's
 //! URI template; the concrete URI is the `uri` argument).
 
+use super::Components;
 use super::ServerInner;
 use crate::docket::{Execution, Executor, RunContext, RunInfo};
 use crate::extract::{Call, Context, NoPeer, Peer, RequestCtx, RunHandle};
@@ -10,11 +11,13 @@ use crate::registry::{Prompt, Resource, Tool};
 use crate::sync::{BoxFuture, read};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 /// Runs components of a server on its worker. Holds the server weakly: the server owns it.
 pub(crate) struct ComponentExecutor {
     pub(crate) server: Weak<ServerInner>,
+    /// The server's catalog, held directly: `knows` runs on every add.
+    pub(crate) components: Arc<RwLock<Components>>,
 }
 
 /// What a docket function name resolves to.
@@ -67,8 +70,7 @@ impl Component {
 
 impl Executor for ComponentExecutor {
     fn knows(&self, function: &str) -> bool {
-        let Some(server) = self.server.upgrade() else { return false };
-        let c = read(&server.components);
+        let c = read(&self.components);
         if let Some(name) = function.strip_prefix("prompt:") {
             return c.prompts.contains_key(name);
         }
@@ -78,13 +80,10 @@ impl Executor for ComponentExecutor {
         c.tools.contains_key(function)
     }
 
-    fn execute(&self, run: RunContext) -> BoxFuture<Execution> {
-        let server = self.server.clone();
-        Box::pin(async move {
-            let Some(server) = server.upgrade() else {
-                let error = "the server stopped".to_owned();
-                return Execution { result: json_of(&CallToolResult::error(error.clone())), error: Some(error) };
-            };
+    fn execute(&self, run: RunContext) -> Option<BoxFuture<Execution>> {
+        // A server that is gone hands its runs back.
+        let server = self.server.upgrade()?;
+        Some(Box::pin(async move {
             let Some(component) = Component::resolve(&server, &run.function, &run.args) else {
                 let error = format!("no component named `{}` on this worker", run.function);
                 return Execution { result: json_of(&CallToolResult::error(error.clone())), error: Some(error) };
@@ -113,7 +112,7 @@ impl Executor for ComponentExecutor {
                 run: Some(RunHandle { docket: run.docket.clone(), key: run.key.clone(), generation: run.generation }),
             });
             component.call(run.args, ctx).await
-        })
+        }))
     }
 
     fn failure_result(&self, _function: &str, error: &str) -> Value {

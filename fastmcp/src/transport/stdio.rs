@@ -38,9 +38,9 @@ impl Server {
 fn stdin_reader() -> impl AsyncBufRead + Unpin {
     use std::io::Read;
     let (tx, rx) = mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
-    let spawned = std::thread::Builder::new().name("fastmcp-stdin".into()).spawn(move || {
+    let spawned = std::thread::Builder::new().name("fastmcp-stdin".into()).stack_size(64 * 1024).spawn(move || {
         let mut stdin = std::io::stdin().lock();
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = vec![0u8; 16 * 1024];
         loop {
             match stdin.read(&mut buf) {
                 Ok(0) => return,

@@ -1,0 +1,7 @@
+local run, progress, events = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('HGET', run, 'generation') ~= ARGV[1] then return 0 end
+redis.call('HSET', progress, 'current', ARGV[2], 'generation', ARGV[1])
+if ARGV[3] ~= '' then redis.call('HSET', progress, 'total', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', progress, 'message', ARGV[4]) end
+redis.call('PUBLISH', events, ARGV[5])
+return 1
