@@ -1,5 +1,6 @@
 //! Whole HTTP requests into the Streamable HTTP router (in process): method, path, headers and
-//! body from the input. Never a panic, never a 5xx; the server keeps answering.
+//! body from the input. Never a panic, never a 5xx other than a capacity limit's 503; the server
+//! keeps answering.
 #![no_main]
 use axum::body::Body;
 use http::Request;
@@ -59,5 +60,6 @@ fuzz_target!(|data: &[u8]| {
         .await;
         status
     });
-    assert!(!status.is_server_error(), "{status}");
+    // 503 is a capacity limit answering as designed (sessions, SSE streams), not a failure.
+    assert!(!status.is_server_error() || status == http::StatusCode::SERVICE_UNAVAILABLE, "{status}");
 });
