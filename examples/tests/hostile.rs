@@ -84,10 +84,15 @@ impl Drop for Fixture {
 }
 
 fn rss_kb(pid: u32) -> u64 {
+    proc_status_kb(pid, "VmRSS:")
+}
+
+/// A `/proc/PID/status` figure in kB (`VmRSS:` now, `VmHWM:` the peak so far).
+fn proc_status_kb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
@@ -846,4 +851,96 @@ fn a_redis_that_refuses_us_fails_startup_with_a_clear_error() {
     let _ = redis.kill();
     let _ = redis.wait();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_get_streams_are_capped() {
+    let fx = Fixture::http(&["--max-sse-streams", "3"]);
+    let client = reqwest::Client::new();
+    let mut open = Vec::new();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let mcp = McpHttp::connect(&fx.url, None).await;
+        let resp = client
+            .get(&fx.url)
+            .header("accept", "text/event-stream")
+            .header("mcp-session-id", &mcp.session)
+            .header("mcp-protocol-version", "2025-11-25")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+        open.push((mcp, resp));
+    }
+    assert_eq!(statuses, [200, 200, 200, 503]);
+    // A closed stream frees its slot.
+    let (mcp, first) = open.remove(0);
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let resp = client
+        .get(&fx.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &mcp.session)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_during_tasks_result_is_not_the_tasks_failure() {
+    let mut redis = RedisServer::start(true);
+    let url = redis.url();
+    let fx = Fixture::http_with(&[], &[("FASTMCP_DOCKET_URL", url.as_str())]);
+    let mcp = Arc::new(McpHttp::connect(&fx.url, None).await);
+    let id = task_id(&mcp, "slow", json!({"ms": 5000}), json!({})).await.unwrap();
+    let waiting = {
+        let (mcp, id) = (mcp.clone(), id.clone());
+        tokio::spawn(async move { mcp.call("tasks/result", json!({"taskId": id})).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Redis goes away for a moment (appendonly: nothing acknowledged is lost) and comes back.
+    redis.kill();
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    redis.restart();
+    let result = tokio::time::timeout(Duration::from_secs(30), waiting).await.expect("answered").unwrap();
+    let result = result.expect("the task's result, not an error for the outage");
+    assert_eq!(result["content"][0]["text"], "slept 5000", "{result}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_jwks_is_refused_quickly() {
+    use base64::Engine;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(20) {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            // A "key set" of 8 MB, without a Content-Length (chunk-free, close-delimited).
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"keys\":[\"",
+            );
+            let filler = vec![b'a'; 64 * 1024];
+            for _ in 0..128 {
+                if conn.write_all(&filler).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let fx = Fixture::http(&["--jwks-url", &format!("http://127.0.0.1:{port}/jwks")]);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = b64.encode(json!({"alg": "RS256", "kid": "k1"}).to_string());
+    let token = format!("{header}.{}.c2ln", b64.encode(json!({"sub": "mallory"}).to_string()));
+    let peak = || proc_status_kb(fx.child.id(), "VmHWM:");
+    let before = peak();
+    let start = Instant::now();
+    let r = reqwest::Client::new().post(&fx.url).bearer_auth(token).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    let grown = peak().saturating_sub(before);
+    assert!(grown < 4 * 1024, "peak RSS grew {grown} kB reading an 8 MB key set");
 }

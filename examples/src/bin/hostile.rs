@@ -8,7 +8,7 @@
 //! Flags: `--port N`, `--stdio`, `--worker-only`, `--stateless`, `--token TOKEN=PRINCIPAL`
 //! (repeatable), `--jwks-url URL`,
 //! `--max-connections N`, `--header-timeout-ms MS`, `--body-timeout-ms MS`, `--max-body N`,
-//! `--max-sessions N`, `--max-sessions-per-principal N`, `--sse-keep-alive-ms MS`,
+//! `--max-sessions N`, `--max-sessions-per-principal N`, `--max-sse-streams N`, `--sse-keep-alive-ms MS`,
 //! `--shutdown-timeout-ms MS`, `--request-timeout-ms MS`, `--max-tasks N` (working tasks per
 //! requester), `--teardown-file PATH` (the lifespan teardown writes `teardown done` there).
 //! The docket comes from `FASTMCP_DOCKET_URL` (memory:// by default). Over HTTP the address is
@@ -167,6 +167,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(n) = flag_n(&args, "--max-sessions-per-principal") {
         options = options.max_sessions_per_principal(n);
+    }
+    if let Some(n) = flag_n(&args, "--max-sse-streams") {
+        options = options.max_sse_streams(n);
     }
     if let Some(t) = flag_ms(&args, "--sse-keep-alive-ms") {
         options = options.sse_keep_alive(t);

@@ -1405,6 +1405,16 @@ mod tests {
     }
 
     #[test]
+    fn static_tokens_are_found_among_many_and_nothing_else_matches() {
+        let tokens: HashMap<String, String> =
+            (0..50).map(|i| (format!("token-{i}"), format!("principal-{i}"))).collect();
+        assert_eq!(static_token_principal(&tokens, "token-37"), Some("principal-37"));
+        for guess in ["token-50", "token-370", "", "TOKEN-37", "token-37 "] {
+            assert_eq!(static_token_principal(&tokens, guess), None, "{guess:?}");
+        }
+    }
+
+    #[test]
     fn stream_log_replays_after_an_event_and_ends_after_the_result() {
         let log = StreamLog::new(3, 8, 1 << 20, Arc::default());
         log.push(|id| Bytes::from(id.to_owned()), false);
