@@ -888,6 +888,9 @@ async fn open_get_streams_are_capped() {
     assert_eq!(resp.status(), 200);
 }
 
+/// Redis is down this long while a client waits on `tasks/result`.
+const OUTAGE_MS: u64 = 3000;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_outage_during_tasks_result_is_not_the_tasks_failure() {
     let mut redis = RedisServer::start(true);
@@ -902,9 +905,9 @@ async fn a_redis_outage_during_tasks_result_is_not_the_tasks_failure() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     // Redis goes away for a moment (appendonly: nothing acknowledged is lost) and comes back.
     redis.kill();
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    tokio::time::sleep(Duration::from_millis(OUTAGE_MS)).await;
     redis.restart();
-    let result = tokio::time::timeout(Duration::from_secs(30), waiting).await.expect("answered").unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(40), waiting).await.expect("answered").unwrap();
     let result = result.expect("the task's result, not an error for the outage");
     assert_eq!(result["content"][0]["text"], "slept 5000", "{result}");
 }
