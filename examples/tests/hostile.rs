@@ -127,6 +127,18 @@ fn status_of(response: &str) -> u16 {
     response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
+/// Opens a session's standalone GET (SSE) stream.
+async fn open_get_stream(url: &str, session: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap()
+}
+
 fn code(e: &Value) -> i64 {
     e["code"].as_i64().unwrap_or_default()
 }
@@ -445,14 +457,7 @@ async fn sessions_are_capped_globally_and_per_principal() {
 async fn idle_sse_streams_get_keep_alive_comments() {
     let fx = Fixture::http(&["--sse-keep-alive-ms", "200"]);
     let mcp = McpHttp::connect(&fx.url, None).await;
-    let resp = reqwest::Client::new()
-        .get(&fx.url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &mcp.session)
-        .header("mcp-protocol-version", "2025-11-25")
-        .send()
-        .await
-        .unwrap();
+    let resp = open_get_stream(&fx.url, &mcp.session).await;
     assert_eq!(resp.status(), 200);
     let mut body = resp.bytes_stream();
     let mut seen = String::new();
@@ -856,19 +861,11 @@ fn a_redis_that_refuses_us_fails_startup_with_a_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_get_streams_are_capped() {
     let fx = Fixture::http(&["--max-sse-streams", "3"]);
-    let client = reqwest::Client::new();
     let mut open = Vec::new();
     let mut statuses = Vec::new();
     for _ in 0..4 {
         let mcp = McpHttp::connect(&fx.url, None).await;
-        let resp = client
-            .get(&fx.url)
-            .header("accept", "text/event-stream")
-            .header("mcp-session-id", &mcp.session)
-            .header("mcp-protocol-version", "2025-11-25")
-            .send()
-            .await
-            .unwrap();
+        let resp = open_get_stream(&fx.url, &mcp.session).await;
         statuses.push(resp.status().as_u16());
         open.push((mcp, resp));
     }
@@ -877,14 +874,7 @@ async fn open_get_streams_are_capped() {
     let (mcp, first) = open.remove(0);
     drop(first);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let resp = client
-        .get(&fx.url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &mcp.session)
-        .header("mcp-protocol-version", "2025-11-25")
-        .send()
-        .await
-        .unwrap();
+    let resp = open_get_stream(&fx.url, &mcp.session).await;
     assert_eq!(resp.status(), 200);
 }
 

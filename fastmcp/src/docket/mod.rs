@@ -615,7 +615,11 @@ impl Docket {
                 "expected memory://, redis:// or rediss://".into(),
             ));
         };
-        Ok(Docket {
+        Ok(Docket::with_backend(config, backend, strikes))
+    }
+
+    fn with_backend(config: DocketConfig, backend: Arc<dyn Backend>, strikes: Arc<StrikeList>) -> Docket {
+        Docket {
             inner: Arc::new(DocketInner {
                 config,
                 backend,
@@ -623,7 +627,7 @@ impl Docket {
                 strikes,
                 counter: Default::default(),
             }),
-        })
+        }
     }
 
     /// A producer-only handle on a shared docket (no worker in this process): add, cancel,
@@ -634,15 +638,7 @@ impl Docket {
         }
         let strikes = Arc::new(StrikeList::default());
         let backend = connect_redis(&config, &strikes).await?;
-        Ok(Docket {
-            inner: Arc::new(DocketInner {
-                config,
-                backend,
-                executor: std::sync::OnceLock::new(),
-                strikes,
-                counter: Default::default(),
-            }),
-        })
+        Ok(Docket::with_backend(config, backend, strikes))
     }
 
     /// The backend URL (with its password: see `display_url`).

@@ -365,23 +365,23 @@ impl Modern {
 /// The client of a 2026-07-28 request: its request-scoped stream, capabilities and log level;
 /// input requests park the handler (`input_required`) or, once the call is a task, go through it.
 pub(crate) struct Rev2026Peer {
-    session: Arc<Session>,
-    out: Outbound,
+    /// The request's session and stream: identity, notifications and stream control are theirs.
+    base: Arc<super::peer::SessionPeer>,
     input: Arc<Modern>,
 }
 
 impl Peer for Rev2026Peer {
     fn session_id(&self) -> Option<&str> {
-        Some(self.session.id())
+        self.base.session_id()
     }
     fn principal(&self) -> Option<String> {
-        self.session.principal()
+        self.base.principal()
     }
     fn client_info(&self) -> Option<crate::protocol::Implementation> {
-        self.session.client_info()
+        self.base.client_info()
     }
     fn protocol_version(&self) -> Option<String> {
-        self.session.protocol_version()
+        self.base.protocol_version()
     }
     fn client_capabilities(&self) -> Value {
         self.input.capabilities.clone()
@@ -391,12 +391,10 @@ impl Peer for Rev2026Peer {
         self.input.log_level.is_some_and(|min| level >= min)
     }
     fn send(self: Arc<Self>, message: Message) -> BoxFuture<()> {
-        Box::pin(async move {
-            self.out.send(message).await;
-        })
+        self.base.clone().send(message)
     }
     fn close_stream(self: Arc<Self>) -> BoxFuture<()> {
-        Box::pin(async move { self.out.close_stream().await })
+        self.base.clone().close_stream()
     }
     fn request(
         self: Arc<Self>,
@@ -453,7 +451,8 @@ impl Session {
             answers,
             ..Default::default()
         });
-        let peer = Arc::new(Rev2026Peer { session: self.clone(), out, input: input.clone() });
+        let base = Arc::new(super::peer::SessionPeer { session: self.clone(), out });
+        let peer = Arc::new(Rev2026Peer { base, input: input.clone() });
         let ctx = Context::new(RequestCtx {
             services: self.server().clone(),
             peer,
