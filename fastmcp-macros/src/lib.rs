@@ -12,7 +12,7 @@ use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::{format_ident, quote, quote_spanned};
 use signature::{Param, ReturnKind, Signature};
 use syn::spanned::Spanned;
-use syn::{ItemFn, LitStr};
+use syn::{Ident, ItemFn, LitStr};
 
 /// Turns a function into an MCP tool.
 ///
@@ -63,8 +63,10 @@ fn expand_checked(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Re
     Ok(quote! {
         #func
         #[doc(hidden)]
-        #[allow(non_upper_case_globals, non_camel_case_types, non_snake_case, unused_qualifications, clippy::all)]
+        #[allow(non_upper_case_globals, non_camel_case_types, non_snake_case, unused_qualifications, dead_code, clippy::all)]
         const _: () = {
+            #[allow(unused_imports)]
+            use ::fastmcp::__private::{ViaExtractor as _, ViaNothing as _, ViaStringArgument as _, ViaToolArgument as _};
             #body
         };
     })
@@ -105,17 +107,65 @@ fn meta_fn(opts: &Options) -> TokenStream2 {
     }
 }
 
-/// `let ctx = <Context as FromCall>::from_call(&__call)?;` for each extractor parameter.
-fn extractor_bindings(sig: &Signature) -> TokenStream2 {
-    let lets = sig.params.iter().filter(|p| p.extractor.is_some()).map(|p| {
-        let ident = &p.ident;
-        let ty = &p.ty;
-        quote_spanned! {ty.span()=>
-            let #ident: #ty = <#ty as ::fastmcp::__private::FromCall>::from_call(&__call)
-                .map_err(::fastmcp::__private::ErrorObject::from)?;
+/// The items and `let` bindings that fill a `#[tool]`'s parameters, in order. Each parameter
+/// gets a one-field struct `__FastmcpArgN` (its schema and decoder, with the user's attributes)
+/// and a `__slotN()` that says how it is filled; for a parameter without attributes the type
+/// decides at compile time (see `fastmcp::__private::Probe`).
+fn tool_params(sig: &Signature, tool_name: &str) -> (TokenStream2, TokenStream2, Vec<Ident>) {
+    let mut items = Vec::new();
+    let mut lets = Vec::new();
+    let mut slots = Vec::new();
+    for (i, p) in sig.params.iter().enumerate() {
+        let Param { ident, ty, forwarded_attrs, doc, .. } = p;
+        let w = format_ident!("__FastmcpArg{}", i);
+        let slot = format_ident!("__slot{}", i);
+        let doc = doc.as_ref().map(|d| quote!(#[doc = #d]));
+        let derive = quote! {
+            #[derive(::fastmcp::__private::serde::Deserialize, ::fastmcp::__private::schemars::JsonSchema)]
+            #[serde(crate = "::fastmcp::__private::serde")]
+            #[schemars(crate = "::fastmcp::__private::schemars")]
+        };
+        if p.known_argument {
+            items.push(quote_spanned! {ty.span()=>
+                const _: () = ::fastmcp::__private::assert_tool_param::<#ty>();
+            });
+            items.push(quote! {
+                #derive
+                struct #w { #doc #(#forwarded_attrs)* #ident: #ty }
+                impl ::fastmcp::__private::ArgField<#ty> for #w {
+                    fn into_inner(self) -> #ty { self.#ident }
+                }
+            });
+            items.push(quote_spanned! {ty.span()=>
+                fn #slot() -> ::fastmcp::__private::ToolSlot<#ty> { ::fastmcp::__private::argument_slot::<#ty, #w>() }
+            });
+        } else {
+            items.push(quote! {
+                #derive
+                struct #w<__T> { #doc #ident: __T }
+                impl<__T> ::fastmcp::__private::ArgField<__T> for #w<__T>
+                where
+                    Self: ::fastmcp::__private::serde::de::DeserializeOwned + ::fastmcp::__private::schemars::JsonSchema,
+                {
+                    fn into_inner(self) -> __T { self.#ident }
+                }
+            });
+            items.push(quote_spanned! {ty.span()=>
+                fn #slot() -> ::fastmcp::__private::ToolSlot<#ty> {
+                    ::fastmcp::__private::tool_slot::<#ty, _>((&&::fastmcp::__private::Probe::<#ty, #w<#ty>>::new()).tool_slot())
+                }
+            });
         }
-    });
-    quote!(#(#lets)*)
+        lets.push(quote! {
+            let #ident: #ty = match (#slot().take)(&__call, #tool_name) {
+                ::core::result::Result::Ok(__v) => __v,
+                ::core::result::Result::Err(::fastmcp::__private::Rejection::Argument(__r)) => return ::core::result::Result::Ok(__r),
+                ::core::result::Result::Err(::fastmcp::__private::Rejection::Extract(__e)) => return ::core::result::Result::Err(__e),
+            };
+        });
+        slots.push(slot);
+    }
+    (quote!(#(#items)*), quote!(#(#lets)*), slots)
 }
 
 /// The call of the user's function with every parameter in its original order.
@@ -125,10 +175,10 @@ fn invoke(sig: &Signature, func: &ItemFn) -> TokenStream2 {
     if func.sig.asyncness.is_some() { quote!(#name(#(#args),*).await) } else { quote!(#name(#(#args),*)) }
 }
 
-fn completions(opts: &Options, sig: &Signature, kind: Kind) -> syn::Result<TokenStream2> {
+fn completions(opts: &Options, arguments: &[String], kind: Kind) -> syn::Result<TokenStream2> {
     let mut entries = Vec::new();
     for (arg, path) in &opts.complete {
-        let known = sig.params.iter().any(|p| p.extractor.is_none() && p.wire_name == arg.value());
+        let known = arguments.contains(&arg.value());
         if !known {
             let what = if kind == Kind::Resource { "URI template variable" } else { "argument" };
             return Err(syn::Error::new(arg.span(), format!("`complete`: there is no {what} named `{}`", arg.value())));
@@ -144,17 +194,7 @@ fn description(opts: &Options, sig: &Signature) -> TokenStream2 {
 
 fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
     let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
-    let param_checks = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
-        let ty = &p.ty;
-        quote_spanned!(ty.span()=> const _: () = ::fastmcp::__private::assert_tool_param::<#ty>();)
-    });
-    let fields = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
-        let Param { ident, ty, forwarded_attrs, doc, .. } = p;
-        let doc = doc.as_ref().map(|d| quote!(#[doc = #d]));
-        quote!(#doc #(#forwarded_attrs)* #ident: #ty)
-    });
-    let arg_idents: Vec<_> = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| &p.ident).collect();
-    let extract = extractor_bindings(sig);
+    let (param_items, param_lets, slots) = tool_params(sig, &name);
     let call = invoke(sig, func);
     let ret_span = sig.ret_span;
 
@@ -207,27 +247,19 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
         opts,
         quote!(::fastmcp::__private::CallToolResult),
         quote! {
-                    #extract
-                    let (__args, _) = __call.into_parts();
-                    let __FastmcpArgs { #(#arg_idents,)* } = match ::fastmcp::__private::parse_tool_args::<__FastmcpArgs>(#name, __args) {
-                        ::core::result::Result::Ok(__a) => __a,
-                        ::core::result::Result::Err(__r) => return ::core::result::Result::Ok(__r),
-                    };
+                    #param_lets
+                    ::core::mem::drop(__call);
                     let __ret = #call;
                     ::core::result::Result::Ok(#convert)
         },
     );
     Ok(quote! {
-        #(#param_checks)*
-        #[derive(::fastmcp::__private::serde::Deserialize, ::fastmcp::__private::schemars::JsonSchema)]
-        #[serde(crate = "::fastmcp::__private::serde")]
-        #[schemars(crate = "::fastmcp::__private::schemars")]
-        struct __FastmcpArgs { #(#fields,)* }
+        #param_items
 
         static __WRAP: ::fastmcp::__private::OnceLock<bool> = ::fastmcp::__private::OnceLock::new();
 
         fn __input_schema() -> ::fastmcp::__private::serde_json::Value {
-            ::fastmcp::__private::input_schema::<__FastmcpArgs>()
+            ::fastmcp::__private::InputSchema::new()#(.param(#slots().schema))*.finish()
         }
         fn __output_schema() -> ::core::option::Option<::fastmcp::__private::serde_json::Value> { #output_schema }
         #common
@@ -272,24 +304,51 @@ fn component_items(func: &ItemFn, opts: &Options, result: TokenStream2, body: To
     }
 }
 
-/// `let x: T = required_string_arg(...)?;` for each string-valued argument (prompts, URIs).
-fn string_arg_bindings(sig: &Signature) -> TokenStream2 {
-    let lets = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
-        let ident = &p.ident;
-        let wire = &p.wire_name;
-        match signature::option_inner(&p.ty) {
-            Some(inner) => quote_spanned! {p.ty.span()=>
-                let #ident: ::core::option::Option<#inner> = ::fastmcp::__private::string_arg::<#inner>(__call.arguments(), #wire)?;
-            },
-            None => {
-                let ty = &p.ty;
-                quote_spanned! {ty.span()=>
-                    let #ident: #ty = ::fastmcp::__private::required_string_arg::<#ty>(__call.arguments(), #wire)?;
-                }
+/// The `let` binding of a string-valued argument (prompt arguments, URI template variables).
+fn string_argument(p: &Param) -> TokenStream2 {
+    let ident = &p.ident;
+    let wire = &p.wire_name;
+    match signature::option_inner(&p.ty) {
+        Some(inner) => quote_spanned! {p.ty.span()=>
+            let #ident: ::core::option::Option<#inner> = ::fastmcp::__private::string_arg::<#inner>(__call.arguments(), #wire)?;
+        },
+        None => {
+            let ty = &p.ty;
+            quote_spanned! {ty.span()=>
+                let #ident: #ty = ::fastmcp::__private::required_string_arg::<#ty>(__call.arguments(), #wire)?;
             }
         }
-    });
-    quote!(#(#lets)*)
+    }
+}
+
+/// The items and bindings that fill a `#[prompt]`'s parameters, plus each parameter's
+/// `is_argument` function for the listed arguments. An `Option<T>` or renamed parameter is an
+/// argument; any other is an extractor if its type implements `FromCall`, else an argument.
+fn prompt_params(sig: &Signature) -> (TokenStream2, TokenStream2, Vec<TokenStream2>) {
+    let mut items = Vec::new();
+    let mut lets = Vec::new();
+    let mut is_argument = Vec::new();
+    for (i, p) in sig.params.iter().enumerate() {
+        if p.known_argument || signature::option_inner(&p.ty).is_some() {
+            lets.push(string_argument(p));
+            is_argument.push(quote!(::fastmcp::__private::always_argument));
+            continue;
+        }
+        let (ident, ty, wire) = (&p.ident, &p.ty, &p.wire_name);
+        let slot = format_ident!("__slot{}", i);
+        let kind = format_ident!("__is_argument{}", i);
+        items.push(quote_spanned! {ty.span()=>
+            fn #slot() -> ::fastmcp::__private::StringSlot<#ty> {
+                ::fastmcp::__private::string_slot::<#ty, _>((&&::fastmcp::__private::Probe::<#ty>::new()).string_slot())
+            }
+        });
+        items.push(quote! {
+            fn #kind() -> bool { #slot().kind == ::fastmcp::__private::ParamKind::Argument }
+        });
+        lets.push(quote!(let #ident: #ty = (#slot().take)(&__call, #wire)?;));
+        is_argument.push(quote!(#kind));
+    }
+    (quote!(#(#items)*), quote!(#(#lets)*), is_argument)
 }
 
 /// Converts `__ret` of type `ty` (possibly a `Result`) with `conv`, mapping errors to JSON-RPC.
@@ -322,14 +381,13 @@ fn convert_fallible(
 
 fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
     let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
-    let args = sig.params.iter().filter(|p| p.extractor.is_none()).map(|p| {
+    let (param_items, param_lets, is_argument) = prompt_params(sig);
+    let args = sig.params.iter().zip(&is_argument).map(|(p, is_argument)| {
         let wire = &p.wire_name;
         let desc = opt_str(&p.doc);
         let required = signature::option_inner(&p.ty).is_none();
-        quote!(::fastmcp::__private::PromptArgDef { name: #wire, description: #desc, required: #required })
+        quote!(::fastmcp::__private::PromptArgDef { name: #wire, description: #desc, required: #required, is_argument: #is_argument })
     });
-    let extract = extractor_bindings(sig);
-    let bind = string_arg_bindings(sig);
     let call = invoke(sig, func);
     let convert = convert_fallible(
         sig.ret.as_ref(),
@@ -340,14 +398,15 @@ fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<
     let desc = description(opts, sig);
     let tags = &opts.tags;
     let task = task_tokens(opts.task);
-    let completions = completions(opts, sig, Kind::Prompt)?;
+    let names: Vec<String> = sig.params.iter().map(|p| p.wire_name.clone()).collect();
+    let completions = completions(opts, &names, Kind::Prompt)?;
     let common = component_items(
         func,
         opts,
         quote!(::fastmcp::__private::GetPromptResult),
         quote! {
-                    #extract
-                    #bind
+                    #param_lets
+                    ::core::mem::drop(__call);
                     let __ret = #call;
                     let mut __result = #convert;
                     if __result.description.is_none() {
@@ -357,6 +416,7 @@ fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<
         },
     );
     Ok(quote! {
+        #param_items
         #common
 
 
@@ -386,7 +446,7 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
     })?;
     let vars = options::template_variables(uri_lit)?;
     for var in &vars {
-        if !sig.params.iter().any(|p| p.extractor.is_none() && p.wire_name == *var) {
+        if !sig.params.iter().any(|p| p.wire_name == *var) {
             return Err(syn::Error::new(
                 uri_lit.span(),
                 format!(
@@ -395,7 +455,9 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
             ));
         }
     }
-    for p in sig.params.iter().filter(|p| p.extractor.is_none()) {
+    // A parameter named after a variable is that variable; a renamed one must be one; any other
+    // is an extractor (its type must implement `FromCall`).
+    for p in sig.params.iter().filter(|p| p.known_argument) {
         if !vars.contains(&p.wire_name) {
             return Err(syn::Error::new(
                 p.ident.span(),
@@ -409,8 +471,15 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
         }
     }
     let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
-    let extract = extractor_bindings(sig);
-    let bind = string_arg_bindings(sig);
+    let param_lets = sig.params.iter().map(|p| {
+        if vars.contains(&p.wire_name) {
+            return string_argument(p);
+        }
+        let (ident, ty) = (&p.ident, &p.ty);
+        quote_spanned! {ty.span()=>
+            let #ident: #ty = ::fastmcp::__private::resource_extractor::<#ty>(&__call)?;
+        }
+    });
     let call = invoke(sig, func);
     let mime = opt_str(&opts.mime_type);
     let convert = convert_fallible(
@@ -428,15 +497,15 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
     let desc = description(opts, sig);
     let tags = &opts.tags;
     let task = task_tokens(opts.task);
-    let completions = completions(opts, sig, Kind::Resource)?;
+    let completions = completions(opts, &vars, Kind::Resource)?;
     let common = component_items(
         func,
         opts,
         quote!(::fastmcp::__private::ReadResourceResult),
         quote! {
                     let __uri: ::std::string::String = __call.uri().unwrap_or(#uri_lit).to_owned();
-                    #extract
-                    #bind
+                    #(#param_lets)*
+                    ::core::mem::drop(__call);
                     let __ret = #call;
                     ::core::result::Result::Ok(#convert)
         },

@@ -6,44 +6,13 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type};
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Extractor {
-    Context,
-    Progress,
-    State,
-    CurrentDocket,
-    CurrentWorker,
-}
-
-impl Extractor {
-    fn from_type(ty: &Type) -> Option<Extractor> {
-        let Type::Path(p) = ty else { return None };
-        let last = p.path.segments.last()?;
-        Some(match last.ident.to_string().as_str() {
-            "Context" => Extractor::Context,
-            "Progress" => Extractor::Progress,
-            "State" => Extractor::State,
-            "CurrentDocket" => Extractor::CurrentDocket,
-            "CurrentWorker" => Extractor::CurrentWorker,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Extractor::Context => "Context",
-            Extractor::Progress => "Progress",
-            Extractor::State => "State",
-            Extractor::CurrentDocket => "CurrentDocket",
-            Extractor::CurrentWorker => "CurrentWorker",
-        }
-    }
-}
-
 pub struct Param {
     pub ident: Ident,
     pub ty: Type,
-    pub extractor: Option<Extractor>,
+    /// The parameter carries `#[serde]`/`#[schemars]` attributes, so it is an argument for sure;
+    /// any other parameter is classified by its type when the expansion compiles (an extractor
+    /// if it implements `FromCall`, else an argument).
+    pub known_argument: bool,
     pub doc: Option<String>,
     /// `#[serde(...)]` / `#[schemars(...)]` attributes, forwarded to the arguments struct.
     pub forwarded_attrs: Vec<Attribute>,
@@ -310,7 +279,6 @@ impl Signature {
                 }
                 _ => {}
             }
-            let extractor = Extractor::from_type(&ty);
             let mut doc = doc_of(&pat_type.attrs);
             let mut forwarded_attrs = Vec::new();
             let mut wire_name = ident.to_string().trim_start_matches("r#").to_owned();
@@ -320,9 +288,6 @@ impl Signature {
                     continue;
                 }
                 if path.is_ident("serde") || path.is_ident("schemars") {
-                    if extractor.is_some() {
-                        return Err(err(attr.span(), "extractor parameters take no `serde`/`schemars` attributes"));
-                    }
                     if path.is_ident("serde")
                         && let Some(rename) = serde_rename(&attr)?
                     {
@@ -346,19 +311,8 @@ impl Signature {
             if doc.is_none() {
                 doc = doc_args.iter().find(|(n, _)| *n == wire_name || ident == n).map(|(_, d)| d.clone());
             }
-            if let Some(kind) = extractor
-                && let Some(prev) = params.iter().find(|p| p.extractor == Some(kind) && kind != Extractor::State)
-            {
-                return Err(err(
-                    ty.span(),
-                    format!(
-                        "`{}` is already extracted by parameter `{}`; take each extractor once",
-                        kind.name(),
-                        prev.ident
-                    ),
-                ));
-            }
-            params.push(Param { ident, ty, extractor, doc, forwarded_attrs, wire_name });
+            let known_argument = !forwarded_attrs.is_empty() || wire_name != ident.to_string().trim_start_matches("r#");
+            params.push(Param { ident, ty, known_argument, doc, forwarded_attrs, wire_name });
         }
 
         let (ret, ret_span) = match &sig.output {

@@ -63,7 +63,7 @@ pub mod transport;
 pub mod uri_template;
 
 #[doc(hidden)]
-#[path = "macro_support.rs"]
+#[path = "macro_support/mod.rs"]
 pub mod __private;
 
 pub use extract::{ClientRequestError, Context, CurrentDocket, CurrentWorker, ExtractError, FromCall, Progress, State};

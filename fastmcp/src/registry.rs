@@ -163,6 +163,9 @@ pub struct PromptArgDef {
     pub description: Option<&'static str>,
     /// Whether the argument must be given.
     pub required: bool,
+    /// Whether the parameter is an argument (listed) rather than an extractor (filled from the
+    /// call); decided by its type.
+    pub is_argument: fn() -> bool,
 }
 
 /// What `#[prompt]` registers.
@@ -431,6 +434,7 @@ impl Prompt {
             arguments: def
                 .arguments
                 .iter()
+                .filter(|a| (a.is_argument)())
                 .map(|a| (a.name.to_owned(), a.description.map(str::to_owned), a.required))
                 .collect(),
             tags: def.tags.iter().map(|t| (*t).to_owned()).collect(),

@@ -1,8 +1,9 @@
 //! Extractors: the values a component function can ask for by type, next to its arguments.
 //!
-//! `#[tool]`, `#[prompt]` and `#[resource]` recognise `Context`, `Progress`, `State<T>`,
-//! `CurrentDocket` and `CurrentWorker` anywhere in the signature; they are filled from the call
-//! and never appear in the schema.
+//! A parameter of a `#[tool]`, `#[prompt]` or `#[resource]` whose type implements [`FromCall`]
+//! is an extractor, wherever it sits in the signature: it is filled from the call and never
+//! appears in the schema. The type decides (aliases and your own types included), not its name.
+//! Built in: [`Context`], [`Progress`], [`State<T>`], [`CurrentDocket`], [`CurrentWorker`].
 
 mod peer;
 
@@ -34,6 +35,9 @@ pub enum ExtractError {
     #[error("No Worker instance found. Worker is only available within a running FastMCP server context.")]
     /// Not in a running server: no worker.
     NoWorker,
+    /// A user-defined extractor refused the call, with its reason.
+    #[error("{0}")]
+    Rejected(String),
 }
 
 impl From<ExtractError> for ErrorObject {
@@ -42,7 +46,16 @@ impl From<ExtractError> for ErrorObject {
     }
 }
 
-/// A type that can be produced from the call a component is handling.
+/// A type that can be produced from the call a component is handling: an extractor.
+///
+/// A component parameter whose type implements `FromCall` (directly or through an alias) is
+/// filled by it and left out of the schema; implement it for your own types to extend the set.
+/// Return [`ExtractError::Rejected`] to refuse a call with your own message.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an extractor: it does not implement `fastmcp::FromCall`",
+    label = "not an extractor",
+    note = "a #[resource] parameter is either a variable of its URI template (same name) or an extractor: Context, Progress, State<T>, CurrentDocket, CurrentWorker, or a type implementing FromCall"
+)]
 pub trait FromCall: Sized {
     /// Produces the value for one call, or says why it cannot.
     fn from_call(call: &Call) -> Result<Self, ExtractError>;

@@ -1,5 +1,12 @@
 //! What the attribute macros expand to. Not a public API: reached as `fastmcp::__private`.
 
+mod params;
+
+pub use params::{
+    ArgField, InputSchema, IntoStringSlot, IntoToolSlot, Neither, ParamKind, Probe, Rejection, StringSlot, ToolSlot,
+    ViaExtractor, ViaNothing, ViaStringArgument, ViaToolArgument, argument_slot, string_slot, tool_slot,
+};
+
 pub use crate::extract::{Call, FromCall};
 pub use crate::protocol::{
     CallToolResult, Content, ErrorObject, GetPromptResult, PromptMessage, ReadResourceResult, ResourceContents,
@@ -65,15 +72,6 @@ fn strip_nonstandard_formats(schema: &mut Value) {
     }
 }
 
-/// The `inputSchema` of a tool whose arguments deserialize into `T`.
-pub fn input_schema<T: JsonSchema>() -> Value {
-    let mut schema = schema_for::<T>();
-    if let Some(obj) = schema.as_object_mut() {
-        obj.entry("properties").or_insert_with(|| json!({}));
-    }
-    schema
-}
-
 /// A tool argument: decoded from JSON and described by a schema.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a #[tool] parameter: it needs serde::Deserialize and schemars::JsonSchema",
@@ -110,21 +108,6 @@ pub fn output_schema<T: StructuredOutput>() -> Value {
     wrapped
 }
 
-/// Decodes tool arguments. A bad argument is a tool execution error (visible to the model, so it
-/// can correct itself), and its message names the argument and says why.
-pub fn parse_tool_args<T: DeserializeOwned>(tool: &str, args: Map<String, Value>) -> Result<T, CallToolResult> {
-    serde_path_to_error::deserialize::<_, T>(Value::Object(args)).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let msg = if path == "." {
-            format!("Invalid arguments for tool `{tool}`: {inner}")
-        } else {
-            format!("Invalid arguments for tool `{tool}`: argument `{path}`: {inner}")
-        };
-        CallToolResult::error(msg)
-    })
-}
-
 /// Decodes one string-valued argument (prompt arguments, URI template variables) into `T`: as a
 /// JSON string first, then as JSON text (so `"42"` becomes `42_i64`).
 pub fn string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<Option<T>, ErrorObject> {
@@ -141,6 +124,7 @@ pub fn string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) ->
     parsed.map(Some).map_err(|why| ErrorObject::invalid_params(format!("invalid argument `{name}`: {why}")))
 }
 
+/// A required string-valued argument.
 pub fn required_string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<T, ErrorObject> {
     string_arg(args, name)?.ok_or_else(|| ErrorObject::invalid_params(format!("missing required argument `{name}`")))
 }
@@ -365,4 +349,14 @@ pub const fn mime_or(explicit: Option<&'static str>, default: Option<&'static st
 /// Parses a `meta(...)` attribute's JSON text (validated at compile time by the macro).
 pub fn parse_meta(json: &str) -> Option<Value> {
     serde_json::from_str(json).ok()
+}
+
+/// `is_argument` of a prompt parameter known to be an argument.
+pub fn always_argument() -> bool {
+    true
+}
+
+/// A `#[resource]` parameter that is not a URI variable: an extractor.
+pub fn resource_extractor<T: FromCall>(call: &Call) -> Result<T, ErrorObject> {
+    T::from_call(call).map_err(ErrorObject::from)
 }
