@@ -66,7 +66,9 @@ fn expand_checked(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Re
         #[allow(non_upper_case_globals, non_camel_case_types, non_snake_case, unused_qualifications, dead_code, clippy::all)]
         const _: () = {
             #[allow(unused_imports)]
-            use ::fastmcp::__private::{ViaExtractor as _, ViaNothing as _, ViaStringArgument as _, ViaToolArgument as _};
+            use ::fastmcp::__private::{
+                ViaDisplay as _, ViaErrorObject as _, ViaExtractor as _, ViaNothing as _, ViaStringArgument as _, ViaToolArgument as _,
+            };
             #body
         };
     })
@@ -366,9 +368,9 @@ fn convert_fallible(
             let ok_conv = conv(&ok, quote!(__v));
             let err_conv = match &err {
                 Some(e) => {
-                    quote_spanned!(e.span()=> ::fastmcp::__private::component_error::<#e>(__e))
+                    quote_spanned!(e.span()=> ((&&::fastmcp::__private::Probe::<#e>::new()).error_fn())(__e))
                 }
-                None => quote!(::fastmcp::__private::component_error(__e)),
+                None => quote!(((&&::fastmcp::__private::Probe::of(&__e)).error_fn())(__e)),
             };
             quote!(match __ret {
                 ::core::result::Result::Ok(__v) => #ok_conv,

@@ -28,10 +28,20 @@ struct Store {
 type Db = State<Store>;
 type Ctx = Context;
 
+/// Both an extractor and decodable from JSON: being an extractor wins.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Locale(String);
+
+impl FromCall for Locale {
+    fn from_call(_call: &Call) -> Result<Self, ExtractError> {
+        Ok(Locale("en".into()))
+    }
+}
+
 /// Greets the tenant.
 #[tool]
-fn whoami(tenant: Tenant, db: Db, ctx: Ctx, times: u32) -> String {
-    let _ = ctx.request_id();
+fn whoami(tenant: Tenant, db: Db, ctx: Ctx, locale: Locale, times: u32) -> String {
+    let _ = (ctx.request_id(), locale.0);
     format!("{}{} x{times}", db.prefix, tenant.0)
 }
 
@@ -48,7 +58,13 @@ fn tenant_resource(id: String, db: Db) -> String {
 }
 
 async fn client() -> Client {
-    let server = FastMcp::new("components").state(Store { prefix: "hi ".into() }).build().unwrap();
+    let server = FastMcp::new("components")
+        .state(Store { prefix: "hi ".into() })
+        .tool(whoami)
+        .prompt(tenant_prompt)
+        .resource(tenant_resource)
+        .build()
+        .unwrap();
     Client::connect(&server).await.unwrap()
 }
 
@@ -90,4 +106,104 @@ async fn user_extractors_fill_parameters_and_refuse_with_their_reason() {
 
     let r = c.read_resource("tenants://42").await.unwrap();
     assert_eq!(serde_json::to_value(&r).unwrap()["contents"][0]["text"], "hi 42");
+}
+
+mod alpha {
+    use fastmcp::tool;
+    /// Alpha's status.
+    #[tool(tags("alpha"))]
+    pub fn status() -> &'static str {
+        "alpha ok"
+    }
+}
+
+mod beta {
+    use fastmcp::prelude::*;
+    /// Beta's status.
+    #[tool(tags("beta"))]
+    pub fn status() -> &'static str {
+        "beta ok"
+    }
+    /// Beta's notes.
+    #[resource("notes://today", tags("beta"))]
+    pub fn notes() -> String {
+        "nothing".into()
+    }
+}
+
+async fn names(c: &Client) -> (Vec<String>, Vec<String>) {
+    let tools = c.list_tools().await.unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
+    let resources = c.list_resources().await.unwrap().iter().map(|r| r["uri"].as_str().unwrap().to_owned()).collect();
+    (tools, resources)
+}
+
+#[tokio::test]
+async fn components_a_mounted_server_names_belong_to_it_alone() {
+    let server = FastMcp::new("parent")
+        .state(Store { prefix: String::new() })
+        .mount("a", FastMcp::new("a").tool(alpha::status))
+        .mount("b", FastMcp::new("b").tool(beta::status).resource(beta::notes))
+        .build()
+        .expect("two mounted tools named `status` under different prefixes");
+    let c = Client::connect(&server).await.unwrap();
+    let (tools, resources) = names(&c).await;
+    assert!(tools.contains(&"a_status".to_owned()) && tools.contains(&"b_status".to_owned()), "{tools:?}");
+    assert!(!tools.contains(&"status".to_owned()), "the parent serves a mounted server's tool again: {tools:?}");
+    assert!(tools.contains(&"whoami".to_owned()), "unclaimed components still belong to the parent: {tools:?}");
+    assert_eq!(resources.iter().filter(|u| u.starts_with("notes://")).collect::<Vec<_>>(), ["notes://b/today"]);
+    assert_eq!(c.call_tool("b_status", json!({})).await.unwrap().text_content(), "beta ok");
+}
+
+#[tokio::test]
+async fn a_parents_exclude_tags_apply_to_mounted_components() {
+    let server = FastMcp::new("parent")
+        .state(Store { prefix: String::new() })
+        .exclude_tags(["beta"])
+        .mount("a", FastMcp::new("a").tool(alpha::status))
+        .mount("b", FastMcp::new("b").tool(beta::status).resource(beta::notes))
+        .build()
+        .unwrap();
+    let c = Client::connect(&server).await.unwrap();
+    let (tools, resources) = names(&c).await;
+    assert!(tools.contains(&"a_status".to_owned()), "{tools:?}");
+    assert!(!tools.iter().any(|t| t == "b_status"), "{tools:?}");
+    assert!(!resources.iter().any(|u| u.starts_with("notes://")), "{resources:?}");
+}
+
+/// A note by id; only `1` exists.
+#[resource("memo://by-id/{id}")]
+fn note(id: u32) -> Result<String, fastmcp::ErrorObject> {
+    if id == 1 {
+        Ok("first".into())
+    } else {
+        Err(fastmcp::ErrorObject::resource_not_found(&format!("memo://by-id/{id}")))
+    }
+}
+
+/// A prompt that refuses an empty topic as invalid params.
+#[prompt]
+fn strict_prompt(topic: String) -> Result<String, fastmcp::ErrorObject> {
+    if topic.is_empty() { Err(fastmcp::ErrorObject::invalid_params("`topic` must not be empty")) } else { Ok(topic) }
+}
+
+/// A resource whose error is plain text: -32603 with that text.
+#[resource("memo://broken")]
+fn broken_note() -> Result<String, String> {
+    Err("the disk is on fire".into())
+}
+
+#[tokio::test]
+async fn handlers_keep_the_error_codes_they_return() {
+    let server = FastMcp::new("errors").resource(note).resource(broken_note).prompt(strict_prompt).build().unwrap();
+    let c = Client::connect(&server).await.unwrap();
+    assert!(c.read_resource("memo://by-id/1").await.is_ok());
+    let e = c.read_resource("memo://by-id/2").await.unwrap_err();
+    let e = e.rpc().unwrap();
+    assert_eq!(e.code, -32002, "{e:?}");
+    assert_eq!(e.data, Some(json!({"uri": "memo://by-id/2"})));
+    let e = c.get_prompt("strict_prompt", json!({"topic": ""})).await.unwrap_err();
+    assert_eq!(e.rpc().unwrap().code, -32602);
+    let e = c.read_resource("memo://broken").await.unwrap_err();
+    let e = e.rpc().unwrap();
+    assert_eq!((e.code, e.message.contains("the disk is on fire")), (-32603, true), "{e:?}");
 }

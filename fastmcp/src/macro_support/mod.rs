@@ -1,6 +1,9 @@
 //! What the attribute macros expand to. Not a public API: reached as `fastmcp::__private`.
 
+mod errors;
 mod params;
+
+pub use errors::{ViaDisplay, ViaErrorObject};
 
 pub use params::{
     ArgField, InputSchema, IntoStringSlot, IntoToolSlot, Neither, ParamKind, Probe, Rejection, StringSlot, ToolSlot,

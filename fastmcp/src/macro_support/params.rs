@@ -4,7 +4,8 @@
 //!
 //! The macros cannot see traits, so the choice is made by method resolution ("autoref
 //! specialisation"): the expansion calls `(&&Probe::<T, W>::new()).tool_slot()` with the
-//! `Via*` traits in scope. The receiver `&&Probe` matches [`ViaExtractor`] when `T: FromCall`;
+//! `Via*` traits in scope. Every `Via*` method takes `self` by value, so the candidate tried
+//! first is the impl whose `Self` is the receiver's type as written. The receiver `&&Probe` matches [`ViaExtractor`] when `T: FromCall`;
 //! one auto-deref later `&Probe` matches [`ViaToolArgument`] when `W` (the one-field struct the
 //! macro derived for this parameter, carrying the user's serde/schemars attributes) decodes from
 //! JSON and has a schema; `Probe` itself matches [`ViaNothing`], whose [`Neither`] result is
@@ -36,6 +37,16 @@ impl<T, W> Probe<T, W> {
         Probe(PhantomData)
     }
 }
+
+impl<T, W> Clone for Probe<T, W> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+// Copy, so the lowest-priority impl (on `Probe` itself, reached through two derefs) can take
+// `self` by value like the others.
+impl<T, W> Copy for Probe<T, W> {}
 
 impl<T, W> Default for Probe<T, W> {
     fn default() -> Self {
@@ -80,20 +91,20 @@ pub struct StringSlot<T> {
 /// Highest priority: `T` is an extractor.
 pub trait ViaExtractor<T> {
     /// The slot of a `#[tool]` parameter.
-    fn tool_slot(&self) -> ToolSlot<T>;
+    fn tool_slot(self) -> ToolSlot<T>;
     /// The slot of a `#[prompt]` parameter.
-    fn string_slot(&self) -> StringSlot<T>;
+    fn string_slot(self) -> StringSlot<T>;
 }
 
 impl<T: FromCall, W> ViaExtractor<T> for &&Probe<T, W> {
-    fn tool_slot(&self) -> ToolSlot<T> {
+    fn tool_slot(self) -> ToolSlot<T> {
         ToolSlot {
             kind: ParamKind::Extractor,
             schema: |_| None,
             take: |call, _| extract::<T>(call).map_err(Rejection::Extract),
         }
     }
-    fn string_slot(&self) -> StringSlot<T> {
+    fn string_slot(self) -> StringSlot<T> {
         StringSlot { kind: ParamKind::Extractor, take: |call, _| extract::<T>(call) }
     }
 }
@@ -105,11 +116,11 @@ fn extract<T: FromCall>(call: &Call) -> Result<T, ErrorObject> {
 /// Second priority: `T` is a JSON argument of a `#[tool]`.
 pub trait ViaToolArgument<T> {
     /// The slot of a `#[tool]` parameter.
-    fn tool_slot(&self) -> ToolSlot<T>;
+    fn tool_slot(self) -> ToolSlot<T>;
 }
 
 impl<T, W: ArgField<T>> ViaToolArgument<T> for &Probe<T, W> {
-    fn tool_slot(&self) -> ToolSlot<T> {
+    fn tool_slot(self) -> ToolSlot<T> {
         argument_slot::<T, W>()
     }
 }
@@ -143,11 +154,11 @@ fn decode_argument<T, W: ArgField<T>>(args: &Map<String, Value>, tool: &str) -> 
 /// Second priority for prompts: `T` decodes from a string argument.
 pub trait ViaStringArgument<T> {
     /// The slot of a `#[prompt]` parameter.
-    fn string_slot(&self) -> StringSlot<T>;
+    fn string_slot(self) -> StringSlot<T>;
 }
 
 impl<T: DeserializeOwned, W> ViaStringArgument<T> for &Probe<T, W> {
-    fn string_slot(&self) -> StringSlot<T> {
+    fn string_slot(self) -> StringSlot<T> {
         StringSlot {
             kind: ParamKind::Argument,
             take: |call, name| super::required_string_arg::<T>(call.arguments(), name),
@@ -161,16 +172,16 @@ pub struct Neither<T>(PhantomData<T>);
 /// Lowest priority: anything else.
 pub trait ViaNothing<T> {
     /// A marker that [`tool_slot`] refuses.
-    fn tool_slot(&self) -> Neither<T>;
+    fn tool_slot(self) -> Neither<T>;
     /// A marker that [`string_slot`] refuses.
-    fn string_slot(&self) -> Neither<T>;
+    fn string_slot(self) -> Neither<T>;
 }
 
 impl<T, W> ViaNothing<T> for Probe<T, W> {
-    fn tool_slot(&self) -> Neither<T> {
+    fn tool_slot(self) -> Neither<T> {
         Neither(PhantomData)
     }
-    fn string_slot(&self) -> Neither<T> {
+    fn string_slot(self) -> Neither<T> {
         Neither(PhantomData)
     }
 }

@@ -54,8 +54,8 @@ enum Pending {
 }
 
 /// Builds a server. With no component named explicitly, the server serves every component
-/// registered by the macros in this binary; naming any with `.tool()`, `.prompt()`,
-/// `.resource()` (or the `tools![]` forms) serves exactly those instead.
+/// registered by the macros in this binary, except those a mounted server names; naming any
+/// with `.tool()`, `.prompt()`, `.resource()` serves exactly those instead.
 pub struct FastMcp {
     name: String,
     version: String,
@@ -193,6 +193,10 @@ impl FastMcp {
     /// Serves the components of `server` under `prefix`: tool and prompt names become
     /// `{prefix}_{name}`, resource URIs `scheme://{prefix}/{rest}`. Its lifespan is entered once
     /// when this server starts.
+    ///
+    /// The components a mounted server names (`.tool(f)`, ...) belong to it alone: no other
+    /// builder in the tree serves them through "everything registered". This server's
+    /// `include_tags` / `exclude_tags` apply to what it serves, mounted components included.
     pub fn mount(mut self, prefix: impl Into<String>, server: FastMcp) -> Self {
         self.mounts.push((prefix.into(), server));
         self
@@ -251,19 +255,45 @@ impl FastMcp {
         self
     }
 
-    fn keep(&self, tags: &[String]) -> bool {
-        (self.include_tags.is_empty() || tags.iter().any(|t| self.include_tags.contains(t)))
-            && !tags.iter().any(|t| self.exclude_tags.contains(t))
+    /// The tag filters of this builder and, after it, of its mounts, recursively.
+    fn tag_filters(&self) -> TagFilter {
+        TagFilter { include: self.include_tags.clone(), exclude: self.exclude_tags.clone() }
+    }
+
+    /// The macro-registered components some builder in this tree names explicitly: they belong
+    /// to that builder alone, and a builder serving "everything registered" leaves them out.
+    fn claimed(&self, into: &mut HashSet<TypeId>) {
+        for p in &self.pending {
+            match p {
+                Pending::Tool(id, _) | Pending::Prompt(id, _) | Pending::Resource(id, _) => {
+                    into.insert(*id);
+                }
+                Pending::DynTool(_) => {}
+            }
+        }
+        for (_, sub) in &self.mounts {
+            sub.claimed(into);
+        }
     }
 
     /// Resolves this builder's components (and its mounts') into `into`, with names prefixed.
+    ///
+    /// `filters` are the tag filters of the builders this one is mounted in: a parent's
+    /// `include_tags`/`exclude_tags` apply to what it serves, mounted components included.
+    /// `claimed` are the components named by some builder of the tree (see [`FastMcp::claimed`]).
     fn collect(
         self,
         prefix: Option<&str>,
         into: &mut Components,
         lifespans: &mut Vec<LifespanFn>,
         states: &mut StateMap,
+        filters: &[TagFilter],
+        claimed: &HashSet<TypeId>,
     ) -> Result<(), ServerError> {
+        let mut filters = filters.to_vec();
+        filters.push(self.tag_filters());
+        let keep = |tags: &[String]| filters.iter().all(|f| f.keeps(tags));
+        let unclaimed = |id: TypeId| !claimed.contains(&id);
         let not_annotated = |what: &str, name: &str| {
             ServerError::Config(format!("`{name}` was passed to `.{what}()` but is not a #[{what}] function"))
         };
@@ -273,11 +303,11 @@ impl FastMcp {
         let use_registry = self.registered || self.pending.is_empty();
         if use_registry {
             // Linker order is arbitrary; sorted lists keep pagination stable across builds.
-            tools.extend(registry::TOOLS.iter().map(Tool::from_def));
+            tools.extend(registry::TOOLS.iter().filter(|d| unclaimed((d.type_id)())).map(Tool::from_def));
             tools.sort_by(|a, b| a.name.cmp(&b.name));
-            prompts.extend(registry::PROMPTS.iter().map(Prompt::from_def));
+            prompts.extend(registry::PROMPTS.iter().filter(|d| unclaimed((d.type_id)())).map(Prompt::from_def));
             prompts.sort_by(|a, b| a.name.cmp(&b.name));
-            resources.extend(registry::RESOURCES.iter().map(Resource::from_def));
+            resources.extend(registry::RESOURCES.iter().filter(|d| unclaimed((d.type_id)())).map(Resource::from_def));
             resources.sort_by(|a, b| a.uri.cmp(&b.uri));
         }
         for p in &self.pending {
@@ -297,21 +327,21 @@ impl FastMcp {
                 Pending::DynTool(t) => tools.push(t.clone()),
             }
         }
-        for t in tools.into_iter().filter(|t| self.keep(&t.tags)) {
+        for t in tools.into_iter().filter(|t| keep(&t.tags)) {
             let t = match prefix {
                 Some(p) => t.renamed(format!("{p}_{}", t.name)),
                 None => t,
             };
             into.add_tool(t)?;
         }
-        for pr in prompts.into_iter().filter(|p| self.keep(&p.tags)) {
+        for pr in prompts.into_iter().filter(|p| keep(&p.tags)) {
             let pr = match prefix {
                 Some(p) => pr.renamed(format!("{p}_{}", pr.name)),
                 None => pr,
             };
             into.add_prompt(pr)?;
         }
-        for r in resources.into_iter().filter(|r| self.keep(&r.tags)) {
+        for r in resources.into_iter().filter(|r| keep(&r.tags)) {
             let r = match prefix {
                 Some(p) => r.with_uri(prefix_uri(p, &r.uri)),
                 None => r,
@@ -327,7 +357,7 @@ impl FastMcp {
                 Some(p) => format!("{p}_{sub_prefix}"),
                 None => sub_prefix,
             };
-            sub.collect(Some(&full), into, lifespans, states)?;
+            sub.collect(Some(&full), into, lifespans, states, &filters, claimed)?;
         }
         Ok(())
     }
@@ -346,7 +376,9 @@ impl FastMcp {
         let mut components = Components::default();
         let mut lifespans = Vec::new();
         let mut states = StateMap::new();
-        self.collect(None, &mut components, &mut lifespans, &mut states)?;
+        let mut claimed = HashSet::new();
+        self.claimed(&mut claimed);
+        self.collect(None, &mut components, &mut lifespans, &mut states, &[], &claimed)?;
         for (name, support) in task_overrides {
             let tool = components
                 .tools
@@ -391,6 +423,20 @@ impl FastMcp {
     /// Builds and serves over stdio until stdin closes.
     pub async fn run_stdio(self) -> Result<(), ServerError> {
         self.build()?.run_stdio().await
+    }
+}
+
+/// One builder's `include_tags` / `exclude_tags`.
+#[derive(Clone)]
+struct TagFilter {
+    include: Vec<String>,
+    exclude: Vec<String>,
+}
+
+impl TagFilter {
+    fn keeps(&self, tags: &[String]) -> bool {
+        (self.include.is_empty() || tags.iter().any(|t| self.include.contains(t)))
+            && !tags.iter().any(|t| self.exclude.contains(t))
     }
 }
 
