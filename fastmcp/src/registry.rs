@@ -14,6 +14,9 @@ use std::sync::{Arc, OnceLock};
 
 pub use crate::sync::BoxFuture;
 
+#[cfg(feature = "validation")]
+mod validation;
+
 /// The message a panic carried (`panic!("...")` or a formatted one).
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     payload
@@ -257,6 +260,9 @@ pub struct Tool {
     handler: DynToolHandler,
     /// Built on first `tools/list`; schemas are not computed at startup.
     listing: Arc<OnceLock<Value>>,
+    /// The `inputSchema`, compiled on the first call.
+    #[cfg(feature = "validation")]
+    validator: Arc<validation::ArgumentValidator>,
 }
 
 impl Tool {
@@ -274,6 +280,8 @@ impl Tool {
             task: def.task,
             handler: Arc::new(def.handler),
             listing: Arc::default(),
+            #[cfg(feature = "validation")]
+            validator: Arc::default(),
         }
     }
 
@@ -303,6 +311,8 @@ impl Tool {
                 })
             }),
             listing: Arc::default(),
+            #[cfg(feature = "validation")]
+            validator: Arc::default(),
         }
     }
 
@@ -362,8 +372,13 @@ impl Tool {
     }
 
     /// Runs the handler; a panic becomes an `isError` result naming the tool (no backtrace
-    /// reaches the client) and is logged here.
-    pub(crate) fn call(&self, call: Call) -> BoxFuture<Result<CallToolResult, ErrorObject>> {
+    /// reaches the client) and is logged here. With the `validation` feature the arguments are
+    /// first checked against the `inputSchema`.
+    pub(crate) fn call(&self, #[allow(unused_mut)] mut call: Call) -> BoxFuture<Result<CallToolResult, ErrorObject>> {
+        #[cfg(feature = "validation")]
+        if let Err(invalid) = self.validator.check(&self.name, || self.input_schema(), &mut call.args) {
+            return Box::pin(std::future::ready(Ok(invalid)));
+        }
         guarded(
             "tool",
             &self.name,

@@ -207,3 +207,36 @@ async fn handlers_keep_the_error_codes_they_return() {
     let e = e.rpc().unwrap();
     assert_eq!((e.code, e.message.contains("the disk is on fire")), (-32603, true), "{e:?}");
 }
+
+/// Lists notes, at most `limit` of them.
+#[tool]
+fn list_notes(
+    /// How many.
+    #[schemars(range(min = 1, max = 20))]
+    limit: u32,
+    /// A tag, lower-case letters only.
+    #[schemars(regex(pattern = r"^[a-z]+$"))]
+    tag: Option<String>,
+) -> String {
+    format!("{limit} {}", tag.unwrap_or_default())
+}
+
+#[tokio::test]
+#[cfg_attr(not(feature = "full"), ignore = "needs fastmcp's `validation` feature")]
+async fn arguments_are_checked_against_the_published_schema() {
+    let server = FastMcp::new("validation").tool(list_notes).build().unwrap();
+    let c = Client::connect(&server).await.unwrap();
+    let schema = &c.list_tools().await.unwrap()[0]["inputSchema"];
+    assert_eq!(schema["properties"]["limit"]["maximum"], 20, "{schema}");
+    assert_eq!(c.call_tool("list_notes", json!({"limit": 20, "tag": "abc"})).await.unwrap().text_content(), "20 abc");
+    for (args, named, constraint) in [
+        (json!({"limit": 0}), "`limit`", "minimum of 1"),
+        (json!({"limit": 500}), "`limit`", "maximum of 20"),
+        (json!({"limit": 5, "tag": "ABC"}), "`tag`", "does not match"),
+    ] {
+        let r = c.call_tool("list_notes", args.clone()).await.unwrap();
+        assert!(r.is_error(), "{args} was accepted");
+        let text = r.text_content();
+        assert!(text.contains(named) && text.contains(constraint), "{args}: {text}");
+    }
+}
