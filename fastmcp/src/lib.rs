@@ -54,6 +54,7 @@ pub mod protocol;
 pub mod registry;
 pub mod server;
 /// Revision 2026-07-28 (stateless): its envelope, errors and result shaping.
+pub use extract::testing;
 pub use server::rev2026;
 mod outbound;
 mod signal;

@@ -240,3 +240,77 @@ async fn arguments_are_checked_against_the_published_schema() {
         assert!(text.contains(named) && text.contains(constraint), "{args}: {text}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Outside a running server
+// ---------------------------------------------------------------------------------------------
+
+use fastmcp::testing::TestContext;
+use std::sync::Mutex;
+
+/// Counts down, logging and reporting progress; refuses to run without a docket.
+#[tool]
+async fn countdown(ctx: Context, progress: Progress, db: Db, from: u32) -> String {
+    for i in (1..=from).rev() {
+        ctx.info(format!("{i}")).await;
+        progress.report(f64::from(from - i + 1), Some(f64::from(from)), None).await;
+    }
+    format!("{}liftoff", db.prefix)
+}
+
+#[tokio::test]
+async fn a_tool_taking_extractors_is_unit_tested_with_a_test_context() {
+    let t = TestContext::new().with_state(Store { prefix: "3 2 1 ".into() });
+    let out = countdown(t.context(), t.extract().unwrap(), t.extract().unwrap(), 3).await;
+    assert_eq!(out, "3 2 1 liftoff");
+    let logs: Vec<String> = t.logs().into_iter().map(|(_, text)| text).collect();
+    assert_eq!(logs, ["3", "2", "1"]);
+    assert_eq!(t.progress_reports().last(), Some(&(3.0, Some(3.0), None)));
+    assert!(!t.context().is_cancelled());
+    t.cancel();
+    assert!(t.context().is_cancelled());
+}
+
+#[tokio::test]
+async fn a_detached_context_errors_instead_of_panicking() {
+    let ctx = Context::detached();
+    ctx.info("goes nowhere").await;
+    let call = Call::new(Default::default(), None, ctx.clone());
+    let docket = CurrentDocket::from_call(&call).err().expect("no docket outside a server");
+    assert_eq!(
+        docket.to_string(),
+        "No Docket instance found. Docket is only available within a running FastMCP server context."
+    );
+    let worker = CurrentWorker::from_call(&call).err().expect("no worker outside a server");
+    assert_eq!(
+        worker.to_string(),
+        "No Worker instance found. Worker is only available within a running FastMCP server context."
+    );
+    assert!(matches!(State::<Store>::from_call(&call), Err(ExtractError::MissingState(_))));
+    let asked = ctx.elicit("Your name?", json!({"type": "object", "properties": {}})).await;
+    assert!(matches!(asked, Err(fastmcp::ClientRequestError::NoClient)), "{asked:?}");
+}
+
+static KEPT: Mutex<Option<Context>> = Mutex::new(None);
+
+/// Keeps its context, to be examined after the server stops.
+#[tool]
+fn keep_context(ctx: Context, docket: CurrentDocket) -> String {
+    *KEPT.lock().unwrap() = Some(ctx);
+    let _ = docket;
+    "kept".into()
+}
+
+#[tokio::test]
+async fn docket_and_worker_extractors_error_before_start_and_after_shutdown() {
+    let server = FastMcp::new("lifecycle").tool(keep_context).build().unwrap();
+    assert!(server.docket().is_none() && server.worker().is_none(), "before start");
+    let c = Client::connect(&server).await.unwrap();
+    assert_eq!(c.call_tool("keep_context", json!({})).await.unwrap().text_content(), "kept");
+    let ctx = KEPT.lock().unwrap().take().unwrap();
+    let call = Call::new(Default::default(), None, ctx);
+    assert!(CurrentDocket::from_call(&call).is_ok() && CurrentWorker::from_call(&call).is_ok(), "while running");
+    server.shutdown().await;
+    assert!(matches!(CurrentDocket::from_call(&call), Err(ExtractError::NoDocket)));
+    assert!(matches!(CurrentWorker::from_call(&call), Err(ExtractError::NoWorker)));
+}

@@ -6,6 +6,7 @@
 //! Built in: [`Context`], [`Progress`], [`State<T>`], [`CurrentDocket`], [`CurrentWorker`].
 
 mod peer;
+pub mod testing;
 
 pub(crate) use peer::{NoPeer, Peer, Services};
 
@@ -69,7 +70,9 @@ pub struct Call {
 }
 
 impl Call {
-    pub(crate) fn new(args: Map<String, Value>, uri: Option<String>, ctx: Context) -> Self {
+    /// A call with these arguments (or the URI read) in this context; the server builds them,
+    /// and tests of your own [`FromCall`] types can too.
+    pub fn new(args: Map<String, Value>, uri: Option<String>, ctx: Context) -> Self {
         Call { args, uri, ctx }
     }
     /// The JSON arguments.
@@ -318,6 +321,9 @@ impl Context {
     }
 
     fn require_capability(&self, name: &'static str) -> Result<(), ClientRequestError> {
+        if !self.inner.peer.has_client() {
+            return Err(ClientRequestError::NoClient);
+        }
         if self.client_capabilities().get(name).is_some() {
             Ok(())
         } else {

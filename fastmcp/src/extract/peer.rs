@@ -34,6 +34,10 @@ pub(crate) trait Peer: Send + Sync + 'static {
     fn client_capabilities(&self) -> Value {
         json!({})
     }
+    /// Whether there is a client at the other end at all.
+    fn has_client(&self) -> bool {
+        true
+    }
     /// The MCP task the call runs as.
     fn task_id(&self) -> Option<&str> {
         None
@@ -64,6 +68,9 @@ pub(crate) trait Peer: Send + Sync + 'static {
 pub(crate) struct NoPeer;
 
 impl Peer for NoPeer {
+    fn has_client(&self) -> bool {
+        false
+    }
     fn send(self: Arc<Self>, _message: Message) -> BoxFuture<()> {
         Box::pin(async {})
     }

@@ -128,6 +128,10 @@ impl Drop for ListenerGuard {
 }
 
 impl ServerInner {
+    /// Started and not yet stopped (draining counts as serving).
+    pub(crate) fn is_serving(&self) -> bool {
+        matches!(*self.phase.borrow(), Phase::Starting | Phase::Started | Phase::Ready | Phase::Stopping)
+    }
     pub fn docket(&self) -> Option<Docket> {
         self.docket.get().cloned()
     }

@@ -16,11 +16,13 @@ impl Services for ServerInner {
     fn state(&self, type_id: TypeId) -> Option<Arc<dyn Any + Send + Sync>> {
         crate::sync::read(&self.states).get(&type_id).cloned()
     }
+    // Extractors see the docket and worker only while the server runs: before `start()` and
+    // after `shutdown()` they fail with their documented errors.
     fn docket(&self) -> Option<Docket> {
-        ServerInner::docket(self)
+        self.is_serving().then(|| ServerInner::docket(self)).flatten()
     }
     fn worker(&self) -> Option<Worker> {
-        ServerInner::worker(self)
+        self.is_serving().then(|| ServerInner::worker(self)).flatten()
     }
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
