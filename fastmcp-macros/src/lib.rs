@@ -283,7 +283,11 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
             task: #task,
             handler: __handler,
             type_id: __type_id,
+            states: __states,
         };
+        fn __states() -> ::std::vec::Vec<(::std::any::TypeId, &'static str)> {
+            ::fastmcp::__private::needed_states(&[#(#slots().state),*])
+        }
     })
 }
 
@@ -326,10 +330,11 @@ fn string_argument(p: &Param) -> TokenStream2 {
 /// The items and bindings that fill a `#[prompt]`'s parameters, plus each parameter's
 /// `is_argument` function for the listed arguments. An `Option<T>` or renamed parameter is an
 /// argument; any other is an extractor if its type implements `FromCall`, else an argument.
-fn prompt_params(sig: &Signature) -> (TokenStream2, TokenStream2, Vec<TokenStream2>) {
+fn prompt_params(sig: &Signature) -> (TokenStream2, TokenStream2, Vec<TokenStream2>, Vec<TokenStream2>) {
     let mut items = Vec::new();
     let mut lets = Vec::new();
     let mut is_argument = Vec::new();
+    let mut needs = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
         if p.known_argument || signature::option_inner(&p.ty).is_some() {
             lets.push(string_argument(p));
@@ -349,8 +354,9 @@ fn prompt_params(sig: &Signature) -> (TokenStream2, TokenStream2, Vec<TokenStrea
         });
         lets.push(quote!(let #ident: #ty = (#slot().take)(&__call, #wire)?;));
         is_argument.push(quote!(#kind));
+        needs.push(quote!(#slot().state));
     }
-    (quote!(#(#items)*), quote!(#(#lets)*), is_argument)
+    (quote!(#(#items)*), quote!(#(#lets)*), is_argument, needs)
 }
 
 /// Converts `__ret` of type `ty` (possibly a `Result`) with `conv`, mapping errors to JSON-RPC.
@@ -383,7 +389,7 @@ fn convert_fallible(
 
 fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<TokenStream2> {
     let name = opts.name.clone().unwrap_or_else(|| func.sig.ident.to_string());
-    let (param_items, param_lets, is_argument) = prompt_params(sig);
+    let (param_items, param_lets, is_argument, needs) = prompt_params(sig);
     let args = sig.params.iter().zip(&is_argument).map(|(p, is_argument)| {
         let wire = &p.wire_name;
         let desc = opt_str(&p.doc);
@@ -435,7 +441,11 @@ fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<
             completions: #completions,
             handler: __handler,
             type_id: __type_id,
+            states: __states,
         };
+        fn __states() -> ::std::vec::Vec<(::std::any::TypeId, &'static str)> {
+            ::fastmcp::__private::needed_states(&[#(#needs),*])
+        }
     })
 }
 
@@ -482,6 +492,15 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
             let #ident: #ty = ::fastmcp::__private::resource_extractor::<#ty>(&__call)?;
         }
     });
+    let needs: Vec<TokenStream2> = sig
+        .params
+        .iter()
+        .filter(|p| !vars.contains(&p.wire_name))
+        .map(|p| {
+            let ty = &p.ty;
+            quote_spanned!(ty.span()=> <#ty as ::fastmcp::__private::FromCall>::required_state)
+        })
+        .collect();
     let call = invoke(sig, func);
     let mime = opt_str(&opts.mime_type);
     let convert = convert_fallible(
@@ -532,6 +551,10 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
             completions: #completions,
             handler: __handler,
             type_id: __type_id,
+            states: __states,
         };
+        fn __states() -> ::std::vec::Vec<(::std::any::TypeId, &'static str)> {
+            ::fastmcp::__private::needed_states(&[#(#needs),*])
+        }
     })
 }

@@ -14,8 +14,11 @@ use std::sync::{Arc, OnceLock};
 
 pub use crate::sync::BoxFuture;
 
+mod component_fn;
 #[cfg(feature = "validation")]
 mod validation;
+
+pub use component_fn::ComponentFn;
 
 /// The message a panic carried (`panic!("...")` or a formatted one).
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
@@ -156,6 +159,8 @@ pub struct ToolDef {
     pub handler: ToolHandlerFn,
     /// The `TypeId` of the annotated function item, so `.tool(add)` can find this definition.
     pub type_id: fn() -> TypeId,
+    /// The shared state its extractors need (`State<T>`): type and name.
+    pub states: fn() -> Vec<(TypeId, &'static str)>,
 }
 
 /// One declared prompt argument.
@@ -193,6 +198,8 @@ pub struct PromptDef {
     pub handler: PromptHandlerFn,
     /// The `TypeId` of the annotated function item (how `.tool(f)` finds it).
     pub type_id: fn() -> TypeId,
+    /// The shared state its extractors need (`State<T>`): type and name.
+    pub states: fn() -> Vec<(TypeId, &'static str)>,
 }
 
 /// What `#[resource("scheme://...")]` registers: a static resource, or a template when the URI
@@ -220,6 +227,8 @@ pub struct ResourceDef {
     pub handler: ResourceHandlerFn,
     /// The `TypeId` of the annotated function item (how `.tool(f)` finds it).
     pub type_id: fn() -> TypeId,
+    /// The shared state its extractors need (`State<T>`): type and name.
+    pub states: fn() -> Vec<(TypeId, &'static str)>,
 }
 
 fn meta_with_tags(meta: Option<Value>, tags: &[String]) -> Option<Value> {
@@ -263,6 +272,8 @@ pub struct Tool {
     /// The `inputSchema`, compiled on the first call.
     #[cfg(feature = "validation")]
     validator: Arc<validation::ArgumentValidator>,
+    /// The shared state its extractors need.
+    pub(crate) states: Vec<(TypeId, &'static str)>,
 }
 
 impl Tool {
@@ -282,6 +293,7 @@ impl Tool {
             listing: Arc::default(),
             #[cfg(feature = "validation")]
             validator: Arc::default(),
+            states: (def.states)(),
         }
     }
 
@@ -313,6 +325,7 @@ impl Tool {
             listing: Arc::default(),
             #[cfg(feature = "validation")]
             validator: Arc::default(),
+            states: Vec::new(),
         }
     }
 
@@ -437,6 +450,8 @@ pub struct Prompt {
     pub task: TaskSupport,
     pub(crate) completions: Vec<(String, CompleteFn)>,
     handler: DynPromptHandler,
+    /// The shared state its extractors need.
+    pub(crate) states: Vec<(TypeId, &'static str)>,
 }
 
 impl Prompt {
@@ -457,6 +472,7 @@ impl Prompt {
             task: def.task,
             completions: def.completions.iter().map(|(n, f)| ((*n).to_owned(), *f)).collect(),
             handler: Arc::new(def.handler),
+            states: (def.states)(),
         }
     }
 
@@ -529,6 +545,8 @@ pub struct Resource {
     pub(crate) template: Option<UriTemplate>,
     pub(crate) completions: Vec<(String, CompleteFn)>,
     handler: DynResourceHandler,
+    /// The shared state its extractors need.
+    pub(crate) states: Vec<(TypeId, &'static str)>,
 }
 
 impl Resource {
@@ -547,6 +565,7 @@ impl Resource {
             template,
             completions: def.completions.iter().map(|(n, f)| ((*n).to_owned(), *f)).collect(),
             handler: Arc::new(def.handler),
+            states: (def.states)(),
         }
     }
 

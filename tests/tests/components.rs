@@ -141,6 +141,7 @@ async fn names(c: &Client) -> (Vec<String>, Vec<String>) {
 async fn components_a_mounted_server_names_belong_to_it_alone() {
     let server = FastMcp::new("parent")
         .state(Store { prefix: String::new() })
+        .state(Unprovided)
         .mount("a", FastMcp::new("a").tool(alpha::status))
         .mount("b", FastMcp::new("b").tool(beta::status).resource(beta::notes))
         .build()
@@ -158,6 +159,7 @@ async fn components_a_mounted_server_names_belong_to_it_alone() {
 async fn a_parents_exclude_tags_apply_to_mounted_components() {
     let server = FastMcp::new("parent")
         .state(Store { prefix: String::new() })
+        .state(Unprovided)
         .exclude_tags(["beta"])
         .mount("a", FastMcp::new("a").tool(alpha::status))
         .mount("b", FastMcp::new("b").tool(beta::status).resource(beta::notes))
@@ -313,4 +315,37 @@ async fn docket_and_worker_extractors_error_before_start_and_after_shutdown() {
     server.shutdown().await;
     assert!(matches!(CurrentDocket::from_call(&call), Err(ExtractError::NoDocket)));
     assert!(matches!(CurrentWorker::from_call(&call), Err(ExtractError::NoWorker)));
+}
+
+struct Unprovided;
+
+/// Needs a state nobody provides.
+#[tool]
+fn needs_unprovided(state: State<Unprovided>) -> String {
+    let _ = state;
+    String::new()
+}
+
+#[tokio::test]
+async fn a_state_nothing_provides_fails_build_or_start_not_every_call() {
+    let e = FastMcp::new("s").tool(needs_unprovided).build().err().expect("build fails");
+    let text = e.to_string();
+    assert!(text.contains("needs_unprovided") && text.contains("Unprovided") && text.contains(".state("), "{text}");
+
+    // With a lifespan, the state may come from it: checked when the server starts.
+    let server = FastMcp::new("s")
+        .tool(needs_unprovided)
+        .lifespan(|| async { Ok::<_, std::io::Error>(fastmcp::Lifespan::new()) })
+        .build()
+        .unwrap();
+    let e = server.start().await.expect_err("start fails");
+    assert!(e.to_string().contains("Unprovided"), "{e}");
+
+    let server = FastMcp::new("s")
+        .tool(needs_unprovided)
+        .lifespan(|| async { Ok::<_, std::io::Error>(fastmcp::Lifespan::new().with_state(Unprovided)) })
+        .build()
+        .unwrap();
+    server.start().await.unwrap();
+    server.shutdown().await;
 }

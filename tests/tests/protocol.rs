@@ -363,7 +363,7 @@ async fn missing_arguments_key_means_no_arguments() {
 
 #[tokio::test]
 async fn tools_list_paginates_with_cursors() {
-    let s = FastMcp::new("paged").page_size(2).build().unwrap();
+    let s = FastMcp::new("paged").page_size(2).state(Greeting("hello".into())).build().unwrap();
     let c = Client::connect(&s).await.unwrap();
     let first = c.request("tools/list", json!({})).await.unwrap();
     assert_eq!(first["tools"].as_array().unwrap().len(), 2);
@@ -672,7 +672,7 @@ async fn configuration_errors_at_startup() {
 async fn tag_filters() {
     let s = FastMcp::new("tags").include_tags(["math"]).build().unwrap();
     assert_eq!(s.tool_names(), ["add"]);
-    let s = FastMcp::new("tags").exclude_tags(["math"]).build().unwrap();
+    let s = FastMcp::new("tags").exclude_tags(["math"]).state(Greeting("hello".into())).build().unwrap();
     assert!(!s.tool_names().contains(&"add".to_owned()));
 }
 
@@ -723,13 +723,9 @@ async fn lifespan_state_and_teardown_once_including_mounts() {
 }
 
 #[tokio::test]
-async fn missing_state_is_an_error_not_a_panic() {
-    let s = FastMcp::new("no-state").tool(greet).build().unwrap();
-    let c = Client::connect(&s).await.unwrap();
-    let e = c.call_tool("greet", json!({"name": "x"})).await.unwrap_err();
-    let e = e.rpc().unwrap();
-    assert_eq!(e.code, -32603);
-    assert!(e.message.contains("Greeting"), "{}", e.message);
+async fn missing_state_fails_the_build_not_every_call() {
+    let e = FastMcp::new("no-state").tool(greet).build().err().expect("build fails");
+    assert!(e.to_string().contains("Greeting"), "{e}");
 }
 
 #[tokio::test]

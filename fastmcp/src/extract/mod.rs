@@ -60,6 +60,13 @@ impl From<ExtractError> for ErrorObject {
 pub trait FromCall: Sized {
     /// Produces the value for one call, or says why it cannot.
     fn from_call(call: &Call) -> Result<Self, ExtractError>;
+
+    /// The shared state this extractor needs (its `TypeId` and type name), if any. A server
+    /// whose components need state that nothing provides fails to build (or, with lifespans,
+    /// to start), instead of failing every call.
+    fn required_state() -> Option<(std::any::TypeId, &'static str)> {
+        None
+    }
 }
 
 /// One invocation of a component: its arguments (or the URI read) and its [`Context`].
@@ -489,6 +496,9 @@ impl<T> Deref for State<T> {
 impl<T: Send + Sync + 'static> FromCall for State<T> {
     fn from_call(call: &Call) -> Result<Self, ExtractError> {
         call.ctx.state::<T>().map(State).ok_or(ExtractError::MissingState(std::any::type_name::<T>()))
+    }
+    fn required_state() -> Option<(std::any::TypeId, &'static str)> {
+        Some((std::any::TypeId::of::<T>(), std::any::type_name::<T>()))
     }
 }
 

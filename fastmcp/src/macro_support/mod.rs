@@ -6,8 +6,8 @@ mod params;
 pub use errors::{ViaDisplay, ViaErrorObject};
 
 pub use params::{
-    ArgField, InputSchema, IntoStringSlot, IntoToolSlot, Neither, ParamKind, Probe, Rejection, StringSlot, ToolSlot,
-    ViaExtractor, ViaNothing, ViaStringArgument, ViaToolArgument, argument_slot, string_slot, tool_slot,
+    ArgField, InputSchema, IntoStringSlot, IntoToolSlot, Neither, ParamKind, Probe, Rejection, StateNeed, StringSlot,
+    ToolSlot, ViaExtractor, ViaNothing, ViaStringArgument, ViaToolArgument, argument_slot, string_slot, tool_slot,
 };
 
 pub use crate::extract::{Call, FromCall};
@@ -362,4 +362,17 @@ pub fn always_argument() -> bool {
 /// A `#[resource]` parameter that is not a URI variable: an extractor.
 pub fn resource_extractor<T: FromCall>(call: &Call) -> Result<T, ErrorObject> {
     T::from_call(call).map_err(ErrorObject::from)
+}
+
+/// The states a component's parameters need, in order, without repeats.
+pub fn needed_states(needs: &[StateNeed]) -> Vec<(TypeId, &'static str)> {
+    let mut out: Vec<(TypeId, &'static str)> = Vec::new();
+    for need in needs {
+        if let Some(s) = need()
+            && !out.iter().any(|(id, _)| *id == s.0)
+        {
+            out.push(s);
+        }
+    }
+    out
 }

@@ -70,10 +70,15 @@ pub enum Rejection {
     Argument(CallToolResult),
 }
 
+/// The state a parameter needs (see [`FromCall::required_state`]).
+pub type StateNeed = fn() -> Option<(std::any::TypeId, &'static str)>;
+
 /// How one `#[tool]` parameter is described and filled.
 pub struct ToolSlot<T> {
     /// Extractor or argument.
     pub kind: ParamKind,
+    /// The shared state it needs.
+    pub state: StateNeed,
     /// The parameter as a one-property object schema (`None` for extractors).
     pub schema: fn(&mut SchemaGenerator) -> Option<Schema>,
     /// Fills the parameter for one call of the named tool.
@@ -84,6 +89,8 @@ pub struct ToolSlot<T> {
 pub struct StringSlot<T> {
     /// Extractor or argument.
     pub kind: ParamKind,
+    /// The shared state it needs.
+    pub state: StateNeed,
     /// Fills the parameter named `name` for one call.
     pub take: fn(&Call, &str) -> Result<T, ErrorObject>,
 }
@@ -100,12 +107,13 @@ impl<T: FromCall, W> ViaExtractor<T> for &&Probe<T, W> {
     fn tool_slot(self) -> ToolSlot<T> {
         ToolSlot {
             kind: ParamKind::Extractor,
+            state: T::required_state,
             schema: |_| None,
             take: |call, _| extract::<T>(call).map_err(Rejection::Extract),
         }
     }
     fn string_slot(self) -> StringSlot<T> {
-        StringSlot { kind: ParamKind::Extractor, take: |call, _| extract::<T>(call) }
+        StringSlot { kind: ParamKind::Extractor, state: T::required_state, take: |call, _| extract::<T>(call) }
     }
 }
 
@@ -129,6 +137,7 @@ impl<T, W: ArgField<T>> ViaToolArgument<T> for &Probe<T, W> {
 pub fn argument_slot<T, W: ArgField<T>>() -> ToolSlot<T> {
     ToolSlot {
         kind: ParamKind::Argument,
+        state: || None,
         schema: |generator| Some(W::json_schema(generator)),
         take: |call, tool| decode_argument::<T, W>(call.arguments(), tool).map_err(Rejection::Argument),
     }
@@ -161,6 +170,7 @@ impl<T: DeserializeOwned, W> ViaStringArgument<T> for &Probe<T, W> {
     fn string_slot(self) -> StringSlot<T> {
         StringSlot {
             kind: ParamKind::Argument,
+            state: || None,
             take: |call, name| super::required_string_arg::<T>(call.arguments(), name),
         }
     }

@@ -50,7 +50,7 @@ enum Pending {
     Tool(TypeId, &'static str),
     Prompt(TypeId, &'static str),
     Resource(TypeId, &'static str),
-    DynTool(Tool),
+    DynTool(Box<Tool>),
 }
 
 /// Builds a server. With no component named explicitly, the server serves every component
@@ -161,26 +161,26 @@ impl FastMcp {
     }
 
     /// Serves the `#[tool]` function `f` (by its function item: `.tool(add)`).
-    pub fn tool<F: 'static>(mut self, _f: F) -> Self {
+    pub fn tool<F: registry::ComponentFn<M>, M>(mut self, _f: F) -> Self {
         self.pending.push(Pending::Tool(TypeId::of::<F>(), std::any::type_name::<F>()));
         self
     }
 
     /// Serves the `#[prompt]` function `f`.
-    pub fn prompt<F: 'static>(mut self, _f: F) -> Self {
+    pub fn prompt<F: registry::ComponentFn<M>, M>(mut self, _f: F) -> Self {
         self.pending.push(Pending::Prompt(TypeId::of::<F>(), std::any::type_name::<F>()));
         self
     }
 
     /// Serves the `#[resource]` function `f`.
-    pub fn resource<F: 'static>(mut self, _f: F) -> Self {
+    pub fn resource<F: registry::ComponentFn<M>, M>(mut self, _f: F) -> Self {
         self.pending.push(Pending::Resource(TypeId::of::<F>(), std::any::type_name::<F>()));
         self
     }
 
     /// Serves a tool built at run time (`Tool::new`).
     pub fn dynamic_tool(mut self, tool: Tool) -> Self {
-        self.pending.push(Pending::DynTool(tool));
+        self.pending.push(Pending::DynTool(Box::new(tool)));
         self
     }
 
@@ -324,7 +324,7 @@ impl FastMcp {
                     registry::find_def(&registry::RESOURCES, *id, |d| (d.type_id)())
                         .ok_or_else(|| not_annotated("resource", name))?,
                 )),
-                Pending::DynTool(t) => tools.push(t.clone()),
+                Pending::DynTool(t) => tools.push(Tool::clone(t)),
             }
         }
         for t in tools.into_iter().filter(|t| keep(&t.tags)) {
@@ -379,6 +379,10 @@ impl FastMcp {
         let mut claimed = HashSet::new();
         self.claimed(&mut claimed);
         self.collect(None, &mut components, &mut lifespans, &mut states, &[], &claimed)?;
+        // Without lifespans every state is known now; lifespans' are checked by `start`.
+        if lifespans.is_empty() {
+            components.check_states(&states, false)?;
+        }
         for (name, support) in task_overrides {
             let tool = components
                 .tools

@@ -30,6 +30,27 @@ impl Components {
         })
     }
 
+    /// The first component whose extractors need state that `provided` lacks, as an error
+    /// naming the component, the state type and the ways to provide it.
+    pub(super) fn check_states(&self, provided: &StateMap, lifespans: bool) -> Result<(), ServerError> {
+        let needs = self
+            .tools
+            .values()
+            .map(|t| ("tool", &t.name, &t.states))
+            .chain(self.prompts.values().map(|p| ("prompt", &p.name, &p.states)))
+            .chain(self.resources.values().chain(self.templates.values()).map(|r| ("resource", &r.uri, &r.states)));
+        for (kind, name, states) in needs {
+            if let Some((_, type_name)) = states.iter().find(|(id, _)| !provided.contains_key(id)) {
+                let from = if lifespans { "or return it from a lifespan" } else { "or add a lifespan that returns it" };
+                return Err(ServerError::Config(format!(
+                    "{kind} `{name}` takes `State<{type_name}>`, but nothing provides a `{type_name}`: \
+                     add it with `.state(value)` {from}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn add_tool(&mut self, tool: Tool) -> Result<(), ServerError> {
         if self.tools.contains_key(&tool.name) {
             return Err(ServerError::Config(format!("duplicate tool name `{}`: tool names must be unique", tool.name)));

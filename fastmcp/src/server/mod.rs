@@ -241,6 +241,12 @@ impl Server {
                 }
             }
         }
+        let missing = read(&self.inner.components).check_states(&read(&self.inner.states), true);
+        if let Err(e) = missing {
+            self.inner.phase.send_replace(Phase::Failed(e.to_string()));
+            self.run_teardowns().await;
+            return Err(e);
+        }
         let config = self.inner.docket_config.clone().unwrap_or_else(crate::docket::DocketConfig::from_env);
         let docket = match Docket::open(config).await {
             Ok(d) => d,

@@ -1,0 +1,5 @@
+use fastmcp::FastMcp;
+
+fn main() {
+    let _ = FastMcp::new("demo").tool("add");
+}
