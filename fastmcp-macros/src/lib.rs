@@ -127,13 +127,25 @@ fn tool_params(sig: &Signature, tool_name: &str) -> (TokenStream2, TokenStream2,
             #[serde(crate = "::fastmcp::__private::serde")]
             #[schemars(crate = "::fastmcp::__private::schemars")]
         };
-        if p.known_argument {
+        if p.pattern {
+            items.push(quote_spanned! {ty.span()=>
+                fn #slot() -> ::fastmcp::__private::ToolSlot<#ty> { ::fastmcp::__private::extractor_slot::<#ty>() }
+            });
+        } else if p.known_argument {
             items.push(quote_spanned! {ty.span()=>
                 const _: () = ::fastmcp::__private::assert_tool_param::<#ty>();
             });
+            let default = p.default.as_ref().map(|expr| {
+                let f = format_ident!("__default{}", i);
+                let path = f.to_string();
+                items.push(quote_spanned! {expr.span()=>
+                    fn #f() -> #ty { ::fastmcp::__private::default_value::<#ty, _>(#expr) }
+                });
+                quote!(#[serde(default = #path)])
+            });
             items.push(quote! {
                 #derive
-                struct #w { #doc #(#forwarded_attrs)* #ident: #ty }
+                struct #w { #doc #default #(#forwarded_attrs)* #ident: #ty }
                 impl ::fastmcp::__private::ArgField<#ty> for #w {
                     fn into_inner(self) -> #ty { self.#ident }
                 }
@@ -314,6 +326,15 @@ fn component_items(func: &ItemFn, opts: &Options, result: TokenStream2, body: To
 fn string_argument(p: &Param) -> TokenStream2 {
     let ident = &p.ident;
     let wire = &p.wire_name;
+    if let Some(expr) = &p.default {
+        let ty = &p.ty;
+        return quote_spanned! {ty.span()=>
+            let #ident: #ty = match ::fastmcp::__private::string_arg::<#ty>(__call.arguments(), #wire)? {
+                ::core::option::Option::Some(__v) => __v,
+                ::core::option::Option::None => ::fastmcp::__private::default_value::<#ty, _>(#expr),
+            };
+        };
+    }
     match signature::option_inner(&p.ty) {
         Some(inner) => quote_spanned! {p.ty.span()=>
             let #ident: ::core::option::Option<#inner> = ::fastmcp::__private::string_arg::<#inner>(__call.arguments(), #wire)?;
@@ -336,6 +357,15 @@ fn prompt_params(sig: &Signature) -> (TokenStream2, TokenStream2, Vec<TokenStrea
     let mut is_argument = Vec::new();
     let mut needs = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
+        if p.pattern {
+            let (ident, ty) = (&p.ident, &p.ty);
+            lets.push(quote_spanned! {ty.span()=>
+                let #ident: #ty = ::fastmcp::__private::resource_extractor::<#ty>(&__call)?;
+            });
+            is_argument.push(quote!(::fastmcp::__private::never_argument));
+            needs.push(quote_spanned!(ty.span()=> <#ty as ::fastmcp::__private::FromCall>::required_state));
+            continue;
+        }
         if p.known_argument || signature::option_inner(&p.ty).is_some() {
             lets.push(string_argument(p));
             is_argument.push(quote!(::fastmcp::__private::always_argument));
@@ -393,7 +423,7 @@ fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<
     let args = sig.params.iter().zip(&is_argument).map(|(p, is_argument)| {
         let wire = &p.wire_name;
         let desc = opt_str(&p.doc);
-        let required = signature::option_inner(&p.ty).is_none();
+        let required = signature::option_inner(&p.ty).is_none() && p.default.is_none();
         quote!(::fastmcp::__private::PromptArgDef { name: #wire, description: #desc, required: #required, is_argument: #is_argument })
     });
     let call = invoke(sig, func);

@@ -18,6 +18,11 @@ pub struct Param {
     pub forwarded_attrs: Vec<Attribute>,
     /// The argument's name on the wire (after `#[serde(rename)]`).
     pub wire_name: String,
+    /// `#[arg(default = expr)]`: the value when the argument is absent.
+    pub default: Option<syn::Expr>,
+    /// The parameter was a pattern (`State(db): State<Db>`): it can only be an extractor, and
+    /// `ident` is a name the macro made up for it.
+    pub pattern: bool,
 }
 
 pub struct Signature {
@@ -245,12 +250,18 @@ impl Signature {
                 }
                 FnArg::Typed(t) => t,
             };
-            let ident = match &*pat_type.pat {
-                Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => pi.ident.clone(),
+            let (ident, pattern) = match &*pat_type.pat {
+                Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => (pi.ident.clone(), false),
+                // A destructuring pattern binds an extractor (`State(db): State<Db>`); an
+                // argument needs a name for the schema.
+                Pat::TupleStruct(_) | Pat::Struct(_) | Pat::Tuple(_) => {
+                    (quote::format_ident!("__fastmcp_param{}", params.len()), true)
+                }
                 other => {
                     return Err(err(
                         other.span(),
-                        "parameters of a component must be plain identifiers (`name: Type`), not patterns",
+                        "parameters of a component must be identifiers (`name: Type`) or, for extractors, \
+                         destructuring patterns (`State(db): State<Db>`)",
                     ));
                 }
             };
@@ -282,9 +293,27 @@ impl Signature {
             let mut doc = doc_of(&pat_type.attrs);
             let mut forwarded_attrs = Vec::new();
             let mut wire_name = ident.to_string().trim_start_matches("r#").to_owned();
+            let mut default = None;
             for attr in pat_type.attrs.drain(..) {
                 let path = attr.path();
                 if path.is_ident("doc") {
+                    continue;
+                }
+                if path.is_ident("arg") {
+                    if kind == Kind::Resource {
+                        return Err(err(
+                            attr.span(),
+                            "URI template variables have no defaults: every variable is in the URI",
+                        ));
+                    }
+                    attr.parse_nested_meta(|meta| {
+                        if meta.path.is_ident("default") {
+                            default = Some(meta.value()?.parse::<syn::Expr>()?);
+                            Ok(())
+                        } else {
+                            Err(meta.error("unknown `arg` option; expected `default = value`"))
+                        }
+                    })?;
                     continue;
                 }
                 if path.is_ident("serde") || path.is_ident("schemars") {
@@ -305,14 +334,26 @@ impl Signature {
                 }
                 return Err(err(
                     attr.span(),
-                    "unsupported attribute on a component parameter; use doc comments, `#[serde(...)]` or `#[schemars(...)]`",
+                    "unsupported attribute on a component parameter; use doc comments, `#[arg(default = ...)]`, `#[serde(...)]` or `#[schemars(...)]`",
                 ));
             }
             if doc.is_none() {
                 doc = doc_args.iter().find(|(n, _)| *n == wire_name || ident == n).map(|(_, d)| d.clone());
             }
-            let known_argument = !forwarded_attrs.is_empty() || wire_name != ident.to_string().trim_start_matches("r#");
-            params.push(Param { ident, ty, known_argument, doc, forwarded_attrs, wire_name });
+            let known_argument = !forwarded_attrs.is_empty()
+                || default.is_some()
+                || wire_name != ident.to_string().trim_start_matches("r#");
+            if pattern && known_argument {
+                return Err(err(
+                    pat_type.pat.span(),
+                    "an argument needs a name for its schema: use `name: Type`; patterns are for extractors",
+                ));
+            }
+            if pattern {
+                // The function keeps its pattern; the expansion passes the value positionally.
+                wire_name = String::new();
+            }
+            params.push(Param { ident, ty, known_argument, doc, forwarded_attrs, wire_name, default, pattern });
         }
 
         let (ret, ret_span) = match &sig.output {

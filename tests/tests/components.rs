@@ -108,70 +108,6 @@ async fn user_extractors_fill_parameters_and_refuse_with_their_reason() {
     assert_eq!(serde_json::to_value(&r).unwrap()["contents"][0]["text"], "hi 42");
 }
 
-mod alpha {
-    use fastmcp::tool;
-    /// Alpha's status.
-    #[tool(tags("alpha"))]
-    pub fn status() -> &'static str {
-        "alpha ok"
-    }
-}
-
-mod beta {
-    use fastmcp::prelude::*;
-    /// Beta's status.
-    #[tool(tags("beta"))]
-    pub fn status() -> &'static str {
-        "beta ok"
-    }
-    /// Beta's notes.
-    #[resource("notes://today", tags("beta"))]
-    pub fn notes() -> String {
-        "nothing".into()
-    }
-}
-
-async fn names(c: &Client) -> (Vec<String>, Vec<String>) {
-    let tools = c.list_tools().await.unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
-    let resources = c.list_resources().await.unwrap().iter().map(|r| r["uri"].as_str().unwrap().to_owned()).collect();
-    (tools, resources)
-}
-
-#[tokio::test]
-async fn components_a_mounted_server_names_belong_to_it_alone() {
-    let server = FastMcp::new("parent")
-        .state(Store { prefix: String::new() })
-        .state(Unprovided)
-        .mount("a", FastMcp::new("a").tool(alpha::status))
-        .mount("b", FastMcp::new("b").tool(beta::status).resource(beta::notes))
-        .build()
-        .expect("two mounted tools named `status` under different prefixes");
-    let c = Client::connect(&server).await.unwrap();
-    let (tools, resources) = names(&c).await;
-    assert!(tools.contains(&"a_status".to_owned()) && tools.contains(&"b_status".to_owned()), "{tools:?}");
-    assert!(!tools.contains(&"status".to_owned()), "the parent serves a mounted server's tool again: {tools:?}");
-    assert!(tools.contains(&"whoami".to_owned()), "unclaimed components still belong to the parent: {tools:?}");
-    assert_eq!(resources.iter().filter(|u| u.starts_with("notes://")).collect::<Vec<_>>(), ["notes://b/today"]);
-    assert_eq!(c.call_tool("b_status", json!({})).await.unwrap().text_content(), "beta ok");
-}
-
-#[tokio::test]
-async fn a_parents_exclude_tags_apply_to_mounted_components() {
-    let server = FastMcp::new("parent")
-        .state(Store { prefix: String::new() })
-        .state(Unprovided)
-        .exclude_tags(["beta"])
-        .mount("a", FastMcp::new("a").tool(alpha::status))
-        .mount("b", FastMcp::new("b").tool(beta::status).resource(beta::notes))
-        .build()
-        .unwrap();
-    let c = Client::connect(&server).await.unwrap();
-    let (tools, resources) = names(&c).await;
-    assert!(tools.contains(&"a_status".to_owned()), "{tools:?}");
-    assert!(!tools.iter().any(|t| t == "b_status"), "{tools:?}");
-    assert!(!resources.iter().any(|u| u.starts_with("notes://")), "{resources:?}");
-}
-
 /// A note by id; only `1` exists.
 #[resource("memo://by-id/{id}")]
 fn note(id: u32) -> Result<String, fastmcp::ErrorObject> {
@@ -348,4 +284,85 @@ async fn a_state_nothing_provides_fails_build_or_start_not_every_call() {
         .unwrap();
     server.start().await.unwrap();
     server.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The DSL
+// ---------------------------------------------------------------------------------------------
+
+/// Waits, then says so.
+#[tool]
+async fn pause(
+    /// How long, in milliseconds.
+    #[arg(default = 200)]
+    delay_ms: u64,
+    /// What to say.
+    #[arg(default = "done")]
+    message: String,
+    State(store): State<Store>,
+) -> String {
+    format!("{}{message} after {delay_ms} ms", store.prefix)
+}
+
+/// A prompt with a default.
+#[prompt]
+fn tone(#[arg(default = "plain")] style: String, State(store): State<Store>) -> String {
+    format!("{}{style}", store.prefix)
+}
+
+struct Pool {
+    closed: std::sync::atomic::AtomicBool,
+}
+
+/// Uses the pool the lifespan opened.
+#[tool]
+fn pool_open(State(pool): State<Pool>) -> bool {
+    !pool.closed.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn defaults_inline_and_state_patterns() {
+    let server = FastMcp::new("dsl").tool(pause).prompt(tone).state(Store { prefix: "> ".into() }).build().unwrap();
+    let c = Client::connect(&server).await.unwrap();
+    let tools = c.list_tools().await.unwrap();
+    let schema = &tools[0]["inputSchema"];
+    assert_eq!(schema["properties"]["delay_ms"]["default"], 200, "{schema}");
+    assert_eq!(schema["properties"]["message"]["default"], "done", "{schema}");
+    assert_eq!(schema.get("required"), None, "{schema}");
+    assert_eq!(schema["properties"].as_object().unwrap().len(), 2, "{schema}");
+    assert_eq!(c.call_tool("pause", json!({})).await.unwrap().text_content(), "> done after 200 ms");
+    assert_eq!(c.call_tool("pause", json!({"delay_ms": 5})).await.unwrap().text_content(), "> done after 5 ms");
+
+    let prompts = c.list_prompts().await.unwrap();
+    assert_eq!(prompts[0]["arguments"], json!([{"name": "style", "required": false}]));
+    let r = c.get_prompt("tone", json!({})).await.unwrap();
+    assert_eq!(r.messages[0].content.as_text(), Some("> plain"));
+}
+
+#[tokio::test]
+async fn teardown_reaches_the_state_it_tears_down() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen_by_teardown = seen.clone();
+    let server = FastMcp::new("pool")
+        .tool(pool_open)
+        .lifespan(move || {
+            let seen = seen_by_teardown.clone();
+            async move {
+                let pool = std::sync::Arc::new(Pool { closed: Default::default() });
+                let closing = pool.clone();
+                Ok::<_, std::io::Error>(fastmcp::Lifespan::new().with_shared_state(pool).on_shutdown(
+                    move || async move {
+                        closing.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+                        *seen.lock().unwrap() = Some(std::sync::Arc::strong_count(&closing));
+                    },
+                ))
+            }
+        })
+        .build()
+        .unwrap();
+    let c = Client::connect(&server).await.unwrap();
+    assert_eq!(c.call_tool("pool_open", json!({})).await.unwrap().structured_content, Some(json!({"result": true})));
+    server.shutdown().await;
+    // The teardown held the very `Arc` handlers used (the server's copy and its own).
+    assert!(seen.lock().unwrap().is_some_and(|count| count >= 2));
 }

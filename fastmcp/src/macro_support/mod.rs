@@ -7,7 +7,8 @@ pub use errors::{ViaDisplay, ViaErrorObject};
 
 pub use params::{
     ArgField, InputSchema, IntoStringSlot, IntoToolSlot, Neither, ParamKind, Probe, Rejection, StateNeed, StringSlot,
-    ToolSlot, ViaExtractor, ViaNothing, ViaStringArgument, ViaToolArgument, argument_slot, string_slot, tool_slot,
+    ToolSlot, ViaExtractor, ViaNothing, ViaStringArgument, ViaToolArgument, argument_slot, extractor_slot, string_slot,
+    tool_slot,
 };
 
 pub use crate::extract::{Call, FromCall};
@@ -352,6 +353,37 @@ pub const fn mime_or(explicit: Option<&'static str>, default: Option<&'static st
 /// Parses a `meta(...)` attribute's JSON text (validated at compile time by the macro).
 pub fn parse_meta(json: &str) -> Option<Value> {
     serde_json::from_str(json).ok()
+}
+
+/// `is_argument` of a prompt parameter that is a destructuring pattern (an extractor).
+pub fn never_argument() -> bool {
+    false
+}
+
+/// The value of `#[arg(default = value)]`: the parameter's type itself, or a `&'static str`
+/// for a `String` parameter.
+pub fn default_value<T, V: IntoDefault<T>>(value: V) -> T {
+    value.into_default()
+}
+
+/// What `#[arg(default = ...)]` accepts for a parameter of type `T`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the default of a `{T}` parameter",
+    label = "write a value of the parameter's type"
+)]
+pub trait IntoDefault<T> {
+    /// The default.
+    fn into_default(self) -> T;
+}
+impl<T> IntoDefault<T> for T {
+    fn into_default(self) -> T {
+        self
+    }
+}
+impl IntoDefault<String> for &'static str {
+    fn into_default(self) -> String {
+        self.to_owned()
+    }
 }
 
 /// `is_argument` of a prompt parameter known to be an argument.

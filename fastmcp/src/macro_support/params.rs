@@ -117,6 +117,11 @@ impl<T: FromCall, W> ViaExtractor<T> for &&Probe<T, W> {
     }
 }
 
+/// The slot of a parameter known to be an extractor (a destructuring pattern).
+pub fn extractor_slot<T: FromCall>() -> ToolSlot<T> {
+    (&&Probe::<T>::new()).tool_slot()
+}
+
 fn extract<T: FromCall>(call: &Call) -> Result<T, ErrorObject> {
     T::from_call(call).map_err(ErrorObject::from)
 }

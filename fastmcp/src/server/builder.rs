@@ -33,6 +33,19 @@ impl Lifespan {
         self
     }
 
+    /// State you already hold in an `Arc`, so the teardown can reach what it tears down:
+    /// handlers receive it as `State<T>` (the same allocation), and a clone moves into
+    /// [`on_shutdown`](Self::on_shutdown).
+    ///
+    /// ```ignore
+    /// let db = Arc::new(Db::connect().await?);
+    /// Lifespan::new().with_shared_state(db.clone()).on_shutdown(move || async move { db.close().await })
+    /// ```
+    pub fn with_shared_state<T: Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
+        self.states.insert(TypeId::of::<T>(), value);
+        self
+    }
+
     /// Runs once at shutdown, after in-flight requests finished or the wait ran out.
     pub fn on_shutdown<F, Fut>(mut self, teardown: F) -> Self
     where
@@ -205,6 +218,13 @@ impl FastMcp {
     /// Shared state that handlers receive as `State<T>`.
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
         self.states.insert(TypeId::of::<T>(), Arc::new(value));
+        self
+    }
+
+    /// Shared state you already hold in an `Arc`: handlers receive it as `State<T>` (the same
+    /// allocation, not an `Arc<Arc<T>>`), and you keep a clone.
+    pub fn shared_state<T: Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
+        self.states.insert(TypeId::of::<T>(), value);
         self
     }
 
