@@ -55,7 +55,7 @@ impl From<ExtractError> for ErrorObject {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor: it does not implement `fastmcp::FromCall`",
     label = "not an extractor",
-    note = "a #[resource] parameter is either a variable of its URI template (same name) or an extractor: Context, Progress, State<T>, CurrentDocket, CurrentWorker, or a type implementing FromCall"
+    note = "a parameter that is not an argument must be an extractor (Context, Progress, State<T>, CurrentDocket, CurrentWorker, or a type implementing FromCall): a destructuring pattern, or a #[resource] parameter not named after a URI template variable; name an argument plainly (`pair: (i64, i64)`)"
 )]
 pub trait FromCall: Sized {
     /// Produces the value for one call, or says why it cannot.
