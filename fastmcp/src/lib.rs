@@ -67,7 +67,9 @@ pub mod uri_template;
 #[path = "macro_support/mod.rs"]
 pub mod __private;
 
-pub use extract::{ClientRequestError, Context, CurrentDocket, CurrentWorker, ExtractError, FromCall, Progress, State};
+pub use extract::{
+    Args, ClientRequestError, Context, CurrentDocket, CurrentWorker, ExtractError, FromCall, Progress, State,
+};
 pub use fastmcp_macros::{prompt, resource, tool};
 pub use protocol::{
     CallToolResult, Content, ErrorObject, GetPromptResult, LoggingLevel, PromptMessage, ReadResourceResult,
@@ -87,7 +89,7 @@ pub mod prelude {
     #[cfg(feature = "http")]
     pub use crate::transport::http::HttpOptions;
     pub use crate::{
-        CallToolResult, Client, ClientRequestError, Content, Context, CurrentDocket, CurrentWorker, ErrorObject,
+        Args, CallToolResult, Client, ClientRequestError, Content, Context, CurrentDocket, CurrentWorker, ErrorObject,
         FastMcp, GetPromptResult, Lifespan, Progress, PromptMessage, ResourceContents, Server, State, prompt, resource,
         tool,
     };

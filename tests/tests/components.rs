@@ -366,3 +366,33 @@ async fn teardown_reaches_the_state_it_tears_down() {
     // The teardown held the very `Arc` handlers used (the server's copy and its own).
     assert!(seen.lock().unwrap().is_some_and(|count| count >= 2));
 }
+
+/// A search query (the whole input of `search`).
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Query {
+    /// What to look for.
+    text: String,
+    /// At most this many hits.
+    #[schemars(range(min = 1, max = 50))]
+    limit: Option<u32>,
+}
+
+/// Searches, rmcp style: one struct is the input.
+#[tool]
+fn search(Args(q): Args<Query>, ctx: Context) -> String {
+    let _ = ctx;
+    format!("{} x{}", q.text, q.limit.unwrap_or(10))
+}
+
+#[tokio::test]
+async fn a_struct_as_the_whole_input() {
+    let server = FastMcp::new("args").tool(search).build().unwrap();
+    let c = Client::connect(&server).await.unwrap();
+    let schema = &c.list_tools().await.unwrap()[0]["inputSchema"];
+    assert_eq!(schema["required"], json!(["text"]), "{schema}");
+    assert_eq!(schema["properties"]["text"]["description"], "What to look for.", "{schema}");
+    assert!(schema["properties"]["limit"].is_object(), "{schema}");
+    assert_eq!(c.call_tool("search", json!({"text": "rust"})).await.unwrap().text_content(), "rust x10");
+    let r = c.call_tool("search", json!({"limit": 3})).await.unwrap();
+    assert!(r.is_error() && r.text_content().contains("text"), "{}", r.text_content());
+}

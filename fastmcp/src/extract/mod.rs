@@ -39,11 +39,17 @@ pub enum ExtractError {
     /// A user-defined extractor refused the call, with its reason.
     #[error("{0}")]
     Rejected(String),
+    /// The arguments did not decode (an `isError` result for tools, -32602 elsewhere).
+    #[error("{0}")]
+    InvalidArguments(String),
 }
 
 impl From<ExtractError> for ErrorObject {
     fn from(e: ExtractError) -> Self {
-        ErrorObject::internal(e.to_string())
+        match e {
+            ExtractError::InvalidArguments(why) => ErrorObject::invalid_params(why),
+            e => ErrorObject::internal(e.to_string()),
+        }
     }
 }
 
@@ -65,6 +71,12 @@ pub trait FromCall: Sized {
     /// whose components need state that nothing provides fails to build (or, with lifespans,
     /// to start), instead of failing every call.
     fn required_state() -> Option<(std::any::TypeId, &'static str)> {
+        None
+    }
+
+    /// The arguments this extractor consumes, as an object schema whose `properties` and
+    /// `required` join the tool's `inputSchema` (see [`Args`]). Most extractors take none.
+    fn argument_schema(_generator: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
         None
     }
 }
@@ -533,5 +545,34 @@ impl Deref for CurrentWorker {
 impl FromCall for CurrentWorker {
     fn from_call(call: &Call) -> Result<Self, ExtractError> {
         call.ctx.inner.services.worker().map(CurrentWorker).ok_or(ExtractError::NoWorker)
+    }
+}
+
+/// The whole arguments object decoded into one struct, whose schema is the tool's
+/// `inputSchema` (next to any other arguments): `#[tool] fn search(Args(q): Args<Query>)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Args<T>(pub T);
+
+impl<T> Deref for Args<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + schemars::JsonSchema> FromCall for Args<T> {
+    fn from_call(call: &Call) -> Result<Self, ExtractError> {
+        serde_path_to_error::deserialize::<_, T>(call.arguments()).map(Args).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            ExtractError::InvalidArguments(if path == "." {
+                inner.to_string()
+            } else {
+                format!("argument `{path}`: {inner}")
+            })
+        })
+    }
+    fn argument_schema(generator: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        Some(T::json_schema(generator))
     }
 }

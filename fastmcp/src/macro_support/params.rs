@@ -11,7 +11,7 @@
 //! JSON and has a schema; `Probe` itself matches [`ViaNothing`], whose [`Neither`] result is
 //! refused by [`tool_slot`] with a message that names both ways to fix it.
 
-use crate::extract::{Call, FromCall};
+use crate::extract::{Call, ExtractError, FromCall};
 use crate::protocol::{CallToolResult, ErrorObject};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
@@ -108,8 +108,15 @@ impl<T: FromCall, W> ViaExtractor<T> for &&Probe<T, W> {
         ToolSlot {
             kind: ParamKind::Extractor,
             state: T::required_state,
-            schema: |_| None,
-            take: |call, _| extract::<T>(call).map_err(Rejection::Extract),
+            schema: T::argument_schema,
+            take: |call, tool| {
+                T::from_call(call).map_err(|e| match e {
+                    ExtractError::InvalidArguments(why) => Rejection::Argument(CallToolResult::error(format!(
+                        "Invalid arguments for tool `{tool}`: {why}"
+                    ))),
+                    e => Rejection::Extract(e.into()),
+                })
+            },
         }
     }
     fn string_slot(self) -> StringSlot<T> {
