@@ -4,6 +4,8 @@
 mod builder;
 mod catalog;
 mod executor;
+mod manifest;
+mod markdown;
 mod peer;
 mod requester;
 pub mod rev2026;
@@ -12,6 +14,7 @@ mod session;
 use builder::LifespanFn;
 pub use builder::{FastMcp, Lifespan};
 pub(crate) use catalog::Components;
+pub use manifest::{MANIFEST_ENV, Manifest, ManifestFormat};
 pub(crate) use session::Session;
 use session::SessionState;
 

@@ -239,11 +239,16 @@ impl FastMcp {
 impl Server {
     /// Serves Streamable HTTP on `addr` until `shutdown()` is called or the process gets Ctrl-C
     /// / SIGTERM; then shuts down gracefully. Port 0 picks a free port: see [`Server::local_addr`].
+    /// With `FASTMCP_MANIFEST=json|fastmcp|markdown` set it prints the server's manifest to
+    /// stdout instead, and returns without binding.
     pub async fn run_http(
         &self,
         addr: impl tokio::net::ToSocketAddrs,
         options: HttpOptions,
     ) -> Result<(), ServerError> {
+        if self.print_manifest_if_asked()? {
+            return Ok(());
+        }
         let listener = tokio::net::TcpListener::bind(addr).await?;
         self.serve_http(listener, options).await
     }

@@ -15,7 +15,13 @@ impl Server {
     ///
     /// Ctrl-C and SIGTERM shut down as gracefully as the end of stdin: reading stops, requests
     /// in flight are answered, the worker drains and the lifespan teardowns run.
+    ///
+    /// With `FASTMCP_MANIFEST=json|fastmcp|markdown` set it prints the server's manifest to
+    /// stdout instead, and returns.
     pub async fn run_stdio(&self) -> Result<(), ServerError> {
+        if self.print_manifest_if_asked()? {
+            return Ok(());
+        }
         let signals = {
             let token = self.shutdown_token();
             tokio::spawn(async move {
