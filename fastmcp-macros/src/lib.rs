@@ -4,6 +4,7 @@
 //! a handler plus a `'static` definition registered in fastmcp's compile-time registry.
 
 mod options;
+mod rustdoc;
 mod signature;
 
 use options::{Kind, Options, TaskMode};
@@ -14,27 +15,99 @@ use signature::{Param, ReturnKind, Signature};
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn, LitStr};
 
-/// Turns a function into an MCP tool.
+/// Turns a function into an MCP tool, registered at compile time with the server and the task
+/// worker. The function stays a plain Rust function you can call.
 ///
-/// Options: `name`, `title`, `description`, `read_only`, `destructive`, `idempotent`,
-/// `open_world` (or inside `annotations(...)`), `tags("a", "b")`, `meta(key = value)`,
+/// ```ignore
+/// use fastmcp::prelude::*;
+///
+/// /// Lists notes.                                  <- the tool's description
+/// #[tool(read_only, tags("notes"), task = "optional")]
+/// async fn list_notes(
+///     /// How many, at most.                        <- the argument's description
+///     #[arg(default = 10)]                          // optional, `default` in the schema
+///     #[schemars(range(min = 1, max = 100))]        // published and enforced
+///     limit: u32,
+///     contains: Option<String>,                     // Option<T>: not required
+///     State(db): State<Db>,                         // an extractor: not in the schema
+///     ctx: Context,
+/// ) -> Result<Vec<String>, String> { /* ... */ }
+/// ```
+///
+/// **Parameters**: each parameter whose type implements `fastmcp::FromCall` is an extractor
+/// (`Context`, `Progress`, `State<T>`, `CurrentDocket`, `CurrentWorker`, `Args<T>`, or your own
+/// type), filled from the call; every other parameter is a JSON argument, an owned type with
+/// `serde::Deserialize + schemars::JsonSchema`, listed in `inputSchema` under its name (or its
+/// `#[serde(rename)]`). Parameter doc comments (or a rustdoc `# Arguments` list) become
+/// descriptions; `#[serde(...)]`, `#[schemars(...)]` and `#[arg(default = value)]` are accepted
+/// on arguments. Extractors may be destructured (`State(db): State<Db>`). No `self`, generics,
+/// lifetimes, references or `impl Trait`.
+///
+/// **Returns**: `String`, `&'static str`, `()`, content (`Content`, `Vec<Content>`,
+/// `TextContent`, ..., `CallToolResult`) as content blocks; any other `Serialize + JsonSchema`
+/// type as structured content with an `outputSchema` (non-objects wrapped as `{"result": ...}`);
+/// or `Result<T, E>` with `E: Display`, whose `Err` is an `isError` result. `async` or not; the
+/// future must be `Send`.
+///
+/// **Options**: `name = "..."`, `title = "..."`, `description = "..."` (default: the doc
+/// comment), `read_only`, `destructive`, `idempotent`, `open_world` (or inside
+/// `annotations(...)`, with `title`), `tags("a", "b")`, `meta(key = value, ...)`,
 /// `task = "forbidden" | "optional" | "required"`.
+///
+/// The function's rustdoc gains a section naming the MCP tool and listing its arguments.
 #[proc_macro_attribute]
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Tool, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
 }
 
-/// Turns a function into an MCP prompt. Options: `name`, `title`, `description`, `tags`,
-/// `meta`, `task`, `complete(arg = completer_fn)`.
+/// Turns a function into an MCP prompt.
+///
+/// ```ignore
+/// /// Asks for a review.
+/// #[prompt(complete(language = languages))]
+/// async fn review(code: String, language: Option<String>, #[arg(default = "neutral")] tone: String, ctx: Context) -> String {
+///     format!("Review this {} code in a {tone} tone:\n{code}", language.unwrap_or_default())
+/// }
+/// fn languages(prefix: &str) -> Vec<String> { vec!["rust".into()] }
+/// ```
+///
+/// **Parameters**: arguments are strings on the wire, decoded into the parameter's type (any
+/// `serde::Deserialize` type: `"42"` becomes `42_i64`); `Option<T>` and `#[arg(default = ...)]`
+/// arguments are not required; `#[serde(rename = "...")]` renames. Extractors as for `#[tool]`.
+///
+/// **Returns**: `String` (one user message), `PromptMessage`, `Vec<PromptMessage>` or
+/// `GetPromptResult`, or a `Result` of one: `Err(ErrorObject)` keeps its code (e.g.
+/// `ErrorObject::invalid_params(..)`), any other `Display` error is -32603.
+///
+/// **Options**: `name`, `title`, `description`, `tags(...)`, `meta(...)`, `task = ...`,
+/// `complete(arg = completer)` where `completer` is `fn(&str) -> Vec<String>` (the partial value
+/// in, suggestions out).
 #[proc_macro_attribute]
 pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Prompt, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
 }
 
-/// Turns a function into an MCP resource: `#[resource("scheme://path/{var}")]`. With
-/// `{variables}` it is a resource template whose variables bind to parameters of the same name.
-/// Options: `name`, `title`, `description`, `mime_type`, `tags`, `meta`, `task`,
-/// `complete(var = completer_fn)`.
+/// Turns a function into an MCP resource: `#[resource("scheme://path")]`, or a resource
+/// template when the URI has `{variables}`, each bound to the parameter of the same name.
+///
+/// ```ignore
+/// /// One note.
+/// #[resource("notes://{id}", mime_type = "text/plain")]
+/// fn note(id: u32, State(db): State<Db>) -> Result<String, ErrorObject> {
+///     db.get(id).ok_or_else(|| ErrorObject::resource_not_found(&format!("notes://{id}")))
+/// }
+/// ```
+///
+/// **Parameters**: one per URI variable (decoded from the matched text into the parameter's
+/// type); every other parameter must be an extractor.
+///
+/// **Returns**: `String` (text, `text/plain`), `Vec<u8>` (binary), `serde_json::Value`
+/// (`application/json`), `ResourceContents`, `Vec<ResourceContents>` or `ReadResourceResult`, or
+/// a `Result` of one: `Err(ErrorObject)` keeps its code (-32002 for
+/// `ErrorObject::resource_not_found(uri)`), any other `Display` error is -32603.
+///
+/// **Options**: `name`, `title`, `description`, `mime_type = "..."`, `tags(...)`, `meta(...)`,
+/// `task = ...`, `complete(var = completer)`.
 #[proc_macro_attribute]
 pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Resource, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
@@ -60,6 +133,8 @@ fn expand_checked(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Re
         Kind::Prompt => expand_prompt(&opts, &sig, &func)?,
         Kind::Resource => expand_resource(&opts, &sig, &func)?,
     };
+    let generated_docs = rustdoc::section(kind, &opts, &sig, &func);
+    func.attrs.extend(generated_docs);
     Ok(quote! {
         #func
         #[doc(hidden)]

@@ -37,8 +37,12 @@
 //! | server | [`server`] (with [`server::rev2026`]) | builder, lifecycle, sessions, dispatch of both revisions, the component executor |
 //! | transports | [`transport`] | stdio, in-memory, and Streamable HTTP (feature `http`) |
 //!
-//! Cargo features (all on by default): `http`, `jwt` (JWT bearer auth, implies `http`), `redis`
-//! and `tls` (`rediss://`). Without them the crate is stdio + in-memory + `memory://`.
+//! Cargo features (all on by default): `http`, `jwt` (JWT bearer auth, implies `http`), `redis`,
+//! `tls` (`rediss://`) and `validation` (tool arguments checked against their schema). Without
+//! them the crate is stdio + in-memory + `memory://`.
+//!
+//! Unit-test components outside a server with [`testing`]; print a server's reference with
+//! [`Server::manifest`] / [`Server::to_markdown`] or `FASTMCP_MANIFEST=markdown`.
 
 #![warn(missing_docs)]
 // The README, as the guide on docs.rs (its snippets are excerpts, so they are not doctests).
