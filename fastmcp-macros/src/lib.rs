@@ -80,8 +80,10 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `ErrorObject::invalid_params(..)`), any other `Display` error is -32603.
 ///
 /// **Options**: `name`, `title`, `description`, `tags(...)`, `meta(...)`, `task = ...`,
-/// `complete(arg = completer)` where `completer` is `fn(&str) -> Vec<String>` (the partial value
-/// in, suggestions out).
+/// `complete(arg = completer)`. A completer gets the partial value and returns suggestions:
+/// `fn(&str) -> Vec<String>`, or `fn(String, ...) -> Vec<String>` / `async fn(String, ...) ->
+/// Vec<String>` whose later parameters (up to three) are extractors: `Context`, `State<T>`,
+/// `GivenArguments` (the other arguments the client has already filled in), ...
 #[proc_macro_attribute]
 pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Prompt, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
@@ -107,7 +109,7 @@ pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `ErrorObject::resource_not_found(uri)`), any other `Display` error is -32603.
 ///
 /// **Options**: `name`, `title`, `description`, `mime_type = "..."`, `tags(...)`, `meta(...)`,
-/// `task = ...`, `complete(var = completer)`.
+/// `task = ...`, `complete(var = completer)` (completers as for `#[prompt]`).
 #[proc_macro_attribute]
 pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Resource, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
@@ -266,15 +268,22 @@ fn invoke(sig: &Signature, func: &ItemFn) -> TokenStream2 {
 
 fn completions(opts: &Options, arguments: &[String], kind: Kind) -> syn::Result<TokenStream2> {
     let mut entries = Vec::new();
+    let mut items = Vec::new();
     for (arg, path) in &opts.complete {
         let known = arguments.contains(&arg.value());
         if !known {
             let what = if kind == Kind::Resource { "URI template variable" } else { "argument" };
             return Err(syn::Error::new(arg.span(), format!("`complete`: there is no {what} named `{}`", arg.value())));
         }
-        entries.push(quote!((#arg, #path as ::fastmcp::__private::CompleteFn)));
+        let f = format_ident!("__complete{}", entries.len());
+        items.push(quote_spanned! {path.span()=>
+            fn #f(__call: ::fastmcp::__private::Call, __value: ::std::string::String) -> ::fastmcp::__private::BoxFuture<::std::vec::Vec<::std::string::String>> {
+                ::fastmcp::__private::run_completer(#path, __call, __value)
+            }
+        });
+        entries.push(quote!((#arg, #f as ::fastmcp::__private::CompleteFn)));
     }
-    Ok(quote!(&[#(#entries),*]))
+    Ok(quote!({ #(#items)* &[#(#entries),*] }))
 }
 
 fn description(opts: &Options, sig: &Signature) -> TokenStream2 {

@@ -218,6 +218,17 @@ impl Signature {
         if let Some(v) = &sig.variadic {
             return Err(err(v.span(), format!("#[{macro_name}] functions cannot be variadic")));
         }
+        if !sig.generics.params.is_empty()
+            && sig.generics.params.iter().all(|p| matches!(p, syn::GenericParam::Lifetime(_)))
+        {
+            return Err(err(
+                sig.generics.span(),
+                format!(
+                    "#[{macro_name}] functions cannot take lifetime parameters: arguments are decoded into owned \
+                     values, so take owned types (`String` instead of `&'a str`)"
+                ),
+            ));
+        }
         if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
             return Err(err(
                 sig.generics.span(),

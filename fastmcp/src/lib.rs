@@ -72,7 +72,8 @@ pub mod uri_template;
 pub mod __private;
 
 pub use extract::{
-    Args, ClientRequestError, Context, CurrentDocket, CurrentWorker, ExtractError, FromCall, Progress, State,
+    Args, ClientRequestError, Context, CurrentDocket, CurrentWorker, ExtractError, FromCall, GivenArguments, Progress,
+    State,
 };
 pub use fastmcp_macros::{prompt, resource, tool};
 pub use protocol::{
@@ -80,6 +81,9 @@ pub use protocol::{
     ResourceContents, Role,
 };
 pub use registry::{TaskSupport, Tool};
+/// The schemars (1.x) fastmcp generates schemas with: derive `fastmcp::schemars::JsonSchema` to
+/// be sure the versions match.
+pub use schemars;
 pub use server::{FastMcp, Lifespan, Server, ServerError};
 pub use transport::memory::{Client, ClientError};
 

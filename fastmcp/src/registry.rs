@@ -132,8 +132,9 @@ pub type ToolHandlerFn = fn(Call) -> BoxFuture<Result<CallToolResult, ErrorObjec
 pub type PromptHandlerFn = fn(Call) -> BoxFuture<Result<GetPromptResult, ErrorObject>>;
 /// A resource handler the macro generates.
 pub type ResourceHandlerFn = fn(Call) -> BoxFuture<Result<ReadResourceResult, ErrorObject>>;
-/// A completion hook: the partial value typed so far -> suggestions.
-pub type CompleteFn = fn(&str) -> Vec<String>;
+/// A completion hook the macro generates: the call (context, the arguments already given) and
+/// the partial value typed so far -> suggestions.
+pub type CompleteFn = fn(Call, String) -> BoxFuture<Vec<String>>;
 
 /// What `#[tool]` registers.
 pub struct ToolDef {

@@ -396,3 +396,41 @@ async fn a_struct_as_the_whole_input() {
     let r = c.call_tool("search", json!({"limit": 3})).await.unwrap();
     assert!(r.is_error() && r.text_content().contains("text"), "{}", r.text_content());
 }
+
+/// Cities, completed from the country already given and a state-held list.
+#[prompt(complete(city = complete_city, country = complete_country))]
+fn trip(country: String, city: String) -> String {
+    format!("{city}, {country}")
+}
+
+struct Atlas(Vec<(&'static str, &'static str)>);
+
+async fn complete_city(prefix: String, given: fastmcp::GivenArguments, State(atlas): State<Atlas>) -> Vec<String> {
+    tokio::task::yield_now().await;
+    let country = given.get("country").unwrap_or("");
+    atlas
+        .0
+        .iter()
+        .filter(|(c, city)| *c == country && city.starts_with(&prefix))
+        .map(|(_, city)| city.to_string())
+        .collect()
+}
+
+fn complete_country(prefix: String, ctx: Context) -> Vec<String> {
+    let _ = ctx.request_id();
+    ["fr", "de"].iter().filter(|c| c.starts_with(&prefix)).map(|c| c.to_string()).collect()
+}
+
+#[tokio::test]
+async fn completers_may_be_async_and_take_extractors_and_the_given_arguments() {
+    let atlas = Atlas(vec![("fr", "Paris"), ("fr", "Pau"), ("de", "Passau")]);
+    let server = FastMcp::new("trip").prompt(trip).state(atlas).build().unwrap();
+    let c = Client::connect(&server).await.unwrap();
+    let ask = |arg: &str, value: &str, given: Value| json!({"ref": {"type": "ref/prompt", "name": "trip"}, "argument": {"name": arg, "value": value}, "context": {"arguments": given}});
+    let r = c.request("completion/complete", ask("city", "Pa", json!({"country": "fr"}))).await.unwrap();
+    assert_eq!(r["completion"]["values"], json!(["Paris", "Pau"]));
+    let r = c.request("completion/complete", ask("city", "Pa", json!({"country": "de"}))).await.unwrap();
+    assert_eq!(r["completion"]["values"], json!(["Passau"]));
+    let r = c.request("completion/complete", ask("country", "f", json!({}))).await.unwrap();
+    assert_eq!(r["completion"]["values"], json!(["fr"]));
+}

@@ -576,3 +576,23 @@ impl<T: DeserializeOwned + schemars::JsonSchema> FromCall for Args<T> {
         Some(T::json_schema(generator))
     }
 }
+
+/// The other arguments the client has already filled in (`context.arguments` of
+/// `completion/complete`), by name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GivenArguments(pub std::collections::BTreeMap<String, String>);
+
+impl GivenArguments {
+    /// The value given for `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+impl FromCall for GivenArguments {
+    fn from_call(call: &Call) -> Result<Self, ExtractError> {
+        Ok(GivenArguments(
+            call.arguments().iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned()))).collect(),
+        ))
+    }
+}

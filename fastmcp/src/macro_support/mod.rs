@@ -1,7 +1,10 @@
 //! What the attribute macros expand to. Not a public API: reached as `fastmcp::__private`.
 
+mod completion;
 mod errors;
 mod params;
+
+pub use completion::{Awaited, Blocking, Borrowed, Completer, run_completer};
 
 pub use errors::{ViaDisplay, ViaErrorObject};
 
@@ -80,7 +83,8 @@ fn strip_nonstandard_formats(schema: &mut Value) {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a #[tool] parameter: it needs serde::Deserialize and schemars::JsonSchema",
     label = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to this type",
-    note = "tool arguments are decoded from JSON and listed in the tool's inputSchema"
+    note = "tool arguments are decoded from JSON and listed in the tool's inputSchema",
+    note = "fastmcp uses schemars 1.x: a `JsonSchema` derive from schemars 0.8 does not count; depend on `schemars = \"1\"` or derive `fastmcp::schemars::JsonSchema`"
 )]
 pub trait ToolParam: DeserializeOwned + JsonSchema {}
 impl<T: DeserializeOwned + JsonSchema> ToolParam for T {}

@@ -212,7 +212,8 @@ impl<T, W> ViaNothing<T> for Probe<T, W> {
 #[diagnostic::on_unimplemented(
     message = "`{T}` cannot be a #[tool] parameter: it is neither a JSON argument nor an extractor",
     label = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to this type, or implement `fastmcp::FromCall` for it",
-    note = "arguments are decoded from JSON and listed in the tool's inputSchema; extractors (Context, Progress, State<T>, CurrentDocket, CurrentWorker, or any type implementing FromCall) are filled from the call"
+    note = "arguments are decoded from JSON and listed in the tool's inputSchema; extractors (Context, Progress, State<T>, CurrentDocket, CurrentWorker, or any type implementing FromCall) are filled from the call",
+    note = "fastmcp uses schemars 1.x: a `JsonSchema` derive from schemars 0.8 does not count; depend on `schemars = \"1\"` or derive `fastmcp::schemars::JsonSchema`"
 )]
 pub trait IntoToolSlot<T> {
     /// The slot.

@@ -530,7 +530,10 @@ impl Session {
                 lock(&self.state).log_level = Some(p.level);
                 Ok(json!({}))
             }
-            "completion/complete" => self.complete(params),
+            "completion/complete" => {
+                let ctx = self.context(id, &params, out, cancel);
+                self.complete(params, ctx).await
+            }
             "tasks/get" if self.server.tasks.enabled => tasks::get(&requester::requester(&self), params).await,
             "tasks/result" if self.server.tasks.enabled => {
                 tasks::result(&requester::requester(&self), params, out, cancel).await
@@ -591,8 +594,8 @@ impl Session {
             _ => self.list(params, |c| c.templates.values().map(Resource::listing).collect(), "resourceTemplates"),
         }
     }
-    pub(crate) fn complete_method(&self, params: Option<Value>) -> Result<Value, ErrorObject> {
-        self.complete(params)
+    pub(crate) async fn complete_method(&self, params: Option<Value>, ctx: Context) -> Result<Value, ErrorObject> {
+        self.complete(params, ctx).await
     }
 
     fn components(&self) -> std::sync::RwLockReadGuard<'_, Components> {
@@ -630,7 +633,7 @@ impl Session {
         Ok(Value::Object(result))
     }
 
-    fn complete(&self, params: Option<Value>) -> Result<Value, ErrorObject> {
+    async fn complete(&self, params: Option<Value>, ctx: Context) -> Result<Value, ErrorObject> {
         #[derive(Deserialize)]
         struct Ref {
             #[serde(rename = "type")]
@@ -643,40 +646,55 @@ impl Session {
             name: String,
             value: String,
         }
+        #[derive(Deserialize, Default)]
+        struct Given {
+            #[serde(default)]
+            arguments: Map<String, Value>,
+        }
         #[derive(Deserialize)]
         struct P {
             #[serde(rename = "ref")]
             reference: Ref,
             argument: Arg,
+            #[serde(default)]
+            context: Option<Given>,
         }
         let p: P = parse_params(params)?;
-        let c = self.components();
-        let hooks = match p.reference.kind.as_str() {
-            "ref/prompt" => {
-                let name = p.reference.name.unwrap_or_default();
-                let prompt = c
-                    .prompts
-                    .get(&name)
-                    .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {name}")))?;
-                if !prompt.arguments.iter().any(|(n, _, _)| *n == p.argument.name) {
-                    return Err(ErrorObject::invalid_params(format!(
-                        "prompt `{name}` has no argument `{}`",
-                        p.argument.name
-                    )));
+        let hook = {
+            let c = self.components();
+            let hooks = match p.reference.kind.as_str() {
+                "ref/prompt" => {
+                    let name = p.reference.name.unwrap_or_default();
+                    let prompt = c
+                        .prompts
+                        .get(&name)
+                        .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {name}")))?;
+                    if !prompt.arguments.iter().any(|(n, _, _)| *n == p.argument.name) {
+                        return Err(ErrorObject::invalid_params(format!(
+                            "prompt `{name}` has no argument `{}`",
+                            p.argument.name
+                        )));
+                    }
+                    &prompt.completions
                 }
-                &prompt.completions
-            }
-            "ref/resource" => {
-                let uri = p.reference.uri.unwrap_or_default();
-                let r = c.templates.get(&uri).or_else(|| c.resources.get(&uri));
-                &r.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown resource: {uri}")))?.completions
-            }
-            other => {
-                return Err(ErrorObject::invalid_params(format!("unknown reference type {other:?}")));
-            }
+                "ref/resource" => {
+                    let uri = p.reference.uri.unwrap_or_default();
+                    let r = c.templates.get(&uri).or_else(|| c.resources.get(&uri));
+                    &r.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown resource: {uri}")))?.completions
+                }
+                other => {
+                    return Err(ErrorObject::invalid_params(format!("unknown reference type {other:?}")));
+                }
+            };
+            hooks.iter().find(|(n, _)| *n == p.argument.name).map(|(_, f)| *f)
         };
-        let mut values =
-            hooks.iter().find(|(n, _)| *n == p.argument.name).map(|(_, f)| f(&p.argument.value)).unwrap_or_default();
+        let mut values = match hook {
+            Some(f) => {
+                let given = p.context.unwrap_or_default().arguments;
+                f(Call::new(given, None, ctx), p.argument.value).await
+            }
+            None => Vec::new(),
+        };
         let total = values.len();
         values.truncate(100);
         Ok(json!({ "completion": { "values": values, "total": total, "hasMore": total > 100 } }))

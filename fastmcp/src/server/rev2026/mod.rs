@@ -505,7 +505,10 @@ impl Session {
                 }
                 with_cache_hints(list)
             }
-            "completion/complete" => self.complete_method(params)?,
+            "completion/complete" => {
+                let (ctx, _) = self.modern_context(id, &params, out, cancel, &envelope, Map::new());
+                self.complete_method(params, ctx).await?
+            }
             "tools/call" | "prompts/get" | "resources/read" => {
                 self.call_with_input(id, &method, params, out, cancel, &envelope).await?
             }
