@@ -434,3 +434,85 @@ async fn completers_may_be_async_and_take_extractors_and_the_given_arguments() {
     let r = c.request("completion/complete", ask("country", "f", json!({}))).await.unwrap();
     assert_eq!(r["completion"]["values"], json!(["fr"]));
 }
+
+/// A pizza order, asked of the user as a form.
+#[derive(serde::Deserialize, schemars::JsonSchema, Debug)]
+struct PizzaOrder {
+    /// Your name.
+    name: String,
+    /// How many.
+    count: u32,
+    crust: Crust,
+    note: Option<String>,
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema, Debug)]
+enum Crust {
+    Thin,
+    Thick,
+}
+
+/// Orders a pizza, asking for the details.
+#[tool]
+async fn order_pizza(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    Ok(match ctx.elicit_typed::<PizzaOrder>("Your order?").await? {
+        fastmcp::extract::Elicitation::Accept(o) => format!("{} x{} {:?} {:?}", o.name, o.count, o.crust, o.note),
+        fastmcp::extract::Elicitation::Decline => "declined".into(),
+        fastmcp::extract::Elicitation::Cancel => "cancelled".into(),
+    })
+}
+
+/// Sends the user to a payment page.
+#[tool]
+async fn pay(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
+    let r = ctx.elicit_url("Pay on our site", "https://pay.example.com/checkout/1").await?;
+    ctx.elicitation_complete(&r.elicitation_id).await;
+    Ok(format!("{:?}", r.action))
+}
+
+#[tokio::test]
+async fn typed_and_url_elicitation() {
+    let server = FastMcp::new("elicit").tool(order_pizza).tool(pay).build().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let c = Client::builder()
+        .capabilities(json!({"elicitation": {"form": {}, "url": {}}}))
+        .on_request(move |method, params| {
+            log.lock().unwrap().push(params.clone());
+            async move {
+                assert_eq!(method, "elicitation/create");
+                if params["mode"] == "url" {
+                    return Ok(json!({"action": "accept"}));
+                }
+                Ok(json!({"action": "accept", "content": {"name": "Ada", "count": 2, "crust": "Thin"}}))
+            }
+        })
+        .connect(&server)
+        .await
+        .unwrap();
+    let r = c.call_tool("order_pizza", json!({})).await.unwrap();
+    assert_eq!(r.text_content(), "Ada x2 Thin None");
+    let form = seen.lock().unwrap()[0].clone();
+    assert_eq!(form["requestedSchema"]["properties"]["crust"], json!({"type": "string", "enum": ["Thin", "Thick"]}));
+    assert_eq!(form["requestedSchema"]["required"], json!(["name", "count", "crust"]));
+
+    let r = c.call_tool("pay", json!({})).await.unwrap();
+    assert_eq!(r.text_content(), "Accept");
+    let url = seen.lock().unwrap()[1].clone();
+    assert_eq!((url["mode"].as_str(), url["url"].as_str()), (Some("url"), Some("https://pay.example.com/checkout/1")));
+    let id = url["elicitationId"].as_str().unwrap().to_owned();
+    let done = c.drain_notifications().await;
+    assert!(
+        done.iter().any(|n| n.method == "notifications/elicitation/complete"
+            && n.params.as_ref().is_some_and(|p| p["elicitationId"] == id.as_str())),
+        "{done:?}"
+    );
+}
+
+#[tokio::test]
+async fn url_elicitation_needs_the_url_capability() {
+    let server = FastMcp::new("elicit").tool(pay).build().unwrap();
+    let c = Client::builder().capabilities(json!({"elicitation": {}})).connect(&server).await.unwrap();
+    let r = c.call_tool("pay", json!({})).await.unwrap();
+    assert!(r.is_error() && r.text_content().contains("elicitation.url"), "{}", r.text_content());
+}

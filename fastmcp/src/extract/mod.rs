@@ -5,8 +5,11 @@
 //! appears in the schema. The type decides (aliases and your own types included), not its name.
 //! Built in: [`Context`], [`Progress`], [`State<T>`], [`CurrentDocket`], [`CurrentWorker`].
 
+mod elicit;
 mod peer;
 pub mod testing;
+
+pub use elicit::{Elicitation, UrlElicitation, requested_schema};
 
 pub(crate) use peer::{NoPeer, Peer, Services};
 
