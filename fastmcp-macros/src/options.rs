@@ -252,17 +252,27 @@ pub fn template_variables(uri: &LitStr) -> syn::Result<Vec<String>> {
     while let Some(open) = rest.find('{') {
         let close =
             rest[open..].find('}').ok_or_else(|| syn::Error::new(uri.span(), "unclosed `{` in URI template"))? + open;
-        let name = rest[open + 1..close].trim_start_matches('+');
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(syn::Error::new(
-                uri.span(),
-                format!("`{{{name}}}` is not a valid template variable; use `{{name}}` with letters, digits and `_`"),
-            ));
+        let expression = &rest[open + 1..close];
+        // `{name}`, `{+name}`, `{name*}`, or `{?a,b}` (a form-style query).
+        let names: Vec<&str> = match expression.strip_prefix('?') {
+            Some(list) => list.split(',').map(str::trim).collect(),
+            None => vec![expression.trim_start_matches('+').trim_end_matches('*')],
+        };
+        for name in names {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(syn::Error::new(
+                    uri.span(),
+                    format!(
+                        "`{{{expression}}}` is not a valid template expression; use `{{name}}`, `{{+name}}`, \
+                         `{{name*}}` or `{{?a,b}}` with letters, digits and `_`"
+                    ),
+                ));
+            }
+            if vars.iter().any(|v| v == name) {
+                return Err(syn::Error::new(uri.span(), format!("template variable `{name}` appears twice")));
+            }
+            vars.push(name.to_owned());
         }
-        if vars.iter().any(|v| v == name) {
-            return Err(syn::Error::new(uri.span(), format!("template variable `{{{name}}}` appears twice")));
-        }
-        vars.push(name.to_owned());
         rest = &rest[close + 1..];
     }
     Ok(vars)

@@ -516,3 +516,26 @@ async fn url_elicitation_needs_the_url_capability() {
     let r = c.call_tool("pay", json!({})).await.unwrap();
     assert!(r.is_error() && r.text_content().contains("elicitation.url"), "{}", r.text_content());
 }
+
+/// A file under the repository root, at a revision.
+#[resource("repo://{owner}/{path*}{?rev,lines}")]
+fn repo_file(owner: String, path: String, rev: Option<String>, lines: Option<u32>) -> String {
+    format!("{owner}:{path}@{}#{}", rev.unwrap_or_else(|| "HEAD".into()), lines.unwrap_or(0))
+}
+
+#[tokio::test]
+async fn exploded_paths_and_query_variables_in_resource_templates() {
+    let server = FastMcp::new("repo").resource(repo_file).build().unwrap();
+    let c = Client::connect(&server).await.unwrap();
+    let templates = c.list_resource_templates().await.unwrap();
+    assert_eq!(templates[0]["uriTemplate"], "repo://{owner}/{path*}{?rev,lines}");
+    let text = |r: fastmcp::ReadResourceResult| serde_json::to_value(&r).unwrap()["contents"][0]["text"].clone();
+    let r = c.read_resource("repo://ada/src/lib.rs?lines=10&rev=main").await.unwrap();
+    assert_eq!(text(r), "ada:src/lib.rs@main#10");
+    let r = c.read_resource("repo://ada/README.md").await.unwrap();
+    assert_eq!(text(r), "ada:README.md@HEAD#0");
+    let e = c.read_resource("repo://ada/src/../../etc/passwd").await.unwrap_err();
+    assert_eq!(e.rpc().unwrap().code, -32002);
+    let e = c.read_resource("repo://ada/src/lib.rs?lines=many").await.unwrap_err();
+    assert_eq!(e.rpc().unwrap().code, -32602);
+}
