@@ -52,7 +52,8 @@ use syn::{Ident, ItemFn, LitStr};
 /// **Options**: `name = "..."`, `title = "..."`, `description = "..."` (default: the doc
 /// comment), `read_only`, `destructive`, `idempotent`, `open_world` (or inside
 /// `annotations(...)`, with `title`), `tags("a", "b")`, `meta(key = value, ...)`,
-/// `task = "forbidden" | "optional" | "required"`.
+/// `task = "forbidden" | "optional" | "required"`, `icons("https://...", ...)` and
+/// `icon(src = "...", mime_type = "...", sizes("48x48"), theme = "light" | "dark")`.
 ///
 /// The function's rustdoc gains a section naming the MCP tool and listing its arguments.
 #[proc_macro_attribute]
@@ -80,7 +81,7 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `ErrorObject::invalid_params(..)`), any other `Display` error is -32603.
 ///
 /// **Options**: `name`, `title`, `description`, `tags(...)`, `meta(...)`, `task = ...`,
-/// `complete(arg = completer)`. A completer gets the partial value and returns suggestions:
+/// `icons(...)` / `icon(...)`, `complete(arg = completer)`. A completer gets the partial value and returns suggestions:
 /// `fn(&str) -> Vec<String>`, or `fn(String, ...) -> Vec<String>` / `async fn(String, ...) ->
 /// Vec<String>` whose later parameters (up to three) are extractors: `Context`, `State<T>`,
 /// `GivenArguments` (the other arguments the client has already filled in), ...
@@ -109,7 +110,9 @@ pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `ErrorObject::resource_not_found(uri)`), any other `Display` error is -32603.
 ///
 /// **Options**: `name`, `title`, `description`, `mime_type = "..."`, `tags(...)`, `meta(...)`,
-/// `task = ...`, `complete(var = completer)` (completers as for `#[prompt]`).
+/// `task = ...`, `complete(var = completer)` (completers as for `#[prompt]`), `icons(...)` /
+/// `icon(...)`, and the resource annotations `audience("user", "assistant")`,
+/// `priority = 0.0..=1.0`, `last_modified = "2025-01-12T15:00:58Z"`, plus `size = bytes`.
 #[proc_macro_attribute]
 pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Resource, attr.into(), item.into()).unwrap_or_else(|e| e.to_compile_error()).into()
@@ -174,6 +177,21 @@ fn task_tokens(t: TaskMode) -> TokenStream2 {
 }
 
 fn meta_fn(opts: &Options) -> TokenStream2 {
+    let extra = match opts.listing_extra_json() {
+        Some(json) => quote! {
+            fn __listing_extra() -> ::core::option::Option<::fastmcp::__private::serde_json::Value> {
+                ::fastmcp::__private::parse_meta(#json)
+            }
+        },
+        None => quote! {
+            fn __listing_extra() -> ::core::option::Option<::fastmcp::__private::serde_json::Value> { ::core::option::Option::None }
+        },
+    };
+    let meta = meta_json_fn(opts);
+    quote!(#extra #meta)
+}
+
+fn meta_json_fn(opts: &Options) -> TokenStream2 {
     match &opts.meta_json {
         Some(json) => quote! {
             fn __meta() -> ::core::option::Option<::fastmcp::__private::serde_json::Value> {
@@ -380,6 +398,7 @@ fn expand_tool(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<To
             handler: __handler,
             type_id: __type_id,
             states: __states,
+            listing_extra: __listing_extra,
         };
         fn __states() -> ::std::vec::Vec<(::std::any::TypeId, &'static str)> {
             ::fastmcp::__private::needed_states(&[#(#slots().state),*])
@@ -556,6 +575,7 @@ fn expand_prompt(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Result<
             handler: __handler,
             type_id: __type_id,
             states: __states,
+            listing_extra: __listing_extra,
         };
         fn __states() -> ::std::vec::Vec<(::std::any::TypeId, &'static str)> {
             ::fastmcp::__private::needed_states(&[#(#needs),*])
@@ -666,6 +686,7 @@ fn expand_resource(opts: &Options, sig: &Signature, func: &ItemFn) -> syn::Resul
             handler: __handler,
             type_id: __type_id,
             states: __states,
+            listing_extra: __listing_extra,
         };
         fn __states() -> ::std::vec::Vec<(::std::any::TypeId, &'static str)> {
             ::fastmcp::__private::needed_states(&[#(#needs),*])

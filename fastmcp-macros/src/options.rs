@@ -35,9 +35,27 @@ impl Kind {
                 "tags",
                 "meta",
                 "task",
+                "icons",
+                "icon",
             ],
-            Kind::Prompt => &["name", "title", "description", "tags", "meta", "task", "complete"],
-            Kind::Resource => &["uri", "name", "title", "description", "mime_type", "tags", "meta", "task", "complete"],
+            Kind::Prompt => &["name", "title", "description", "tags", "meta", "task", "complete", "icons", "icon"],
+            Kind::Resource => &[
+                "uri",
+                "name",
+                "title",
+                "description",
+                "mime_type",
+                "tags",
+                "meta",
+                "task",
+                "complete",
+                "icons",
+                "icon",
+                "audience",
+                "priority",
+                "last_modified",
+                "size",
+            ],
         }
     }
 }
@@ -71,6 +89,34 @@ pub struct Options {
     pub meta_json: Option<String>,
     pub task: TaskMode,
     pub complete: Vec<(LitStr, Path)>,
+    /// Each icon as JSON (`{"src": ...}`).
+    pub icons: Vec<String>,
+    /// Resource `annotations` as JSON members (audience, priority, lastModified).
+    pub resource_annotations: Vec<(String, String)>,
+    /// Resource `size` in bytes.
+    pub size: Option<u64>,
+}
+
+impl Options {
+    /// The fields the listing gains beyond the common ones (`icons`, resource `annotations`,
+    /// `size`), as a JSON object text, if any.
+    pub fn listing_extra_json(&self) -> Option<String> {
+        let mut extra = serde_like::Object::default();
+        if !self.icons.is_empty() {
+            extra.push("icons", format!("[{}]", self.icons.join(",")));
+        }
+        if !self.resource_annotations.is_empty() {
+            let mut a = serde_like::Object::default();
+            for (k, v) in &self.resource_annotations {
+                a.push(k, v.clone());
+            }
+            extra.push("annotations", a.finish());
+        }
+        if let Some(size) = self.size {
+            extra.push("size", size.to_string());
+        }
+        (!extra.is_empty()).then(|| extra.finish())
+    }
 }
 
 fn lit_str(meta: &ParseNestedMeta) -> syn::Result<String> {
@@ -228,6 +274,79 @@ impl Options {
                     TaskMode::Optional
                 };
             }
+            "icons" => {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                for src in content.parse_terminated(<LitStr as Parse>::parse, Token![,])? {
+                    self.icons.push(format!("{{\"src\":{}}}", serde_like::string(&src.value())));
+                }
+            }
+            "icon" => {
+                let mut icon = serde_like::Object::default();
+                let mut has_src = false;
+                meta.parse_nested_meta(|inner| {
+                    let key = key_of(&inner);
+                    match key.as_str() {
+                        "src" => {
+                            has_src = true;
+                            icon.push("src", serde_like::string(&lit_str(&inner)?));
+                        }
+                        "mime_type" => icon.push("mimeType", serde_like::string(&lit_str(&inner)?)),
+                        "theme" => {
+                            let theme = lit_str(&inner)?;
+                            if theme != "light" && theme != "dark" {
+                                return Err(inner.error("an icon's theme is \"light\" or \"dark\""));
+                            }
+                            icon.push("theme", serde_like::string(&theme));
+                        }
+                        "sizes" => {
+                            let content;
+                            syn::parenthesized!(content in inner.input);
+                            let sizes = content.parse_terminated(<LitStr as Parse>::parse, Token![,])?;
+                            let sizes: Vec<String> = sizes.iter().map(|s| serde_like::string(&s.value())).collect();
+                            icon.push("sizes", format!("[{}]", sizes.join(",")));
+                        }
+                        _ => return Err(inner.error("unknown icon field; expected src, mime_type, sizes(...), theme")),
+                    }
+                    Ok(())
+                })?;
+                if !has_src {
+                    return Err(meta.error("an icon needs `src = \"https://...\"`"));
+                }
+                self.icons.push(icon.finish());
+            }
+            "audience" => {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let mut roles = Vec::new();
+                for role in content.parse_terminated(<LitStr as Parse>::parse, Token![,])? {
+                    if role.value() != "user" && role.value() != "assistant" {
+                        return Err(syn::Error::new(role.span(), "an audience is \"user\" or \"assistant\""));
+                    }
+                    roles.push(serde_like::string(&role.value()));
+                }
+                self.resource_annotations.push(("audience".into(), format!("[{}]", roles.join(","))));
+            }
+            "priority" => {
+                let lit: Lit = meta.value()?.parse()?;
+                let value = match &lit {
+                    Lit::Float(f) => f.base10_parse::<f64>()?,
+                    Lit::Int(i) => i.base10_parse::<f64>()?,
+                    _ => return Err(syn::Error::new_spanned(lit, "priority is a number from 0 to 1")),
+                };
+                if !(0.0..=1.0).contains(&value) {
+                    return Err(syn::Error::new_spanned(lit, "priority is a number from 0 to 1"));
+                }
+                self.resource_annotations.push(("priority".into(), value.to_string()));
+            }
+            "last_modified" => {
+                let s = lit_str(&meta)?;
+                self.resource_annotations.push(("lastModified".into(), serde_like::string(&s)));
+            }
+            "size" => {
+                let lit: syn::LitInt = meta.value()?.parse()?;
+                self.size = Some(lit.base10_parse()?);
+            }
             "complete" => meta.parse_nested_meta(|inner| {
                 let arg = inner.path.get_ident().ok_or_else(|| inner.error("expected `argument = completer_fn`"))?;
                 let arg = LitStr::new(&arg.to_string(), arg.span());
@@ -286,6 +405,9 @@ mod serde_like {
     impl Object {
         pub fn push(&mut self, key: &str, json: String) {
             self.0.push((string(key), json));
+        }
+        pub fn is_empty(&self) -> bool {
+            self.0.is_empty()
         }
         pub fn finish(self) -> String {
             let body: Vec<String> = self.0.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();

@@ -162,6 +162,8 @@ pub struct ToolDef {
     pub type_id: fn() -> TypeId,
     /// The shared state its extractors need (`State<T>`): type and name.
     pub states: fn() -> Vec<(TypeId, &'static str)>,
+    /// Listing fields beyond the common ones: `icons`, and for resources `annotations`, `size`.
+    pub listing_extra: fn() -> Option<Value>,
 }
 
 /// One declared prompt argument.
@@ -201,6 +203,8 @@ pub struct PromptDef {
     pub type_id: fn() -> TypeId,
     /// The shared state its extractors need (`State<T>`): type and name.
     pub states: fn() -> Vec<(TypeId, &'static str)>,
+    /// Listing fields beyond the common ones: `icons`, and for resources `annotations`, `size`.
+    pub listing_extra: fn() -> Option<Value>,
 }
 
 /// What `#[resource("scheme://...")]` registers: a static resource, or a template when the URI
@@ -230,6 +234,17 @@ pub struct ResourceDef {
     pub type_id: fn() -> TypeId,
     /// The shared state its extractors need (`State<T>`): type and name.
     pub states: fn() -> Vec<(TypeId, &'static str)>,
+    /// Listing fields beyond the common ones: `icons`, and for resources `annotations`, `size`.
+    pub listing_extra: fn() -> Option<Value>,
+}
+
+/// Adds the fields of `extra` that the listing does not already have.
+fn merge_extra(listing: &mut Map<String, Value>, extra: &Option<Value>) {
+    if let Some(Value::Object(extra)) = extra {
+        for (k, v) in extra {
+            listing.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
 }
 
 fn meta_with_tags(meta: Option<Value>, tags: &[String]) -> Option<Value> {
@@ -275,6 +290,8 @@ pub struct Tool {
     validator: Arc<validation::ArgumentValidator>,
     /// The shared state its extractors need.
     pub(crate) states: Vec<(TypeId, &'static str)>,
+    /// Listing fields beyond the common ones (`icons`, resource `annotations`, `size`).
+    pub(crate) listing_extra: Option<Value>,
 }
 
 impl Tool {
@@ -295,6 +312,7 @@ impl Tool {
             #[cfg(feature = "validation")]
             validator: Arc::default(),
             states: (def.states)(),
+            listing_extra: (def.listing_extra)(),
         }
     }
 
@@ -327,6 +345,7 @@ impl Tool {
             #[cfg(feature = "validation")]
             validator: Arc::default(),
             states: Vec::new(),
+            listing_extra: None,
         }
     }
 
@@ -427,6 +446,7 @@ impl Tool {
             if let Some(meta) = meta_with_tags(self.meta.clone(), &self.tags) {
                 m.insert("_meta".into(), meta);
             }
+            merge_extra(&mut m, &self.listing_extra);
             Value::Object(m)
         })
     }
@@ -453,6 +473,8 @@ pub struct Prompt {
     handler: DynPromptHandler,
     /// The shared state its extractors need.
     pub(crate) states: Vec<(TypeId, &'static str)>,
+    /// Listing fields beyond the common ones (`icons`, resource `annotations`, `size`).
+    pub(crate) listing_extra: Option<Value>,
 }
 
 impl Prompt {
@@ -474,6 +496,7 @@ impl Prompt {
             completions: def.completions.iter().map(|(n, f)| ((*n).to_owned(), *f)).collect(),
             handler: Arc::new(def.handler),
             states: (def.states)(),
+            listing_extra: (def.listing_extra)(),
         }
     }
 
@@ -520,6 +543,7 @@ impl Prompt {
         if let Some(meta) = meta_with_tags(self.meta.clone(), &self.tags) {
             m.insert("_meta".into(), meta);
         }
+        merge_extra(&mut m, &self.listing_extra);
         Value::Object(m)
     }
 }
@@ -548,6 +572,8 @@ pub struct Resource {
     handler: DynResourceHandler,
     /// The shared state its extractors need.
     pub(crate) states: Vec<(TypeId, &'static str)>,
+    /// Listing fields beyond the common ones (`icons`, resource `annotations`, `size`).
+    pub(crate) listing_extra: Option<Value>,
 }
 
 impl Resource {
@@ -567,6 +593,7 @@ impl Resource {
             completions: def.completions.iter().map(|(n, f)| ((*n).to_owned(), *f)).collect(),
             handler: Arc::new(def.handler),
             states: (def.states)(),
+            listing_extra: (def.listing_extra)(),
         }
     }
 
@@ -613,6 +640,7 @@ impl Resource {
         if let Some(meta) = meta_with_tags(self.meta.clone(), &self.tags) {
             m.insert("_meta".into(), meta);
         }
+        merge_extra(&mut m, &self.listing_extra);
         Value::Object(m)
     }
 }

@@ -539,3 +539,55 @@ async fn exploded_paths_and_query_variables_in_resource_templates() {
     let e = c.read_resource("repo://ada/src/lib.rs?lines=many").await.unwrap_err();
     assert_eq!(e.rpc().unwrap().code, -32602);
 }
+
+/// A tool with icons.
+#[tool(
+    icons("https://example.com/tool.png"),
+    icon(src = "https://example.com/tool-dark.svg", mime_type = "image/svg+xml", sizes("any"), theme = "dark")
+)]
+fn iconic() -> &'static str {
+    "icon"
+}
+
+/// A report for the user, with annotations and a size.
+#[resource(
+    "reports://daily",
+    audience("user"),
+    priority = 0.8,
+    last_modified = "2026-12-01T10:00:00Z",
+    size = 2048,
+    icons("https://example.com/r.png")
+)]
+fn daily_report() -> String {
+    "all good".into()
+}
+
+#[tokio::test]
+async fn icons_and_resource_annotations_are_listed() {
+    let server = FastMcp::new("icons")
+        .icon(fastmcp::protocol::Icon::new("https://example.com/server.png"))
+        .website_url("https://example.com")
+        .tool(iconic)
+        .resource(daily_report)
+        .build()
+        .unwrap();
+    let c = Client::connect(&server).await.unwrap();
+    let info = &c.initialize_result()["serverInfo"];
+    assert_eq!(info["icons"], json!([{"src": "https://example.com/server.png"}]));
+    assert_eq!(info["websiteUrl"], "https://example.com");
+    let tool = &c.list_tools().await.unwrap()[0];
+    assert_eq!(
+        tool["icons"],
+        json!([
+            {"src": "https://example.com/tool.png"},
+            {"src": "https://example.com/tool-dark.svg", "mimeType": "image/svg+xml", "sizes": ["any"], "theme": "dark"}
+        ])
+    );
+    let r = &c.list_resources().await.unwrap()[0];
+    assert_eq!(
+        r["annotations"],
+        json!({"audience": ["user"], "priority": 0.8, "lastModified": "2026-12-01T10:00:00Z"})
+    );
+    assert_eq!(r["size"], 2048);
+    assert_eq!(r["icons"], json!([{"src": "https://example.com/r.png"}]));
+}

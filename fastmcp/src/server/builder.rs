@@ -73,6 +73,8 @@ pub struct FastMcp {
     name: String,
     version: String,
     title: Option<String>,
+    icons: Vec<crate::protocol::Icon>,
+    website_url: Option<String>,
     instructions: Option<String>,
     pending: Vec<Pending>,
     registered: bool,
@@ -97,6 +99,8 @@ impl FastMcp {
             name: name.into(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             title: None,
+            icons: Vec::new(),
+            website_url: None,
             instructions: None,
             pending: Vec::new(),
             registered: false,
@@ -164,6 +168,18 @@ impl FastMcp {
     /// A display title in `serverInfo`.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
+        self
+    }
+
+    /// An icon for the server (`serverInfo.icons`); call again for more sizes or themes.
+    pub fn icon(mut self, icon: crate::protocol::Icon) -> Self {
+        self.icons.push(icon);
+        self
+    }
+
+    /// A website about the server (`serverInfo.websiteUrl`).
+    pub fn website_url(mut self, url: impl Into<String>) -> Self {
+        self.website_url = Some(url.into());
         self
     }
 
@@ -384,7 +400,13 @@ impl FastMcp {
 
     /// Resolves components and checks names; duplicate names are an error here, at startup.
     pub fn build(self) -> Result<Server, ServerError> {
-        let info = Implementation { name: self.name.clone(), version: self.version.clone(), title: self.title.clone() };
+        let info = Implementation {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            title: self.title.clone(),
+            icons: self.icons.clone(),
+            website_url: self.website_url.clone(),
+        };
         let instructions = self.instructions.clone();
         let page_size = self.page_size;
         let shutdown_timeout = self.shutdown_timeout;
