@@ -47,7 +47,10 @@ use syn::{Ident, ItemFn, LitStr};
 /// `TextContent`, ..., `CallToolResult`) as content blocks; any other `Serialize + JsonSchema`
 /// type as structured content with an `outputSchema` (non-objects wrapped as `{"result": ...}`);
 /// or `Result<T, E>` with `E: Display`, whose `Err` is an `isError` result. `async` or not; the
-/// future must be `Send`.
+/// future must be `Send`: when the compiler says "future cannot be sent between threads safely"
+/// and names a value held across an `.await` (an `Rc`, a `RefCell` borrow, a
+/// `std::sync::MutexGuard`), drop that value before the `.await` (end its scope), or use
+/// `tokio::sync::Mutex`, whose guard is `Send`.
 ///
 /// **Options**: `name = "..."`, `title = "..."`, `description = "..."` (default: the doc
 /// comment), `read_only`, `destructive`, `idempotent`, `open_world` (or inside
