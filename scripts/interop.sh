@@ -4,7 +4,8 @@
 # then the TypeScript SDK's tasks API (client.experimental.tasks) and FastMCP's Python client
 # (3.x: SEP-1686 tasks; 4.x: the 2026-07-28 tasks extension) against the tasks fixture, on the
 # memory:// docket and on a Redis docket.
-# Last, the MCP Inspector's CLI. The clients are installed once into a cache folder.
+# Then fastmcp's own Client against a Python FastMCP server over stdio. Last, the MCP
+# Inspector's CLI. The clients are installed once into a cache folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache=${INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fastmcp-interop}
@@ -56,6 +57,10 @@ node "$cache/ts-$ts_version/ts_client.mjs" http "$url"
 "$cache/py-$py_version/bin/python" scripts/interop/py_client.py http "$url"
 kill "$FIXTURE_PID" 2>/dev/null || true
 wait "$FIXTURE_PID" 2>/dev/null || true
+
+# The other direction: fastmcp's own Client driving a Python FastMCP server over stdio.
+FASTMCP_PYTHON="$cache/fastmcp-$fastmcp3_version/bin/python" \
+  cargo test -q -p fastmcp-examples --test client_stdio against_python_fastmcp_over_stdio -- --exact --nocapture
 
 # Tasks: the fixture on memory://, then on a throwaway redis-server.
 tasks_run() {

@@ -85,7 +85,7 @@ pub use registry::{TaskSupport, Tool};
 /// be sure the versions match.
 pub use schemars;
 pub use server::{FastMcp, Lifespan, Server, ServerError};
-pub use transport::memory::{Client, ClientError};
+pub use transport::client::{Client, ClientBuilder, ClientError};
 
 /// Everything a server author usually needs, and what the README's snippets use:
 /// `use fastmcp::prelude::*;`.

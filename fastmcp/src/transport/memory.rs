@@ -1,329 +1,41 @@
-//! The in-memory transport: a [`Client`] connected straight to a server object, for tests
-//! (like Python FastMCP's `Client(server)`). It speaks the full protocol — initialize,
-//! notifications, server-to-client requests — without serialization to bytes.
+//! The in-memory transport: a client connected straight to a server object, for tests (like
+//! Python FastMCP's `Client(server)`). It speaks the full protocol (initialize, notifications,
+//! server-to-client requests) without serialization to bytes.
 
-use crate::protocol::{
-    CallToolResult, ErrorObject, GetPromptResult, LATEST_PROTOCOL_VERSION, Message, Notification, ReadResourceResult,
-    RequestId, Response,
-};
-use crate::registry::BoxFuture;
-use crate::server::{Server, ServerError, Session};
-use crate::sync::lock;
+use super::client::Link;
+use crate::protocol::Message;
+use crate::server::{Server, Session};
 use crate::transport::{Outbound, Outgoing};
-use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::future::Future;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::mpsc;
 
-/// Errors seen by the in-memory client.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    #[error("server error: {0}")]
-    /// The server answered with a JSON-RPC error.
-    Rpc(ErrorObject),
-    #[error("the server closed the connection")]
-    /// The connection closed first.
-    Closed,
-    #[error("unexpected answer: {0}")]
-    /// The answer could not be decoded.
-    Decode(String),
-    #[error(transparent)]
-    /// The server could not start.
-    Server(#[from] ServerError),
-}
+pub use super::client::{Client, ClientBuilder, ClientError};
 
-impl ClientError {
-    /// The JSON-RPC error, when the server answered with one.
-    pub fn rpc(&self) -> Option<&ErrorObject> {
-        match self {
-            ClientError::Rpc(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-type RequestHandler = Arc<dyn Fn(String, Value) -> BoxFuture<Result<Value, ErrorObject>> + Send + Sync>;
-type PendingMap = Arc<Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>>;
-
-/// Configures a [`Client`] before it connects.
-pub struct ClientBuilder {
-    capabilities: Value,
-    protocol_version: String,
-    handler: Option<RequestHandler>,
-}
-
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        ClientBuilder { capabilities: json!({}), protocol_version: LATEST_PROTOCOL_VERSION.to_owned(), handler: None }
-    }
-}
-
-impl ClientBuilder {
-    /// The capabilities the client declares (e.g. `{"sampling":{}, "elicitation":{}}`).
-    pub fn capabilities(mut self, capabilities: Value) -> Self {
-        self.capabilities = capabilities;
-        self
-    }
-
-    /// The protocol version to ask for at `initialize`.
-    pub fn protocol_version(mut self, version: impl Into<String>) -> Self {
-        self.protocol_version = version.into();
-        self
-    }
-
-    /// Answers server-to-client requests (`sampling/createMessage`, `elicitation/create`,
-    /// `roots/list`): `(method, params) -> result`.
-    pub fn on_request<F, Fut>(mut self, handler: F) -> Self
-    where
-        F: Fn(String, Value) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
-    {
-        self.handler = Some(Arc::new(move |m, p| Box::pin(handler(m, p))));
-        self
-    }
-
-    /// Starts the server if needed, opens a session and performs the initialize handshake.
-    pub async fn connect(self, server: &Server) -> Result<Client, ClientError> {
-        server.start().await?;
-        let (out_tx, mut out_rx) = Outbound::channel();
-        let session = server.new_session(None, Some(out_tx.clone()));
-        server.mark_transport_ready();
-        let pending: PendingMap = Arc::default();
-        let (notif_tx, notif_rx) = mpsc::unbounded_channel();
-        let reader = {
-            let pending = pending.clone();
-            let session = session.clone();
-            let handler = self.handler.clone();
-            let reply = out_tx.clone();
-            tokio::spawn(async move {
-                while let Some(outgoing) = out_rx.recv().await {
-                    let Outgoing::Message(message) = outgoing else {
-                        continue;
-                    };
-                    match message {
-                        Message::Response(r) => {
-                            let Some(id) = r.id else { continue };
-                            if let Some(tx) = lock(&pending).remove(&id) {
-                                let _ = tx.send(r.outcome);
-                            }
-                        }
-                        Message::Notification(n) => {
-                            let _ = notif_tx.send(n);
-                        }
-                        Message::Request(req) => {
-                            let session = session.clone();
-                            let handler = handler.clone();
-                            let reply = reply.clone();
-                            tokio::spawn(async move {
-                                let outcome = match handler {
-                                    Some(h) => h(req.method.clone(), req.params.unwrap_or_else(|| json!({}))).await,
-                                    None => Err(ErrorObject::method_not_found(&req.method)),
-                                };
-                                session.handle(Message::Response(Response { id: Some(req.id), outcome }), reply);
-                            });
-                        }
-                    }
-                }
-            })
-        };
-        let client = Client {
-            server: server.clone(),
-            session,
-            out: out_tx,
-            pending,
-            next_id: AtomicI64::new(1),
-            notifications: tokio::sync::Mutex::new(notif_rx),
-            reader,
-            initialize_result: std::sync::OnceLock::new(),
-        };
-        let init = client
-            .request(
-                "initialize",
-                json!({
-                    "protocolVersion": self.protocol_version,
-                    "capabilities": self.capabilities,
-                    "clientInfo": { "name": "fastmcp-memory-client", "version": env!("CARGO_PKG_VERSION") },
-                }),
-            )
-            .await?;
-        client.notify("notifications/initialized", None);
-        let _ = client.initialize_result.set(init);
-        Ok(client)
-    }
-}
-
-/// A client connected in memory to a server.
-pub struct Client {
+/// A session of `server`, fed directly.
+struct MemoryLink {
     server: Server,
     session: Arc<Session>,
     out: Outbound,
-    pending: PendingMap,
-    next_id: AtomicI64,
-    notifications: tokio::sync::Mutex<mpsc::UnboundedReceiver<Notification>>,
-    reader: tokio::task::JoinHandle<()>,
-    initialize_result: std::sync::OnceLock<Value>,
 }
 
-impl Drop for Client {
+impl Link for MemoryLink {
+    fn send(&self, message: Message) -> bool {
+        self.session.handle(message, self.out.clone());
+        true
+    }
+}
+
+impl Drop for MemoryLink {
     fn drop(&mut self) {
         self.server.remove_session(self.session.id());
-        self.reader.abort();
     }
 }
 
-impl Client {
-    /// A client with handlers for server requests.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// Connects with default capabilities (none).
-    pub async fn connect(server: &Server) -> Result<Client, ClientError> {
-        ClientBuilder::default().connect(server).await
-    }
-
-    /// The server's `initialize` result.
-    pub fn initialize_result(&self) -> &Value {
-        self.initialize_result.get().unwrap_or(&Value::Null)
-    }
-
-    /// Allocates the id the next request will use (for cancelling it).
-    pub fn next_request_id(&self) -> RequestId {
-        RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// Sends a request and waits for its result.
-    pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientError> {
-        let id = self.next_request_id();
-        self.request_with_id(id, method, params).await
-    }
-
-    /// Sends a request with a chosen id (see [`Client::cancel`]).
-    pub async fn request_with_id(&self, id: RequestId, method: &str, params: Value) -> Result<Value, ClientError> {
-        let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(id.clone(), tx);
-        self.session.handle(Message::request(id, method, Some(params)), self.out.clone());
-        match rx.await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(ClientError::Rpc(e)),
-            Err(_) => Err(ClientError::Closed),
-        }
-    }
-
-    /// Sends a notification.
-    pub fn notify(&self, method: &str, params: Option<Value>) {
-        self.session.handle(Message::notification(method, params), self.out.clone());
-    }
-
-    /// Sends `notifications/cancelled` for a request in flight.
-    pub fn cancel(&self, id: &RequestId) {
-        self.notify("notifications/cancelled", Some(json!({ "requestId": id, "reason": "cancelled by the client" })));
-    }
-
-    /// The next notification the server sent (in order), waiting for one.
-    pub async fn next_notification(&self) -> Option<Notification> {
-        self.notifications.lock().await.recv().await
-    }
-
-    /// Notifications already received, without waiting.
-    pub async fn drain_notifications(&self) -> Vec<Notification> {
-        let mut rx = self.notifications.lock().await;
-        std::iter::from_fn(|| rx.try_recv().ok()).collect()
-    }
-
-    /// `ping`.
-    pub async fn ping(&self) -> Result<(), ClientError> {
-        self.request("ping", json!({})).await.map(|_| ())
-    }
-
-    async fn list_all(&self, method: &str, key: &str) -> Result<Vec<Value>, ClientError> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let params = match &cursor {
-                Some(c) => json!({ "cursor": c }),
-                None => json!({}),
-            };
-            let page = self.request(method, params).await?;
-            let page_items = page
-                .get(key)
-                .and_then(Value::as_array)
-                .ok_or_else(|| ClientError::Decode(format!("no `{key}` in {page}")))?;
-            items.extend(page_items.iter().cloned());
-            match page.get("nextCursor").and_then(Value::as_str) {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => return Ok(items),
-            }
-        }
-    }
-
-    /// Every tool, following pagination.
-    pub async fn list_tools(&self) -> Result<Vec<Value>, ClientError> {
-        self.list_all("tools/list", "tools").await
-    }
-    /// Every prompt (all pages).
-    pub async fn list_prompts(&self) -> Result<Vec<Value>, ClientError> {
-        self.list_all("prompts/list", "prompts").await
-    }
-    /// Every resource (all pages).
-    pub async fn list_resources(&self) -> Result<Vec<Value>, ClientError> {
-        self.list_all("resources/list", "resources").await
-    }
-    /// Every resource template (all pages).
-    pub async fn list_resource_templates(&self) -> Result<Vec<Value>, ClientError> {
-        self.list_all("resources/templates/list", "resourceTemplates").await
-    }
-
-    /// Calls a tool. Tool failures are `Ok` results with `is_error`; protocol errors are `Err`.
-    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<CallToolResult, ClientError> {
-        let v = self.request("tools/call", json!({ "name": name, "arguments": arguments })).await?;
-        decode(v)
-    }
-
-    /// `resources/read`.
-    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, ClientError> {
-        decode(self.request("resources/read", json!({ "uri": uri })).await?)
-    }
-
-    /// `prompts/get`.
-    pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<GetPromptResult, ClientError> {
-        decode(self.request("prompts/get", json!({ "name": name, "arguments": arguments })).await?)
-    }
-
-    /// `completion/complete` for a prompt argument; returns the suggested values.
-    pub async fn complete_prompt_argument(
-        &self,
-        prompt: &str,
-        argument: &str,
-        value: &str,
-    ) -> Result<Vec<String>, ClientError> {
-        let v = self
-            .request(
-                "completion/complete",
-                json!({ "ref": { "type": "ref/prompt", "name": prompt }, "argument": { "name": argument, "value": value } }),
-            )
-            .await?;
-        decode(v["completion"]["values"].clone())
-    }
-
-    /// `resources/subscribe`.
-    pub async fn subscribe(&self, uri: &str) -> Result<(), ClientError> {
-        self.request("resources/subscribe", json!({ "uri": uri })).await.map(|_| ())
-    }
-
-    /// `resources/unsubscribe`.
-    pub async fn unsubscribe(&self, uri: &str) -> Result<(), ClientError> {
-        self.request("resources/unsubscribe", json!({ "uri": uri })).await.map(|_| ())
-    }
-
-    /// `logging/setLevel`.
-    pub async fn set_logging_level(&self, level: crate::protocol::LoggingLevel) -> Result<(), ClientError> {
-        self.request("logging/setLevel", json!({ "level": level })).await.map(|_| ())
-    }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ClientError> {
-    serde_json::from_value(v).map_err(|e| ClientError::Decode(e.to_string()))
+/// Starts `server` if needed and opens a session on it.
+pub(crate) async fn open(server: &Server) -> Result<(Arc<dyn Link>, mpsc::Receiver<Outgoing>), ClientError> {
+    server.start().await?;
+    let (out, inbound) = Outbound::channel();
+    let session = server.new_session(None, Some(out.clone()));
+    server.mark_transport_ready();
+    Ok((Arc::new(MemoryLink { server: server.clone(), session, out }), inbound))
 }

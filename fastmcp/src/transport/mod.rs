@@ -2,8 +2,11 @@
 //!
 //! - [`stdio`]: newline-delimited JSON on stdin/stdout (logs go to stderr).
 //! - [`http`]: Streamable HTTP (POST/GET/DELETE on one endpoint, JSON or SSE answers).
-//! - [`memory`]: an in-process [`Client`](memory::Client) for tests.
+//! - [`memory`]: an in-process connection from a [`Client`](client::Client) to a server object.
+//! - [`client`]: the client, over memory or a child process's stdio (`child`).
 
+mod child;
+pub mod client;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "http")]
