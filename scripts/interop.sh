@@ -19,10 +19,16 @@ if [ ! -x "$cache/py-$py_version/bin/python" ]; then
   python3 -m venv "$cache/py-$py_version"
   "$cache/py-$py_version/bin/pip" install -q "mcp==$py_version"
 fi
-# FastMCP's Python client: 3.x drives SEP-1686 tasks (2025-11-25); 4.x with fastmcp-tasks drives
-# the 2026-07-28 tasks extension.
+# FastMCP's Python client: 2.14 (the version of the design this project follows) drives its
+# SEP-1686 draft, 3.x SEP-1686 tasks (2025-11-25); 4.x with fastmcp-tasks drives the 2026-07-28
+# tasks extension.
+fastmcp214_version=${FASTMCP214_VERSION:-2.14.7}
 fastmcp3_version=${FASTMCP3_VERSION:-3.4.11}
 fastmcp4_version=${FASTMCP4_VERSION:-4.1.4}
+if [ ! -x "$cache/fastmcp-$fastmcp214_version/bin/python" ]; then
+  python3 -m venv "$cache/fastmcp-$fastmcp214_version"
+  "$cache/fastmcp-$fastmcp214_version/bin/pip" install -q "fastmcp==$fastmcp214_version"
+fi
 if [ ! -x "$cache/fastmcp-$fastmcp3_version/bin/python" ]; then
   python3 -m venv "$cache/fastmcp-$fastmcp3_version"
   "$cache/fastmcp-$fastmcp3_version/bin/pip" install -q "fastmcp==$fastmcp3_version"
@@ -68,6 +74,7 @@ tasks_run() {
   read -r -t 60 line <&"${TASKS[0]}"
   local url=${line#listening on }
   node "$cache/ts-$ts_version/ts_tasks.mjs" "$url"
+  "$cache/fastmcp-$fastmcp214_version/bin/python" scripts/interop/fastmcp214_client_tasks.py "$url"
   "$cache/fastmcp-$fastmcp3_version/bin/python" scripts/interop/fastmcp3_client_tasks.py "$url"
   "$cache/fastmcp-$fastmcp4_version/bin/python" scripts/interop/fastmcp4_client_tasks.py "$url"
   kill "$TASKS_PID" 2>/dev/null || true

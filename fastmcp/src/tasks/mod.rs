@@ -133,6 +133,28 @@ impl Kind {
     }
 }
 
+/// Where FastMCP 2.14's client (an early SEP-1686 draft) looks for the task id in the answer.
+pub const DRAFT_TASK_META: &str = "modelcontextprotocol.io/task";
+
+/// The answer to a task-augmented request in a shape every client reads: the spec's
+/// `CreateTaskResult` (`task`), plus the empty result of the method (`content`, `messages` or
+/// `contents`) with the task in `_meta["modelcontextprotocol.io/task"]`, which is what FastMCP
+/// 2.14's client parses (it sends the spec's `task` param but reads the answer as the method's
+/// result). `Result` admits extra members, so this is a schema-legal `CreateTaskResult`.
+pub(crate) fn created_answer(kind: Kind, mut created: Value) -> Value {
+    let task = created.get("task").cloned().unwrap_or(Value::Null);
+    let empty = match kind {
+        Kind::Tool => "content",
+        Kind::Prompt => "messages",
+        Kind::Resource => "contents",
+    };
+    if let Value::Object(answer) = &mut created {
+        answer.insert(empty.to_owned(), json!([]));
+        answer.insert("_meta".to_owned(), json!({ DRAFT_TASK_META: task }));
+    }
+    created
+}
+
 /// The `task` param of a task-augmented request.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct TaskParams {
@@ -340,7 +362,7 @@ pub(crate) async fn create(
     }
     let view = load(&docket, &id).await?.ok_or_else(|| not_found(&id))?;
     tracing::debug!(task = %id, %function, "task created");
-    Ok(json!({ "task": view.to_json() }))
+    Ok(created_answer(kind, json!({ "task": view.to_json() })))
 }
 
 /// Task ids this process has seen terminal. Terminal is final, so the quota check need not read
