@@ -871,6 +871,9 @@ async fn a_task_samples_through_the_connection_and_completes() {
         .unwrap();
     let id = created["task"]["taskId"].as_str().unwrap().to_owned();
     assert_eq!(created["task"]["status"], "working");
+    // Also readable as FastMCP 2.14 reads it: an empty CallToolResult naming the task in `_meta`.
+    assert_eq!(created["content"], json!([]), "{created}");
+    assert_eq!(created["_meta"]["modelcontextprotocol.io/task"]["taskId"], id.as_str(), "{created}");
     let result = c.request("tasks/result", json!({"taskId": id})).await.unwrap();
     assert_eq!(result["content"][0]["text"], "model said: forty-two", "{result}");
     assert_eq!(result["_meta"]["io.modelcontextprotocol/related-task"]["taskId"], id.as_str());
