@@ -1,0 +1,76 @@
+//! The `fastmcp` command against the quickstart server over stdio: output, `--json`, exit codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The quickstart binary, built once by cargo (it lives in another package of the workspace).
+fn quickstart() -> &'static PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let status = Command::new(cargo)
+            .args(["build", "-q", "-p", "fastmcp-examples", "--bin", "quickstart"])
+            .current_dir(&root)
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "building the quickstart failed");
+        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
+        target.join("debug").join("quickstart")
+    })
+}
+
+fn fastmcp(args: &[&str]) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    let server = quickstart().to_str().unwrap().to_owned();
+    all.push("--");
+    all.push(&server);
+    Command::new(env!("CARGO_BIN_EXE_fastmcp")).args(&all).output().expect("run fastmcp")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn list_call_read_prompt_and_inspect() {
+    let o = fastmcp(&["list"]);
+    assert!(o.status.success(), "{o:?}");
+    let text = stdout(&o);
+    assert!(text.contains("add") && text.contains("greeting://{name}") && text.contains("review_code"), "{text}");
+
+    let o = fastmcp(&["call", "add", "a=2", "b=3"]);
+    assert_eq!((o.status.code(), stdout(&o).trim()), (Some(0), "5"));
+
+    let o = fastmcp(&["--json", "call", "stats", "values=[1,2,3]"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["structuredContent"]["mean"], 2.0);
+
+    let o = fastmcp(&["read", "greeting://Ferris"]);
+    assert_eq!(stdout(&o).trim(), "Hello, Ferris!");
+
+    let o = fastmcp(&["prompt", "review_code", "code=fn main() {}", "language=rust"]);
+    assert!(stdout(&o).contains("Please review this rust code"), "{o:?}");
+
+    let o = fastmcp(&["inspect", "--format", "markdown"]);
+    assert!(stdout(&o).contains("### `add`"), "{o:?}");
+    let o = fastmcp(&["inspect"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["serverInfo"]["name"], "quickstart");
+}
+
+#[test]
+fn exit_codes_tell_tool_errors_protocol_errors_and_connection_failures_apart() {
+    let o = fastmcp(&["call", "stats", "values=[]"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("must not be empty"));
+
+    let o = fastmcp(&["call", "nope"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let o = fastmcp(&["call", "add", "not-a-pair"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+
+    let o = Command::new(env!("CARGO_BIN_EXE_fastmcp")).args(["list", "--", "/nonexistent/server"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+}
