@@ -36,6 +36,11 @@ impl Outbound {
         self.0.reserve().await.is_ok()
     }
 
+    /// Whether the reading end is gone.
+    pub fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+
     /// Sends a message; `false` when the stream is gone.
     pub async fn send(&self, message: Message) -> bool {
         self.0.send(Outgoing::Message(message)).await.is_ok()

@@ -63,6 +63,10 @@ impl Http {
         Http { server, url: format!("http://{addr}/mcp"), client: reqwest::Client::new() }
     }
 
+    fn server_sessions(&self) -> usize {
+        self.server.session_count()
+    }
+
     fn post(&self, session: Option<&str>, body: impl Into<String>) -> reqwest::RequestBuilder {
         let mut r = self
             .client
@@ -401,4 +405,64 @@ async fn idle_sessions_are_ended() {
     }
     let r = h.post(Some(&idle), Http::call(1, "add", json!({"a": 1, "b": 1}))).send().await.unwrap();
     assert_eq!(r.status(), 404, "the idle session was ended");
+}
+
+// ---------------------------------------------------------------------------------------------
+// fastmcp's own Client over Streamable HTTP
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_client_over_http_calls_streams_logs_answers_elicitation_and_ends_its_session() {
+    let h = Http::start(HttpOptions::default()).await;
+    let c = fastmcp::Client::builder()
+        .capabilities(json!({"elicitation": {}}))
+        .on_request(|method, _| async move {
+            assert_eq!(method, "elicitation/create");
+            Ok(json!({"action": "accept", "content": {"name": "Ada"}}))
+        })
+        .connect_http(&h.url)
+        .await
+        .unwrap();
+    assert_eq!(c.initialize_result()["serverInfo"]["name"], "http-tests");
+    assert_eq!(h.server_sessions(), 1);
+    let r = c.call_tool("add", json!({"a": 2, "b": 40})).await.unwrap();
+    assert_eq!(r.structured_content, Some(json!({"result": 42})));
+    // Logs arrive on the call's SSE stream, before the result.
+    c.set_logging_level(fastmcp::protocol::LoggingLevel::Debug).await.unwrap();
+    let r = c.call_tool("chatty", json!({})).await.unwrap();
+    assert_eq!(r.text_content(), "done");
+    let logs: Vec<String> = c.drain_notifications().await.into_iter().map(|n| n.method).collect();
+    assert!(logs.iter().filter(|m| *m == "notifications/message").count() >= 2, "{logs:?}");
+    // A server-to-client request travels on the call stream and is answered by POST.
+    assert_eq!(c.call_tool("ask", json!({})).await.unwrap().text_content(), "hello Ada");
+    // Concurrent calls.
+    let (a, b) = tokio::join!(c.call_tool("slow", json!({"ms": 100})), c.call_tool("add", json!({"a": 1, "b": 1})));
+    assert_eq!(
+        (a.unwrap().text_content(), b.unwrap().structured_content),
+        ("slept 100".into(), Some(json!({"result": 2})))
+    );
+    let e = c.call_tool("nope", json!({})).await.unwrap_err();
+    assert_eq!(e.rpc().unwrap().code, -32602);
+    drop(c);
+    // Dropping the client DELETEs its session.
+    for _ in 0..50 {
+        if h.server_sessions() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(h.server_sessions(), 0, "the session was not ended");
+}
+
+#[tokio::test]
+async fn the_client_over_http_sends_its_bearer_token_and_reports_refusals() {
+    let options = HttpOptions::default().bearer_token("s3cret", "ci");
+    let h = Http::start(options).await;
+    let refused = fastmcp::Client::connect_http(&h.url).await.err().expect("no token, no session");
+    assert!(refused.rpc().is_some_and(|e| e.message.contains("401")), "{refused}");
+    let c = fastmcp::Client::builder().bearer_token("s3cret").connect_http(&h.url).await.unwrap();
+    c.ping().await.unwrap();
+    let unreachable =
+        fastmcp::Client::connect_http("http://127.0.0.1:9/mcp").await.err().expect("nothing listens there");
+    assert!(unreachable.rpc().is_some_and(|e| e.message.contains("could not be reached")), "{unreachable}");
 }

@@ -463,6 +463,11 @@ impl Server {
         self.broadcast(&format!("notifications/{list}/list_changed"), None, |_| true).await
     }
 
+    /// How many sessions are open now, on every transport.
+    pub fn session_count(&self) -> usize {
+        self.inner.sessions().len()
+    }
+
     /// Names of the tools served now.
     pub fn tool_names(&self) -> Vec<String> {
         read(&self.inner.components).tools.keys().cloned().collect()

@@ -72,11 +72,20 @@ pub struct ClientBuilder {
     capabilities: Value,
     protocol_version: String,
     handler: Option<RequestHandler>,
+    /// Extra HTTP headers (a bearer token...) for [`ClientBuilder::connect_http`].
+    #[cfg(feature = "http-client")]
+    http_headers: reqwest::header::HeaderMap,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
-        ClientBuilder { capabilities: json!({}), protocol_version: LATEST_PROTOCOL_VERSION.to_owned(), handler: None }
+        ClientBuilder {
+            capabilities: json!({}),
+            protocol_version: LATEST_PROTOCOL_VERSION.to_owned(),
+            handler: None,
+            #[cfg(feature = "http-client")]
+            http_headers: reqwest::header::HeaderMap::new(),
+        }
     }
 }
 
@@ -115,6 +124,35 @@ impl ClientBuilder {
     /// performs the initialize handshake. The process is killed when the client is dropped.
     pub async fn spawn(self, command: tokio::process::Command) -> Result<Client, ClientError> {
         let (link, inbound) = super::child::open(command)?;
+        self.over(link, inbound).await
+    }
+
+    /// A header sent with every HTTP request (see [`ClientBuilder::connect_http`]); an invalid
+    /// name or value is ignored with a warning.
+    #[cfg(feature = "http-client")]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (reqwest::header::HeaderName::from_bytes(name.as_bytes()), reqwest::header::HeaderValue::from_str(value))
+        {
+            (Ok(n), Ok(v)) => {
+                self.http_headers.insert(n, v);
+            }
+            _ => tracing::warn!(name, "an invalid HTTP header was ignored"),
+        }
+        self
+    }
+
+    /// `Authorization: Bearer <token>` on every HTTP request.
+    #[cfg(feature = "http-client")]
+    pub fn bearer_token(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    /// Connects to a Streamable HTTP endpoint (`http://host:port/mcp`, revision 2025-11-25
+    /// sessions) and performs the initialize handshake.
+    #[cfg(feature = "http-client")]
+    pub async fn connect_http(mut self, url: &str) -> Result<Client, ClientError> {
+        let headers = std::mem::take(&mut self.http_headers);
+        let (link, inbound) = super::http_client::open(url.to_owned(), headers)?;
         self.over(link, inbound).await
     }
 
@@ -219,6 +257,12 @@ impl Client {
     /// Connects in memory with default capabilities (none).
     pub async fn connect(server: &Server) -> Result<Client, ClientError> {
         ClientBuilder::default().connect(server).await
+    }
+
+    /// Connects to a Streamable HTTP endpoint with default settings.
+    #[cfg(feature = "http-client")]
+    pub async fn connect_http(url: &str) -> Result<Client, ClientError> {
+        ClientBuilder::default().connect_http(url).await
     }
 
     /// Spawns `program args...` as a stdio MCP server and connects to it.

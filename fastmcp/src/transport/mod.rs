@@ -9,6 +9,8 @@ mod child;
 pub mod client;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http-client")]
+mod http_client;
 #[cfg(feature = "http")]
 mod http_conn;
 pub mod memory;
