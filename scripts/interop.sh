@@ -74,7 +74,7 @@ tasks_run() {
   read -r -t 60 line <&"${TASKS[0]}"
   local url=${line#listening on }
   node "$cache/ts-$ts_version/ts_tasks.mjs" "$url"
-  "$cache/fastmcp-$fastmcp214_version/bin/python" scripts/interop/fastmcp214_client_tasks.py "$url"
+  "$cache/fastmcp-$fastmcp214_version/bin/python" scripts/interop/fastmcp3_client_tasks.py "$url" "fastmcp 2.14"
   "$cache/fastmcp-$fastmcp3_version/bin/python" scripts/interop/fastmcp3_client_tasks.py "$url"
   "$cache/fastmcp-$fastmcp4_version/bin/python" scripts/interop/fastmcp4_client_tasks.py "$url"
   kill "$TASKS_PID" 2>/dev/null || true

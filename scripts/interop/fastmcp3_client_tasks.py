@@ -1,8 +1,10 @@
 """FastMCP's Python client (3.x, SEP-1686 tasks over 2025-11-25) against the tasks fixture:
 tool, prompt and resource tasks, status notifications, elicitation from inside a task,
-a failing task, tasks/list and tasks/cancel.
+a failing task, tasks/list and tasks/cancel. The same flow runs with FastMCP 2.14's client
+(its SEP-1686 draft reads each answer as the method's own result, with the task id in
+`_meta["modelcontextprotocol.io/task"]`); LABEL names the client in the output.
 
-    python fastmcp3_client_tasks.py URL
+    python fastmcp3_client_tasks.py URL [LABEL]
 """
 import asyncio
 import sys
@@ -16,7 +18,7 @@ async def answer(message, response_type, params, context):
     return ElicitResult(action="accept", content={"confirm": True})
 
 
-async def main(url: str) -> None:
+async def main(url: str, label: str) -> None:
     async with Client(url, elicitation_handler=answer) as client:
         tools = {t.name: t for t in await client.list_tools()}
         assert tools["slow_add"].execution.taskSupport == "optional", tools["slow_add"]
@@ -68,7 +70,7 @@ async def main(url: str) -> None:
         await slow.cancel()
         assert (await slow.status()).status == "cancelled"
 
-    print(f"fastmcp 3 client tasks (2025-11-25): ok (status notifications seen: {statuses})")
+    print(f"{label} client tasks: ok (status notifications seen: {statuses})")
 
 
-asyncio.run(main(sys.argv[1]))
+asyncio.run(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "fastmcp 3 (2025-11-25)"))

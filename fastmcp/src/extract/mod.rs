@@ -551,6 +551,16 @@ impl FromCall for CurrentWorker {
     }
 }
 
+/// Decodes the arguments object into `T`; the error names the argument at fault
+/// ("argument `point.y`: missing field `y`").
+pub(crate) fn decode_arguments<T: DeserializeOwned>(args: &Map<String, Value>) -> Result<T, String> {
+    serde_path_to_error::deserialize::<_, T>(args).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." { inner.to_string() } else { format!("argument `{path}`: {inner}") }
+    })
+}
+
 /// The whole arguments object decoded into one struct, whose schema is the tool's
 /// `inputSchema` (next to any other arguments): `#[tool] fn search(Args(q): Args<Query>)`.
 #[derive(Clone, Debug, PartialEq)]
@@ -565,15 +575,7 @@ impl<T> Deref for Args<T> {
 
 impl<T: DeserializeOwned + schemars::JsonSchema> FromCall for Args<T> {
     fn from_call(call: &Call) -> Result<Self, ExtractError> {
-        serde_path_to_error::deserialize::<_, T>(call.arguments()).map(Args).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            ExtractError::InvalidArguments(if path == "." {
-                inner.to_string()
-            } else {
-                format!("argument `{path}`: {inner}")
-            })
-        })
+        decode_arguments(call.arguments()).map(Args).map_err(ExtractError::InvalidArguments)
     }
     fn argument_schema(generator: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
         Some(T::json_schema(generator))

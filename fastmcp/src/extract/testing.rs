@@ -89,12 +89,13 @@ impl Peer for CapturePeer {
     }
     fn request(
         self: Arc<Self>,
-        _key: Option<String>,
-        _method: String,
-        _params: Value,
-        _cancel: CancellationToken,
+        key: Option<String>,
+        method: String,
+        params: Value,
+        cancel: CancellationToken,
     ) -> BoxFuture<Result<Value, ClientRequestError>> {
-        Box::pin(async { Err(ClientRequestError::NoClient) })
+        // No client to ask, as for any detached context.
+        Arc::new(NoPeer).request(key, method, params, cancel)
     }
 }
 

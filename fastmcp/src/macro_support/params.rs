@@ -158,18 +158,9 @@ pub fn argument_slot<T, W: ArgField<T>>() -> ToolSlot<T> {
 /// Decodes one argument. A bad argument is a tool execution error (visible to the model, so it
 /// can correct itself), and its message names the argument and says why.
 fn decode_argument<T, W: ArgField<T>>(args: &Map<String, Value>, tool: &str) -> Result<T, CallToolResult> {
-    match serde_path_to_error::deserialize::<_, W>(args) {
-        Ok(w) => Ok(w.into_inner()),
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            Err(CallToolResult::error(if path == "." {
-                format!("Invalid arguments for tool `{tool}`: {inner}")
-            } else {
-                format!("Invalid arguments for tool `{tool}`: argument `{path}`: {inner}")
-            }))
-        }
-    }
+    crate::extract::decode_arguments::<W>(args)
+        .map(W::into_inner)
+        .map_err(|why| CallToolResult::error(format!("Invalid arguments for tool `{tool}`: {why}")))
 }
 
 /// Second priority for prompts: `T` decodes from a string argument.
