@@ -34,8 +34,8 @@
 //! | job queue | [`docket`] | runs, retries, timeouts, strikes, schedules, result TTL, fairness; executes through the [`docket::Executor`] trait and knows nothing of MCP |
 //! | components | [`extract`], [`registry`] | `Context` (which talks to its peer and its server through two traits), extractors, tools, prompts, resources |
 //! | MCP tasks | [`tasks`] | task records on the docket, status, input relay; the requester is a trait |
-//! | server | [`server`] (with [`server::rev2026`]) | builder, lifecycle, sessions, dispatch of both revisions, the component executor |
-//! | transports | [`transport`] | stdio, in-memory, and Streamable HTTP (feature `http`) |
+//! | server | [`server`] (with [`server::rev2026`]) | builder, lifecycle, sessions; one typed parse of each request and one dispatch for both revisions (the revision shapes envelope and results); the component executor |
+//! | transports | [`transport`] | stdio, in-memory, and Streamable HTTP (feature `http`, one POST path for every revision and mode); the client over each |
 //!
 //! Cargo features (all on by default): `http`, `jwt` (JWT bearer auth, implies `http`), `redis`,
 //! `tls` (`rediss://`) and `validation` (tool arguments checked against their schema). Without

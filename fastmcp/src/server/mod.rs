@@ -3,10 +3,13 @@
 
 mod builder;
 mod catalog;
+mod dispatch;
 mod executor;
 mod manifest;
 mod markdown;
+mod methods;
 mod peer;
+mod request;
 mod requester;
 pub mod rev2026;
 mod session;
@@ -143,9 +146,6 @@ impl ServerInner {
     }
     pub fn task_settings(&self) -> &TaskSettings {
         &self.tasks
-    }
-    pub fn instructions(&self) -> Option<&str> {
-        self.instructions.as_deref()
     }
     pub(crate) fn state_key(&self) -> &crate::server::rev2026::StateKey {
         &self.state_key

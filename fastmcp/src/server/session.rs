@@ -1,18 +1,14 @@
-//! One client connection's protocol state and the dispatch of its requests (2025-11-25 and
-//! older; revision 2026-07-28 requests continue in `rev2026`).
+//! One client connection's protocol state, and the intake of its messages: requests are
+//! parsed once (`request.rs`), bounded and isolated here, and served by the one dispatcher
+//! (`dispatch.rs`); responses to the server's own requests and notifications end here.
 
+use super::request::{ClientRequest, Revision};
 use super::*;
-use crate::extract::{Call, Context, RequestCtx};
 use crate::outbound::Outbound;
-use crate::protocol::{
-    ErrorObject, Implementation, LATEST_PROTOCOL_VERSION, LoggingLevel, Message, Request, RequestId, Response,
-    SUPPORTED_PROTOCOL_VERSIONS, decode_cursor, encode_cursor, parse_params,
-};
-use crate::registry::{self, Prompt, Resource, Tool};
-use crate::sync::{lock, read};
-use crate::tasks::{self, Kind, TaskParams};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use crate::protocol::{ErrorObject, Implementation, LoggingLevel, Message, Request, RequestId, Response};
+use crate::registry;
+use crate::sync::lock;
+use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,11 +18,11 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Default)]
 pub(super) struct SessionState {
-    protocol_version: Option<String>,
-    client_info: Option<Implementation>,
-    client_capabilities: Value,
-    initialized: bool,
-    log_level: Option<LoggingLevel>,
+    pub(super) protocol_version: Option<String>,
+    pub(super) client_info: Option<Implementation>,
+    pub(super) client_capabilities: Value,
+    pub(super) initialized: bool,
+    pub(super) log_level: Option<LoggingLevel>,
 }
 
 /// One client connection's protocol state.
@@ -54,11 +50,6 @@ pub(crate) struct Session {
 pub(crate) const ANONYMOUS_OWNER: &str = "anonymous:";
 
 type NotifyLive = Box<dyn Fn() -> bool + Send + Sync>;
-
-#[derive(Deserialize)]
-struct PagedParams {
-    cursor: Option<String>,
-}
 
 impl Session {
     pub fn id(&self) -> &str {
@@ -201,22 +192,31 @@ impl Session {
 
     fn handle_request(self: &Arc<Self>, req: Request, out: Outbound) {
         tracing::debug!(session = %self.id, id = %req.id, method = %req.method, "request");
-        let modern = crate::server::rev2026::claimed_version(req.params.as_ref()).is_some();
-        // Cheap methods are answered inline; initialize must complete before anything else.
-        let inline = match req.method.as_str() {
-            _ if modern => None,
-            "initialize" => Some(self.initialize(req.params.clone())),
-            "ping" => Some(Ok(json!({}))),
-            _ => None,
-        };
-        if let Some(outcome) = inline {
-            let response = Message::Response(Response { id: Some(req.id), outcome });
+        let answer_now = |id: RequestId, outcome: Result<Value, ErrorObject>, out: Outbound| {
+            let response = Message::Response(Response { id: Some(id), outcome });
             if out.try_send(response.clone()).is_err() {
                 tokio::spawn(async move {
                     let _ = out.send(response).await;
                 });
             }
-            return;
+        };
+        // One typed parse; a request that does not parse is answered at once.
+        let id = req.id.clone();
+        let method = req.method.clone();
+        let parsed = Revision::of(req.params.as_ref()).and_then(|revision| {
+            let request = ClientRequest::parse(req, &revision, self.server.tasks.enabled)?;
+            Ok((revision, request))
+        });
+        let (revision, request) = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => return answer_now(id, Err(error), out),
+        };
+        // Cheap methods are answered inline; initialize must complete before anything else.
+        if request.body.is_inline() {
+            let dispatched = self.clone().dispatch(revision, request, out.clone(), CancellationToken::new());
+            let outcome = futures::FutureExt::now_or_never(dispatched)
+                .unwrap_or_else(|| Err(ErrorObject::internal(format!("`{method}` could not be answered inline"))));
+            return answer_now(id, outcome, out);
         }
         // Not a child of the shutdown token: shutdown lets in-flight requests finish, and only
         // cancels them (cancel_all) once its wait runs out.
@@ -232,36 +232,25 @@ impl Session {
                     ),
                 );
                 drop(running);
-                let response = Message::Response(Response::err(Some(req.id), err));
+                let response = Message::Response(Response::err(Some(id), err));
                 tokio::spawn(async move { out.send(response).await });
                 return;
             }
-            if running.contains_key(&req.id) {
-                let err = ErrorObject::invalid_request(format!(
-                    "request id {} is already in use by a request in flight",
-                    req.id
-                ));
+            if running.contains_key(&id) {
+                let err =
+                    ErrorObject::invalid_request(format!("request id {id} is already in use by a request in flight"));
                 drop(running);
-                let response = Message::Response(Response::err(Some(req.id), err));
+                let response = Message::Response(Response::err(Some(id), err));
                 tokio::spawn(async move { out.send(response).await });
                 return;
             }
-            running.insert(req.id.clone(), cancel.clone());
+            running.insert(id.clone(), cancel.clone());
         }
         let session = self.clone();
         // A listen stream lasts as long as the client keeps it.
-        let timeout = if req.method == "subscriptions/listen" { Duration::MAX } else { self.server.request_timeout };
+        let timeout = if request.body.is_stream() { Duration::MAX } else { self.server.request_timeout };
         self.server.tracker.spawn(async move {
-            let id = req.id.clone();
-            let method = req.method.clone();
-            let work = async {
-                if modern {
-                    let Request { id, method, params } = req;
-                    session.clone().dispatch_modern(id, method, params, out.clone(), cancel.clone()).await
-                } else {
-                    session.clone().dispatch(req, out.clone(), cancel.clone()).await
-                }
-            };
+            let work = session.clone().dispatch(revision, request, out.clone(), cancel.clone());
             // Handlers are isolated where they are called; this catches a panic anywhere else
             // on the request's path, so the id is always answered and its slot freed.
             let work = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(work));
@@ -296,39 +285,6 @@ impl Session {
         });
     }
 
-    fn initialize(&self, params: Option<Value>) -> Result<Value, ErrorObject> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct InitParams {
-            protocol_version: String,
-            #[serde(default)]
-            capabilities: Value,
-            client_info: Option<Implementation>,
-        }
-        let p: InitParams = parse_params(params)?;
-        let version = if SUPPORTED_PROTOCOL_VERSIONS.contains(&p.protocol_version.as_str()) {
-            p.protocol_version
-        } else {
-            LATEST_PROTOCOL_VERSION.to_owned()
-        };
-        {
-            let mut st = lock(&self.state);
-            st.protocol_version = Some(version.clone());
-            st.client_info = p.client_info;
-            st.client_capabilities = p.capabilities;
-        }
-        let server = Server::from_inner(self.server.clone());
-        let mut result = json!({
-            "protocolVersion": version,
-            "capabilities": server.capabilities(),
-            "serverInfo": self.server.info,
-        });
-        if let Some(instructions) = &self.server.instructions {
-            result["instructions"] = Value::from(instructions.clone());
-        }
-        Ok(result)
-    }
-
     /// Sends a request to the client and waits for its answer.
     pub async fn request_client(
         &self,
@@ -361,346 +317,4 @@ impl Session {
             }
         }
     }
-
-    fn context(
-        self: &Arc<Self>,
-        id: RequestId,
-        params: &Option<Value>,
-        out: Outbound,
-        cancel: CancellationToken,
-    ) -> Context {
-        let meta = params.as_ref().and_then(|p| p.get("_meta")).and_then(Value::as_object).cloned();
-        let progress_token = meta
-            .as_ref()
-            .and_then(|m| m.get("progressToken"))
-            .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
-            .cloned();
-        Context::new(RequestCtx {
-            services: self.server.clone(),
-            peer: Arc::new(peer::SessionPeer { session: self.clone(), out }),
-            request_id: Some(id),
-            progress_token,
-            meta,
-            cancel,
-            progress: Mutex::default(),
-            run: None,
-        })
-    }
-
-    async fn dispatch(
-        self: Arc<Self>,
-        req: Request,
-        out: Outbound,
-        cancel: CancellationToken,
-    ) -> Result<Value, ErrorObject> {
-        let Request { id, method, params } = req;
-        match method.as_str() {
-            "tools/list" => self.list(params, |c| c.tools.values().map(|t| t.listing().clone()).collect(), "tools"),
-            "prompts/list" => self.list(params, |c| c.prompts.values().map(Prompt::listing).collect(), "prompts"),
-            "resources/list" => {
-                self.list(params, |c| c.resources.values().map(Resource::listing).collect(), "resources")
-            }
-            "resources/templates/list" => {
-                self.list(params, |c| c.templates.values().map(Resource::listing).collect(), "resourceTemplates")
-            }
-            "tools/call" => {
-                #[derive(Deserialize)]
-                struct P {
-                    name: String,
-                    #[serde(default)]
-                    arguments: Option<Map<String, Value>>,
-                    #[serde(default)]
-                    task: Option<TaskParams>,
-                }
-                let ctx = self.context(id, &params, out, cancel);
-                let p: P = parse_params(params)?;
-                let tool = self.components().tools.get(&p.name).cloned();
-                let tool = tool.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {}", p.name)))?;
-                let args = p.arguments.unwrap_or_default();
-                if let Some(task) = self.task_mode("Tool", &p.name, tool.task, p.task)? {
-                    return tasks::create(
-                        &requester::requester(&self),
-                        Kind::Tool,
-                        p.name,
-                        args,
-                        task,
-                        ctx.progress_token(),
-                    )
-                    .await;
-                }
-                let result = tool.call(Call::new(args, None, ctx)).await?;
-                to_value(&result)
-            }
-            "prompts/get" => {
-                #[derive(Deserialize)]
-                struct P {
-                    name: String,
-                    #[serde(default)]
-                    arguments: Option<Map<String, Value>>,
-                    #[serde(default)]
-                    task: Option<TaskParams>,
-                }
-                let ctx = self.context(id, &params, out, cancel);
-                let p: P = parse_params(params)?;
-                let prompt = self.components().prompts.get(&p.name).cloned();
-                let prompt =
-                    prompt.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {}", p.name)))?;
-                let args = p.arguments.unwrap_or_default();
-                for (name, _, required) in &prompt.arguments {
-                    if *required && !args.contains_key(name) {
-                        return Err(ErrorObject::invalid_params(format!(
-                            "missing required argument `{name}` for prompt `{}`",
-                            p.name
-                        )));
-                    }
-                }
-                if let Some(task) = self.task_mode("Prompt", &p.name, prompt.task, p.task)? {
-                    let function = format!("prompt:{}", p.name);
-                    return tasks::create(
-                        &requester::requester(&self),
-                        Kind::Prompt,
-                        function,
-                        args,
-                        task,
-                        ctx.progress_token(),
-                    )
-                    .await;
-                }
-                let result = prompt.call(Call::new(args, None, ctx)).await?;
-                to_value(&result)
-            }
-            "resources/read" => {
-                #[derive(Deserialize)]
-                struct P {
-                    uri: String,
-                    #[serde(default)]
-                    task: Option<TaskParams>,
-                }
-                let ctx = self.context(id, &params, out, cancel);
-                let p: P = parse_params(params)?;
-                let (resource, vars) =
-                    self.find_resource(&p.uri).ok_or_else(|| ErrorObject::resource_not_found(&p.uri))?;
-                if let Some(task) = self.task_mode("Resource", &p.uri, resource.task, p.task)? {
-                    let (function, args) =
-                        (format!("resource:{}", p.uri), Map::from_iter([("uri".into(), p.uri.into())]));
-                    return tasks::create(
-                        &requester::requester(&self),
-                        Kind::Resource,
-                        function,
-                        args,
-                        task,
-                        ctx.progress_token(),
-                    )
-                    .await;
-                }
-                let result = resource.call(Call::new(vars, Some(p.uri), ctx)).await?;
-                to_value(&result)
-            }
-            "resources/subscribe" | "resources/unsubscribe" => {
-                #[derive(Deserialize)]
-                struct P {
-                    uri: String,
-                }
-                let p: P = parse_params(params)?;
-                if method == "resources/subscribe" {
-                    // Only resources that exist, and a bounded number per session.
-                    if self.find_resource(&p.uri).is_none() {
-                        return Err(ErrorObject::resource_not_found(&p.uri));
-                    }
-                    let mut subscriptions = lock(&self.subscriptions);
-                    let limit = crate::server::rev2026::MAX_SUBSCRIPTIONS_PER_SESSION;
-                    if subscriptions.len() >= limit && !subscriptions.contains(&p.uri) {
-                        return Err(ErrorObject::new(
-                            -32000,
-                            format!("Too many resource subscriptions on this session (limit {limit})"),
-                        ));
-                    }
-                    subscriptions.insert(p.uri);
-                } else {
-                    lock(&self.subscriptions).remove(&p.uri);
-                }
-                Ok(json!({}))
-            }
-            "logging/setLevel" => {
-                #[derive(Deserialize)]
-                struct P {
-                    level: LoggingLevel,
-                }
-                let p: P = parse_params(params)?;
-                lock(&self.state).log_level = Some(p.level);
-                Ok(json!({}))
-            }
-            "completion/complete" => {
-                let ctx = self.context(id, &params, out, cancel);
-                self.complete(params, ctx).await
-            }
-            "tasks/get" if self.server.tasks.enabled => tasks::get(&requester::requester(&self), params).await,
-            "tasks/result" if self.server.tasks.enabled => {
-                tasks::result(&requester::requester(&self), params, out, cancel).await
-            }
-            "tasks/list" if self.server.tasks.enabled => {
-                tasks::list(&requester::requester(&self), params, self.server.page_size).await
-            }
-            "tasks/cancel" if self.server.tasks.enabled => tasks::cancel(&requester::requester(&self), params).await,
-            _ => Err(ErrorObject::method_not_found(&method)),
-        }
-    }
-
-    /// Whether a request runs as a task: `Some` to create one. Enforces `taskSupport`
-    /// (-32601 for a required component called inline or a forbidden one called as a task).
-    /// With tasks off, task metadata is ignored and everything runs inline.
-    fn task_mode(
-        &self,
-        what: &str,
-        name: &str,
-        support: registry::TaskSupport,
-        task: Option<TaskParams>,
-    ) -> Result<Option<TaskParams>, ErrorObject> {
-        use crate::protocol::METHOD_NOT_FOUND;
-        use registry::TaskSupport;
-        if !self.server.tasks.enabled {
-            return Ok(None);
-        }
-        match (support, task) {
-            (TaskSupport::Forbidden, Some(_)) => Err(ErrorObject::new(
-                METHOD_NOT_FOUND,
-                format!("{what} {name} does not support task-augmented execution (taskSupport: 'forbidden')"),
-            )),
-            (TaskSupport::Required, None) => Err(ErrorObject::new(
-                METHOD_NOT_FOUND,
-                format!("{what} {name} requires task augmentation (taskSupport: 'required')"),
-            )),
-            (_, task) => Ok(task),
-        }
-    }
-
-    pub(crate) fn tool(&self, name: &str) -> Option<Arc<Tool>> {
-        self.components().tools.get(name).cloned()
-    }
-    pub(crate) fn prompt(&self, name: &str) -> Option<Prompt> {
-        self.components().prompts.get(name).cloned()
-    }
-    pub(crate) fn resource(&self, uri: &str) -> Option<(Resource, Map<String, Value>)> {
-        self.find_resource(uri)
-    }
-    /// One of the list methods.
-    pub(crate) fn list_method(&self, method: &str, params: Option<Value>) -> Result<Value, ErrorObject> {
-        match method {
-            "tools/list" => self.list(params, |c| c.tools.values().map(|t| t.listing().clone()).collect(), "tools"),
-            "prompts/list" => self.list(params, |c| c.prompts.values().map(Prompt::listing).collect(), "prompts"),
-            "resources/list" => {
-                self.list(params, |c| c.resources.values().map(Resource::listing).collect(), "resources")
-            }
-            _ => self.list(params, |c| c.templates.values().map(Resource::listing).collect(), "resourceTemplates"),
-        }
-    }
-    pub(crate) async fn complete_method(&self, params: Option<Value>, ctx: Context) -> Result<Value, ErrorObject> {
-        self.complete(params, ctx).await
-    }
-
-    fn components(&self) -> std::sync::RwLockReadGuard<'_, Components> {
-        read(&self.server.components)
-    }
-
-    fn find_resource(&self, uri: &str) -> Option<(Resource, Map<String, Value>)> {
-        self.components().find_resource(uri)
-    }
-
-    fn list(
-        &self,
-        params: Option<Value>,
-        items: impl Fn(&Components) -> Vec<Value>,
-        key: &str,
-    ) -> Result<Value, ErrorObject> {
-        let p: PagedParams = match params {
-            Some(p) => parse_params(Some(p))?,
-            None => PagedParams { cursor: None },
-        };
-        let start = match &p.cursor {
-            None => 0,
-            Some(c) => decode_cursor(c).ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {c:?}")))?,
-        };
-        let all = items(&self.components());
-        if start > all.len() {
-            return Err(ErrorObject::invalid_params("cursor is past the end of the list"));
-        }
-        let end = (start + self.server.page_size).min(all.len());
-        let mut result = Map::new();
-        result.insert(key.into(), Value::Array(all[start..end].to_vec()));
-        if end < all.len() {
-            result.insert("nextCursor".into(), Value::from(encode_cursor(end)));
-        }
-        Ok(Value::Object(result))
-    }
-
-    async fn complete(&self, params: Option<Value>, ctx: Context) -> Result<Value, ErrorObject> {
-        #[derive(Deserialize)]
-        struct Ref {
-            #[serde(rename = "type")]
-            kind: String,
-            name: Option<String>,
-            uri: Option<String>,
-        }
-        #[derive(Deserialize)]
-        struct Arg {
-            name: String,
-            value: String,
-        }
-        #[derive(Deserialize, Default)]
-        struct Given {
-            #[serde(default)]
-            arguments: Map<String, Value>,
-        }
-        #[derive(Deserialize)]
-        struct P {
-            #[serde(rename = "ref")]
-            reference: Ref,
-            argument: Arg,
-            #[serde(default)]
-            context: Option<Given>,
-        }
-        let p: P = parse_params(params)?;
-        let hook = {
-            let c = self.components();
-            let hooks = match p.reference.kind.as_str() {
-                "ref/prompt" => {
-                    let name = p.reference.name.unwrap_or_default();
-                    let prompt = c
-                        .prompts
-                        .get(&name)
-                        .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {name}")))?;
-                    if !prompt.arguments.iter().any(|(n, _, _)| *n == p.argument.name) {
-                        return Err(ErrorObject::invalid_params(format!(
-                            "prompt `{name}` has no argument `{}`",
-                            p.argument.name
-                        )));
-                    }
-                    &prompt.completions
-                }
-                "ref/resource" => {
-                    let uri = p.reference.uri.unwrap_or_default();
-                    let r = c.templates.get(&uri).or_else(|| c.resources.get(&uri));
-                    &r.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown resource: {uri}")))?.completions
-                }
-                other => {
-                    return Err(ErrorObject::invalid_params(format!("unknown reference type {other:?}")));
-                }
-            };
-            hooks.iter().find(|(n, _)| *n == p.argument.name).map(|(_, f)| *f)
-        };
-        let mut values = match hook {
-            Some(f) => {
-                let given = p.context.unwrap_or_default().arguments;
-                f(Call::new(given, None, ctx), p.argument.value).await
-            }
-            None => Vec::new(),
-        };
-        let total = values.len();
-        values.truncate(100);
-        Ok(json!({ "completion": { "values": values, "total": total, "hasMore": total > 100 } }))
-    }
-}
-
-fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ErrorObject> {
-    serde_json::to_value(v).map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")))
 }

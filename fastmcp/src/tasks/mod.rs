@@ -301,12 +301,6 @@ async fn load_own(session: &dyn Requester, id: &str) -> Result<(Docket, TaskView
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct IdParams {
-    task_id: String,
-}
-
 /// Starts a task-augmented request: records the task, queues its run, starts following it for
 /// the requester, and returns the `CreateTaskResult`.
 pub(crate) async fn create(
@@ -420,20 +414,14 @@ pub(crate) async fn check_quota(session: &dyn Requester, docket: &Docket) -> Res
 }
 
 /// `tasks/get`: the task, flat.
-pub(crate) async fn get(session: &RequesterRef, params: Option<Value>) -> Result<Value, ErrorObject> {
-    let p: IdParams = crate::protocol::parse_params(params)?;
-    let (_, view) = load_own(&**session, &p.task_id).await?;
+pub(crate) async fn get(session: &RequesterRef, task_id: &str) -> Result<Value, ErrorObject> {
+    let (_, view) = load_own(&**session, task_id).await?;
     Ok(view.to_json())
 }
 
 /// `tasks/list`: the requester's tasks, paginated.
-pub(crate) async fn list(session: &RequesterRef, params: Option<Value>, page: usize) -> Result<Value, ErrorObject> {
-    #[derive(Deserialize)]
-    struct P {
-        cursor: Option<String>,
-    }
-    let p: P = crate::protocol::parse_params(params)?;
-    let start = match &p.cursor {
+pub(crate) async fn list(session: &RequesterRef, cursor: Option<&str>, page: usize) -> Result<Value, ErrorObject> {
+    let start = match cursor {
         None => 0,
         Some(c) => crate::protocol::decode_cursor(c)
             .ok_or_else(|| ErrorObject::invalid_params(format!("Failed to list tasks: Invalid cursor: {c}")))?,
@@ -464,9 +452,8 @@ pub(crate) async fn list(session: &RequesterRef, params: Option<Value>, page: us
 }
 
 /// `tasks/cancel`: marks the task cancelled (before answering), then stops its run.
-pub(crate) async fn cancel(session: &RequesterRef, params: Option<Value>) -> Result<Value, ErrorObject> {
-    let p: IdParams = crate::protocol::parse_params(params)?;
-    let (docket, view) = load_own(&**session, &p.task_id).await?;
+pub(crate) async fn cancel(session: &RequesterRef, task_id: &str) -> Result<Value, ErrorObject> {
+    let (docket, view) = load_own(&**session, task_id).await?;
     if view.is_terminal() {
         return Err(ErrorObject::invalid_params(format!(
             "Cannot cancel task: already in terminal status '{}'",
@@ -478,11 +465,11 @@ pub(crate) async fn cancel(session: &RequesterRef, params: Option<Value>) -> Res
         ("message".to_owned(), "The client cancelled the task.".to_owned()),
         ("updated".to_owned(), now_ms().to_string()),
     ];
-    if !docket.backend().task_update(p.task_id.clone(), set, vec![]).await.map_err(backend_error)? {
-        return Err(not_found(&p.task_id));
+    if !docket.backend().task_update(task_id.to_owned(), set, vec![]).await.map_err(backend_error)? {
+        return Err(not_found(task_id));
     }
-    docket.cancel(&p.task_id).await.map_err(backend_error)?;
-    let view = load(&docket, &p.task_id).await?.ok_or_else(|| not_found(&p.task_id))?;
+    docket.cancel(task_id).await.map_err(backend_error)?;
+    let view = load(&docket, task_id).await?.ok_or_else(|| not_found(task_id))?;
     Ok(view.to_json())
 }
 
@@ -490,12 +477,11 @@ pub(crate) async fn cancel(session: &RequesterRef, params: Option<Value>) -> Res
 /// request's stream meanwhile, then answers exactly as the underlying request would have.
 pub(crate) async fn result(
     session: &RequesterRef,
-    params: Option<Value>,
+    task_id: &str,
     out: Outbound,
     cancel: CancellationToken,
 ) -> Result<Value, ErrorObject> {
-    let p: IdParams = crate::protocol::parse_params(params)?;
-    let id = p.task_id;
+    let id = task_id.to_owned();
     let (docket, _) = load_own(&**session, &id).await?;
     let mut changes = docket.backend().watch(&id);
     // Waiting ends before the request's own timeout, with an answer that says the task is
@@ -723,8 +709,8 @@ pub(crate) struct TaskLink {
     pub client_capabilities: Value,
     /// The requesting session, when it lives in this process (for log notifications).
     pub session: Option<RequesterRef>,
-    /// A 2025-11-25 task: requests carry the related-task `_meta`.
-    pub legacy: bool,
+    /// A 2025-11-25 (SEP-1686) task: requests carry the related-task `_meta`.
+    pub related_task_meta: bool,
 }
 
 impl TaskLink {
@@ -737,7 +723,13 @@ impl TaskLink {
         let (fields, _) = docket.backend().task_get(id.to_owned()).await.ok()??;
         let client_capabilities = fields.get("caps").and_then(|c| serde_json::from_str(c).ok()).unwrap_or(json!({}));
         let session = fields.get("session").and_then(|s| sessions(s));
-        Some(TaskLink { id: id.to_owned(), docket: docket.clone(), client_capabilities, session, legacy: true })
+        Some(TaskLink {
+            id: id.to_owned(),
+            docket: docket.clone(),
+            client_capabilities,
+            session,
+            related_task_meta: true,
+        })
     }
 
     /// Sends a request to the requester through the task record and waits for the answer; the
@@ -749,7 +741,7 @@ impl TaskLink {
         mut params: Value,
         cancel: &CancellationToken,
     ) -> Result<Value, ClientRequestError> {
-        if self.legacy
+        if self.related_task_meta
             && let Value::Object(p) = &mut params
         {
             let meta = p.entry("_meta").or_insert_with(|| json!({}));

@@ -3,32 +3,32 @@
 //! results, multi round-trip input (SEP-2322) in place of server-to-client requests, and
 //! `subscriptions/listen`.
 //!
-//! A request is modern when its `_meta` names a protocol version; anything else (an
-//! `initialize`, or a request without the claim) is served as before, and never sees a
-//! 2026-only field.
+//! A request is of this revision when its `_meta` names a protocol version; anything else (an
+//! `initialize`, or a request without the claim) is served as 2025-11-25, and never sees a
+//! 2026-only field. Requests of both revisions go through the one dispatcher
+//! (`server/dispatch.rs`); this module holds what is particular to 2026-07-28: the envelope,
+//! sealed `requestState`, the request-scoped peer, result shaping and `subscriptions/listen`.
 
 pub(crate) mod tasks;
 
-use crate::extract::{Call, ClientRequestError, Context, Peer, RequestCtx};
+use crate::extract::{ClientRequestError, Peer};
 use crate::outbound::Outbound;
-use crate::protocol::parse_params;
 use crate::protocol::{ErrorObject, LoggingLevel, Message, RequestId};
-use crate::registry::TaskSupport;
 use crate::server::Session;
+use crate::server::request::{InputRound, ListenFilter};
 use crate::sync::BoxFuture;
 use crate::sync::lock;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use tokio_util::sync::CancellationToken;
 
-/// The modern revision this server speaks.
-pub const MODERN_VERSION: &str = "2026-07-28";
-/// Versions listed in `server/discover` and `-32022` errors: the per-request ones. Legacy
-/// versions are still served, to clients that open with `initialize`.
-pub const ADVERTISED_VERSIONS: &[&str] = &[MODERN_VERSION];
+/// Revision 2026-07-28, the per-request revision this server speaks.
+pub const REV2026_VERSION: &str = "2026-07-28";
+/// Versions listed in `server/discover` and `-32022` errors: the per-request ones. 2025-11-25
+/// and older are still served, to clients that open with `initialize`.
+pub const ADVERTISED_VERSIONS: &[&str] = &[REV2026_VERSION];
 
 /// `_meta` key: the protocol version of a request.
 pub const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
@@ -64,7 +64,7 @@ pub fn claimed_version(params: Option<&Value>) -> Option<&Value> {
     params?.get("_meta")?.get(META_VERSION)
 }
 
-/// What a modern request says about its client.
+/// What a 2026-07-28 request says about its client.
 #[derive(Debug, Clone)]
 pub struct Envelope {
     /// The protocol version the request names.
@@ -84,7 +84,7 @@ impl Envelope {
 
 /// -32022 for a version this server does not speak.
 pub fn check_version(envelope: &Envelope) -> Result<(), ErrorObject> {
-    if envelope.version == MODERN_VERSION {
+    if envelope.version == REV2026_VERSION {
         return Ok(());
     }
     Err(ErrorObject::new(UNSUPPORTED_VERSION, "Unsupported protocol version")
@@ -118,26 +118,6 @@ pub fn envelope(params: Option<&Value>) -> Result<Envelope, ErrorObject> {
         ),
     };
     Ok(Envelope { version, capabilities: capabilities.cloned().unwrap_or_else(|| json!({})), log_level })
-}
-
-/// Methods a 2026-07-28 client may call (others, including the removed ones, are -32601).
-pub fn is_modern_method(method: &str) -> bool {
-    matches!(
-        method,
-        "server/discover"
-            | "tools/list"
-            | "tools/call"
-            | "prompts/list"
-            | "prompts/get"
-            | "resources/list"
-            | "resources/templates/list"
-            | "resources/read"
-            | "completion/complete"
-            | "subscriptions/listen"
-            | "tasks/get"
-            | "tasks/update"
-            | "tasks/cancel"
-    )
 }
 
 // ------------------------------------------------------------------------------ request state
@@ -185,21 +165,22 @@ impl StateKey {
 /// What a `requestState` is bound to besides method and requester: the target (tool or prompt
 /// name, resource URI) and a digest of the arguments, so a state cannot be replayed with other
 /// arguments. Keys are sorted first, so the client's key order does not matter.
-pub(crate) fn state_binding(target: &str, arguments: Option<&Value>) -> String {
+pub(crate) fn state_binding(target: &str, arguments: &Map<String, Value>) -> String {
+    fn canonical_map(m: &Map<String, Value>, out: &mut String) {
+        let mut keys: Vec<&String> = m.keys().collect();
+        keys.sort();
+        out.push('{');
+        for k in keys {
+            out.push_str(&Value::from(k.as_str()).to_string());
+            out.push(':');
+            canonical(&m[k], out);
+            out.push(',');
+        }
+        out.push('}');
+    }
     fn canonical(v: &Value, out: &mut String) {
         match v {
-            Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                out.push('{');
-                for k in keys {
-                    out.push_str(&Value::from(k.as_str()).to_string());
-                    out.push(':');
-                    canonical(&m[k], out);
-                    out.push(',');
-                }
-                out.push('}');
-            }
+            Value::Object(m) => canonical_map(m, out),
             Value::Array(a) => {
                 out.push('[');
                 for v in a {
@@ -212,10 +193,7 @@ pub(crate) fn state_binding(target: &str, arguments: Option<&Value>) -> String {
         }
     }
     let mut text = String::new();
-    match arguments {
-        None | Some(Value::Null) => canonical(&Value::Object(Map::new()), &mut text),
-        Some(v) => canonical(v, &mut text),
-    }
+    canonical_map(arguments, &mut text);
     use base64::Engine;
     let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
     format!("{target}#{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref()))
@@ -229,14 +207,14 @@ fn bad_state(why: &str) -> ErrorObject {
 }
 
 /// The answers a retry brings: those sealed in `requestState` plus `inputResponses`.
-fn answers_of(
+pub(crate) fn answers_of(
     session: &Session,
-    params: &Map<String, Value>,
+    input: &InputRound,
     method: &str,
     target: &str,
 ) -> Result<Map<String, Value>, ErrorObject> {
     let mut answers = Map::new();
-    if let Some(state) = params.get("requestState") {
+    if let Some(state) = &input.request_state {
         let state = state.as_str().ok_or_else(|| bad_state("not a string"))?;
         let payload = session.server().state_key().open(state).ok_or_else(|| bad_state("integrity check failed"))?;
         if payload["m"] != method || payload["t"] != target {
@@ -252,7 +230,7 @@ fn answers_of(
             answers.extend(a.clone());
         }
     }
-    match params.get("inputResponses") {
+    match &input.input_responses {
         None | Some(Value::Null) => {}
         Some(Value::Object(responses)) => {
             for (key, response) in responses {
@@ -280,19 +258,23 @@ pub(crate) enum Ran<T> {
 
 /// Polls a handler until it finishes or parks on unanswered input (every request it makes in
 /// one poll is collected, so parallel requests come back together).
-pub(crate) async fn run_until_input<T>(modern: &Modern, fut: impl Future<Output = Result<T, ErrorObject>>) -> Ran<T> {
+pub(crate) async fn run_until_input<T>(
+    input: &Rev2026Input,
+    fut: impl Future<Output = Result<T, ErrorObject>>,
+) -> Ran<T> {
     let mut fut = std::pin::pin!(fut);
     std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
         Poll::Ready(r) => Poll::Ready(Ran::Done(r)),
         Poll::Pending => {
-            let pending = lock(&modern.pending);
+            let pending = lock(&input.pending);
             if pending.is_empty() { Poll::Pending } else { Poll::Ready(Ran::NeedsInput(pending.clone())) }
         }
     })
     .await
 }
 
-fn missing_capability(required: Value) -> ErrorObject {
+/// -32021 naming the capabilities the request needed.
+pub(crate) fn missing_capability(required: Value) -> ErrorObject {
     ErrorObject::new(MISSING_CAPABILITY, "Missing required client capability")
         .with_data(json!({ "requiredCapabilities": required }))
 }
@@ -309,7 +291,8 @@ pub fn shape_result(mut result: Value, server_info: &Value) -> Value {
     result
 }
 
-fn with_cache_hints(mut result: Value) -> Value {
+/// Adds the cache hints of a cacheable result (`ttlMs`, `cacheScope`).
+pub(crate) fn with_cache_hints(mut result: Value) -> Value {
     if let Value::Object(map) = &mut result {
         map.insert("ttlMs".into(), json!(0));
         map.insert("cacheScope".into(), json!("private"));
@@ -317,7 +300,7 @@ fn with_cache_hints(mut result: Value) -> Value {
     result
 }
 
-/// The capabilities a 2026-07-28 client sees (no legacy `tasks` slot; extensions instead).
+/// The capabilities a 2026-07-28 client sees (no 2025-11-25 `tasks` slot; extensions instead).
 pub fn capabilities(server: &crate::Server) -> Value {
     let mut caps = server.capabilities();
     if let Value::Object(map) = &mut caps {
@@ -336,7 +319,7 @@ pub fn capabilities(server: &crate::Server) -> Value {
 /// A 2026-07-28 (stateless) request's view of the client: what it declared on this request,
 /// and the input it has answered so far (multi round-trip requests, SEP-2322).
 #[derive(Default)]
-pub(crate) struct Modern {
+pub(crate) struct Rev2026Input {
     pub capabilities: Value,
     pub log_level: Option<LoggingLevel>,
     /// Answers by input key: this retry's `inputResponses` plus those carried in `requestState`.
@@ -351,7 +334,7 @@ pub(crate) struct Modern {
     pub escalated: std::sync::OnceLock<crate::tasks::TaskLink>,
 }
 
-impl Modern {
+impl Rev2026Input {
     /// The answer to `key`, or records the request as pending.
     fn answer_or_park(&self, key: &str, method: &str, params: Value) -> Option<Value> {
         if let Some(answer) = self.answers.get(key) {
@@ -367,7 +350,7 @@ impl Modern {
 pub(crate) struct Rev2026Peer {
     /// The request's session and stream: identity, notifications and stream control are theirs.
     base: Arc<super::peer::SessionPeer>,
-    input: Arc<Modern>,
+    input: Arc<Rev2026Input>,
 }
 
 impl Peer for Rev2026Peer {
@@ -428,206 +411,27 @@ impl Peer for Rev2026Peer {
     }
 }
 
-impl Session {
-    #[allow(clippy::too_many_arguments)]
-    fn modern_context(
-        self: &Arc<Self>,
-        id: RequestId,
-        params: &Option<Value>,
+impl Rev2026Peer {
+    /// The peer of a 2026-07-28 request on `session`: its stream is `out`, its capabilities
+    /// and log level are the envelope's, and `answers` are the input it has given so far.
+    pub(crate) fn new(
+        session: &Arc<Session>,
         out: Outbound,
-        cancel: CancellationToken,
         envelope: &Envelope,
         answers: Map<String, Value>,
-    ) -> (Context, Arc<Modern>) {
-        let meta = params.as_ref().and_then(|p| p.get("_meta")).and_then(Value::as_object).cloned();
-        let progress_token = meta
-            .as_ref()
-            .and_then(|m| m.get("progressToken"))
-            .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
-            .cloned();
-        let input = Arc::new(Modern {
+    ) -> (Arc<Self>, Arc<Rev2026Input>) {
+        let input = Arc::new(Rev2026Input {
             capabilities: envelope.capabilities.clone(),
             log_level: envelope.log_level,
             answers,
             ..Default::default()
         });
-        let base = Arc::new(super::peer::SessionPeer { session: self.clone(), out });
-        let peer = Arc::new(Rev2026Peer { base, input: input.clone() });
-        let ctx = Context::new(RequestCtx {
-            services: self.server().clone(),
-            peer,
-            request_id: Some(id),
-            progress_token,
-            meta,
-            cancel,
-            progress: Mutex::default(),
-            run: None,
-        });
-        (ctx, input)
+        let base = Arc::new(super::peer::SessionPeer { session: session.clone(), out });
+        (Arc::new(Rev2026Peer { base, input: input.clone() }), input)
     }
+}
 
-    /// Serves one 2026-07-28 request.
-    pub(crate) async fn dispatch_modern(
-        self: Arc<Self>,
-        id: RequestId,
-        method: String,
-        params: Option<Value>,
-        out: Outbound,
-        cancel: CancellationToken,
-    ) -> Result<Value, ErrorObject> {
-        let envelope = envelope(params.as_ref())?;
-        check_version(&envelope)?;
-        if !is_modern_method(&method) {
-            return Err(ErrorObject::method_not_found(&method));
-        }
-        let server = crate::Server::from_inner(self.server().clone());
-        let info = serde_json::to_value(&self.server().info).unwrap_or_default();
-        let result = match method.as_str() {
-            "server/discover" => {
-                let mut result = json!({
-                    "supportedVersions": ADVERTISED_VERSIONS,
-                    "capabilities": capabilities(&server),
-                });
-                if let Some(instructions) = self.server().instructions() {
-                    result["instructions"] = Value::from(instructions.to_owned());
-                }
-                with_cache_hints(result)
-            }
-            "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list" => {
-                let mut list = self.list_method(&method, params)?;
-                if let Some(Value::Array(tools)) = list.get_mut("tools") {
-                    // `execution.taskSupport` is a 2025-11-25 field.
-                    for tool in tools {
-                        if let Value::Object(t) = tool {
-                            t.remove("execution");
-                        }
-                    }
-                }
-                with_cache_hints(list)
-            }
-            "completion/complete" => {
-                let (ctx, _) = self.modern_context(id, &params, out, cancel, &envelope, Map::new());
-                self.complete_method(params, ctx).await?
-            }
-            "tools/call" | "prompts/get" | "resources/read" => {
-                self.call_with_input(id, &method, params, out, cancel, &envelope).await?
-            }
-            "subscriptions/listen" => return self.listen(id, params, out, cancel).await,
-            _ => {
-                return crate::server::rev2026::tasks::dispatch(&self, &method, params, &envelope)
-                    .await
-                    .map(|r| shape_result(r, &info));
-            }
-        };
-        Ok(shape_result(result, &info))
-    }
-
-    /// tools/call, prompts/get, resources/read with multi round-trip input.
-    async fn call_with_input(
-        self: &Arc<Self>,
-        id: RequestId,
-        method: &str,
-        params: Option<Value>,
-        out: Outbound,
-        cancel: CancellationToken,
-        envelope: &Envelope,
-    ) -> Result<Value, ErrorObject> {
-        let map = match &params {
-            Some(Value::Object(m)) => m.clone(),
-            _ => Map::new(),
-        };
-        let target_key = if method == "resources/read" { "uri" } else { "name" };
-        let target = map.get(target_key).and_then(Value::as_str).unwrap_or_default().to_owned();
-        // The sealed state answers this exact request: same target, same arguments.
-        let binding = state_binding(&target, map.get("arguments"));
-        let answers = answers_of(self, &map, method, &binding)?;
-        let (ctx, input) = self.modern_context(id, &params, out, cancel, envelope, answers.clone());
-        let ran: Ran<Value> = match method {
-            "tools/call" => {
-                #[derive(Deserialize)]
-                struct P {
-                    name: String,
-                    #[serde(default)]
-                    arguments: Option<Map<String, Value>>,
-                }
-                let p: P = parse_params(params)?;
-                let tool = self
-                    .tool(&p.name)
-                    .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {}", p.name)))?;
-                let args = p.arguments.unwrap_or_default();
-                let tasks_on = self.server().task_settings().enabled;
-                if tasks_on && tool.task != TaskSupport::Forbidden && envelope.declares_tasks() {
-                    return crate::server::rev2026::tasks::call_tool_as_task(self, &ctx, &input, tool, args).await;
-                }
-                if tasks_on && tool.task == TaskSupport::Required {
-                    return Err(missing_capability(json!({ "extensions": { TASKS_EXTENSION: {} } })));
-                }
-                let call = tool.call(Call::new(args, None, ctx.clone()));
-                match run_until_input(&input, call).await {
-                    Ran::Done(r) => Ran::Done(r.map(|r| serde_json::to_value(r).unwrap_or_default())),
-                    Ran::NeedsInput(i) => Ran::NeedsInput(i),
-                }
-            }
-            "prompts/get" => {
-                #[derive(Deserialize)]
-                struct P {
-                    name: String,
-                    #[serde(default)]
-                    arguments: Option<Map<String, Value>>,
-                }
-                let p: P = parse_params(params)?;
-                let prompt = self
-                    .prompt(&p.name)
-                    .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {}", p.name)))?;
-                let args = p.arguments.unwrap_or_default();
-                for (name, _, required) in &prompt.arguments {
-                    if *required && !args.contains_key(name) {
-                        return Err(ErrorObject::invalid_params(format!(
-                            "missing required argument `{name}` for prompt `{}`",
-                            p.name
-                        )));
-                    }
-                }
-                let call = prompt.call(Call::new(args, None, ctx.clone()));
-                match run_until_input(&input, call).await {
-                    Ran::Done(r) => Ran::Done(r.map(|r| serde_json::to_value(r).unwrap_or_default())),
-                    Ran::NeedsInput(i) => Ran::NeedsInput(i),
-                }
-            }
-            _ => {
-                #[derive(Deserialize)]
-                struct P {
-                    uri: String,
-                }
-                let p: P = parse_params(params)?;
-                let (resource, vars) = self.resource(&p.uri).ok_or_else(|| {
-                    ErrorObject::invalid_params("Resource not found").with_data(json!({ "uri": p.uri }))
-                })?;
-                let call = resource.call(Call::new(vars, Some(p.uri), ctx.clone()));
-                match run_until_input(&input, call).await {
-                    Ran::Done(r) => Ran::Done(r.map(|r| with_cache_hints(serde_json::to_value(r).unwrap_or_default()))),
-                    Ran::NeedsInput(i) => Ran::NeedsInput(i),
-                }
-            }
-        };
-        let modern = &input;
-        match ran {
-            Ran::Done(result) => {
-                if let Some(required) = lock(&modern.missing).clone() {
-                    return Err(missing_capability(required));
-                }
-                result.map_err(|e| {
-                    if e.code == crate::protocol::RESOURCE_NOT_FOUND {
-                        ErrorObject::invalid_params(e.message).with_data(e.data.unwrap_or_default())
-                    } else {
-                        e
-                    }
-                })
-            }
-            Ran::NeedsInput(requests) => Ok(self.input_required(method, &binding, requests, answers)),
-        }
-    }
-
+impl Session {
     /// An `input_required` result; `requestState` carries the answers so far, sealed.
     pub(crate) fn input_required(
         &self,
@@ -649,34 +453,13 @@ impl Session {
 
     /// `subscriptions/listen`: acknowledges the filter, then streams the notifications it
     /// selects until the client goes away (or the server shuts down, which answers it).
-    async fn listen(
+    pub(crate) async fn listen(
         self: Arc<Self>,
         id: RequestId,
-        params: Option<Value>,
+        f: ListenFilter,
         out: Outbound,
         cancel: CancellationToken,
     ) -> Result<Value, ErrorObject> {
-        #[derive(Deserialize, Default)]
-        #[serde(rename_all = "camelCase")]
-        struct Filter {
-            #[serde(default)]
-            tools_list_changed: bool,
-            #[serde(default)]
-            prompts_list_changed: bool,
-            #[serde(default)]
-            resources_list_changed: bool,
-            #[serde(default)]
-            resource_subscriptions: Vec<String>,
-            #[serde(default)]
-            task_ids: Vec<String>,
-        }
-        #[derive(Deserialize)]
-        struct P {
-            #[serde(default)]
-            notifications: Option<Filter>,
-        }
-        let p: P = parse_params(params)?;
-        let f = p.notifications.unwrap_or_default();
         let server = crate::Server::from_inner(self.server().clone());
         let caps = server.capabilities();
         let mut accepted = Map::new();
@@ -707,7 +490,11 @@ impl Session {
                 "subscriptions/listen accepts at most {MAX_LISTEN_TASK_IDS} taskIds and {MAX_LISTEN_RESOURCES} resourceSubscriptions"
             )));
         }
-        if let Some(unknown) = f.resource_subscriptions.iter().find(|uri| self.resource(uri).is_none()) {
+        if let Some(unknown) = f
+            .resource_subscriptions
+            .iter()
+            .find(|uri| crate::sync::read(&self.server().components).find_resource(uri).is_none())
+        {
             // 2026-07-28 names a missing resource with -32602.
             return Err(ErrorObject::invalid_params(format!("Resource not found: {unknown}"))
                 .with_data(json!({ "uri": unknown })));

@@ -11,29 +11,35 @@
 use crate::docket::now_ms;
 use crate::extract::{Call, Context};
 use crate::outbound::Outbound;
-use crate::protocol::parse_params;
 use crate::protocol::{ErrorObject, Message, RequestId};
 use crate::registry::Tool;
 use crate::server::Session;
-use crate::server::rev2026::{Envelope, META_SUBSCRIPTION, MISSING_CAPABILITY, TASKS_EXTENSION};
+use crate::server::request::TaskRequest;
+use crate::server::rev2026::{META_SUBSCRIPTION, MISSING_CAPABILITY, TASKS_EXTENSION};
 use crate::tasks::{
     TaskLink, TaskView, backend_error, check_quota, docket_of, iso8601, load, not_found, pending_inputs,
 };
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-fn requires_extension() -> ErrorObject {
+enum Op {
+    Get,
+    Update,
+    Cancel,
+}
+
+/// -32021: the client did not declare the tasks extension.
+pub(crate) fn requires_extension() -> ErrorObject {
     ErrorObject::new(MISSING_CAPABILITY, "Missing required client capability: the tasks extension")
         .with_data(json!({ "requiredCapabilities": { "extensions": { TASKS_EXTENSION: {} } } }))
 }
 
 /// The status under SEP-2663: a tool error is `completed` (its result has `isError`); `failed`
 /// is for JSON-RPC errors only.
-fn modern_status(view: &TaskView) -> &'static str {
+fn status_2026(view: &TaskView) -> &'static str {
     if view.status == "failed" && !view.fields.contains_key("state") {
         let protocol_error = view.run.as_ref().and_then(|r| r.result.as_ref()).is_some_and(is_error_envelope);
         if !protocol_error {
@@ -49,7 +55,7 @@ fn is_error_envelope(result: &Value) -> bool {
 
 /// A `DetailedTask`: the task with its input requests, result or error inlined.
 pub(crate) fn detailed(view: &TaskView) -> Value {
-    let status = modern_status(view);
+    let status = status_2026(view);
     let mut task = json!({
         "taskId": view.id,
         "status": status,
@@ -83,42 +89,28 @@ pub(crate) fn detailed(view: &TaskView) -> Value {
     task
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct IdParams {
-    task_id: String,
-    #[serde(default)]
-    input_responses: Option<Map<String, Value>>,
-}
-
-/// tasks/get, tasks/update, tasks/cancel (tasks/result and tasks/list are gone: -32601).
-pub(crate) async fn dispatch(
-    session: &Arc<Session>,
-    method: &str,
-    params: Option<Value>,
-    envelope: &Envelope,
-) -> Result<Value, ErrorObject> {
-    if !session.server().task_settings().enabled {
-        return Err(ErrorObject::method_not_found(method));
-    }
-    if !envelope.declares_tasks() {
-        return Err(requires_extension());
-    }
-    let p: IdParams = parse_params(params)?;
-    let docket = docket_of(&**session)?;
-    let view = match load(&docket, &p.task_id).await? {
-        Some(v) if session.may_access(&v.owner) => v,
-        _ => return Err(not_found(&p.task_id)),
+/// tasks/get, tasks/update, tasks/cancel (tasks/result and tasks/list are not in this revision).
+pub(crate) async fn handle(session: &Arc<Session>, request: TaskRequest) -> Result<Value, ErrorObject> {
+    let (task_id, input_responses, op) = match request {
+        TaskRequest::Get(id) => (id, None, Op::Get),
+        TaskRequest::Update { task_id, input_responses } => (task_id, input_responses, Op::Update),
+        TaskRequest::Cancel(id) => (id, None, Op::Cancel),
+        TaskRequest::Result(_) => return Err(ErrorObject::method_not_found("tasks/result")),
+        TaskRequest::List(_) => return Err(ErrorObject::method_not_found("tasks/list")),
     };
-    match method {
-        "tasks/get" => {
+    let docket = docket_of(&**session)?;
+    let view = match load(&docket, &task_id).await? {
+        Some(v) if session.may_access(&v.owner) => v,
+        _ => return Err(not_found(&task_id)),
+    };
+    match op {
+        Op::Get => {
             let mut task = detailed(&view);
             task["resultType"] = json!("complete");
             Ok(task)
         }
-        "tasks/update" => {
-            let responses = p
-                .input_responses
+        Op::Update => {
+            let responses = input_responses
                 .ok_or_else(|| ErrorObject::invalid_params("Invalid params: tasks/update needs inputResponses"))?;
             let pending = pending_inputs(&view.fields);
             // Answers to unknown or already answered keys are ignored.
@@ -128,11 +120,11 @@ pub(crate) async fn dispatch(
                 .map(|(key, response)| (format!("ans:{key}"), json!({ "result": response }).to_string()))
                 .collect();
             if !set.is_empty() {
-                docket.backend().task_update(p.task_id.clone(), set, vec![]).await.map_err(backend_error)?;
+                docket.backend().task_update(task_id.clone(), set, vec![]).await.map_err(backend_error)?;
             }
             Ok(json!({ "resultType": "complete" }))
         }
-        _ => {
+        Op::Cancel => {
             // Cooperative and idempotent: a terminal task is simply acknowledged.
             if !view.is_terminal() {
                 let set = vec![
@@ -140,9 +132,9 @@ pub(crate) async fn dispatch(
                     ("message".to_owned(), "The client cancelled the task.".to_owned()),
                     ("updated".to_owned(), now_ms().to_string()),
                 ];
-                docket.backend().task_update(p.task_id.clone(), set, vec![]).await.map_err(backend_error)?;
+                docket.backend().task_update(task_id.clone(), set, vec![]).await.map_err(backend_error)?;
                 if view.run.is_some() {
-                    docket.cancel(&p.task_id).await.map_err(backend_error)?;
+                    docket.cancel(&task_id).await.map_err(backend_error)?;
                 }
             }
             Ok(json!({ "resultType": "complete" }))
@@ -154,23 +146,23 @@ pub(crate) async fn dispatch(
 pub(crate) async fn call_tool_as_task(
     session: &Arc<Session>,
     ctx: &Context,
-    modern: &Arc<crate::server::rev2026::Modern>,
+    input: &Arc<crate::server::rev2026::Rev2026Input>,
     tool: Arc<Tool>,
     args: Map<String, Value>,
 ) -> Result<Value, ErrorObject> {
-    let binding = crate::server::rev2026::state_binding(&tool.name, Some(&Value::Object(args.clone())));
+    let binding = crate::server::rev2026::state_binding(&tool.name, &args);
     let mut fut = tool.call(Call::new(args, None, ctx.clone()));
     let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
     if let Poll::Ready(result) = first {
-        if let Some(required) = crate::sync::lock(&modern.missing).clone() {
+        if let Some(required) = crate::sync::lock(&input.missing).clone() {
             return Err(ErrorObject::new(MISSING_CAPABILITY, "Missing required client capability")
                 .with_data(json!({ "requiredCapabilities": required })));
         }
         return Ok(serde_json::to_value(result?).unwrap_or_default());
     }
-    let pending = crate::sync::lock(&modern.pending).clone();
+    let pending = crate::sync::lock(&input.pending).clone();
     if !pending.is_empty() {
-        let answers = modern.answers.clone();
+        let answers = input.answers.clone();
         return Ok(session.input_required("tools/call", &binding, pending, answers));
     }
     // It waits on something else: it becomes a task, and keeps running here.
@@ -195,16 +187,16 @@ pub(crate) async fn call_tool_as_task(
     let link = TaskLink {
         id: id.clone(),
         docket: docket.clone(),
-        client_capabilities: modern.capabilities.clone(),
+        client_capabilities: input.capabilities.clone(),
         session: None,
-        legacy: false,
+        related_task_meta: false,
     };
-    let _ = modern.escalated.set(link);
+    let _ = input.escalated.set(link);
     let mut changes = backend.watch(&id);
     // A task in flight runs through the shutdown drain; only the drain deadline stops it.
     let shutdown = session.server().abort.clone();
     let cancel = ctx.inner.cancel.clone();
-    let (task_id, modern2) = (id.clone(), modern.clone());
+    let (task_id, input2) = (id.clone(), input.clone());
     let lease = settings.inline_lease;
     tokio::spawn(async move {
         let cancelled = async {
@@ -239,7 +231,7 @@ pub(crate) async fn call_tool_as_task(
         };
         cancel.cancel();
         let Some(outcome) = outcome else { return };
-        let missing = crate::sync::lock(&modern2.missing).clone();
+        let missing = crate::sync::lock(&input2.missing).clone();
         let outcome = match (outcome, missing) {
             (_, Some(required)) => Err(ErrorObject::new(MISSING_CAPABILITY, "Missing required client capability")
                 .with_data(json!({ "requiredCapabilities": required }))),
@@ -289,7 +281,7 @@ pub(crate) fn follow_for_listener(
         loop {
             match load(&docket, &id).await {
                 Ok(Some(view)) if session2.may_access(&view.owner) => {
-                    let key = (modern_status(&view), pending_inputs(&view.fields).len());
+                    let key = (status_2026(&view), pending_inputs(&view.fields).len());
                     if last != Some(key) {
                         let mut params = detailed(&view);
                         params["_meta"] = json!({ META_SUBSCRIPTION: subscription });

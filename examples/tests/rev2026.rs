@@ -28,7 +28,7 @@ impl Fixture {
                 .args(args)
                 .envs(envs.iter().copied())
                 .env("FASTMCP_DOCKET_URL", docket)
-                .env("FASTMCP_DOCKET_NAME", "modern-test")
+                .env("FASTMCP_DOCKET_NAME", "rev2026-test")
                 // Instances behind one endpoint share the requestState key.
                 .env("FASTMCP_REQUEST_STATE_SECRET", "test-secret")
                 .env_remove("FASTMCP_ENABLE_TASKS"),
@@ -74,7 +74,7 @@ fn meta(capabilities: Value) -> Value {
     json!({
         "io.modelcontextprotocol/protocolVersion": V,
         "io.modelcontextprotocol/clientCapabilities": capabilities,
-        "io.modelcontextprotocol/clientInfo": { "name": "modern-test", "version": "0" },
+        "io.modelcontextprotocol/clientInfo": { "name": "rev2026-test", "version": "0" },
     })
 }
 
@@ -235,7 +235,7 @@ async fn legacy_clients_see_nothing_new() {
     let fx = Fixture::conformance();
     let init = |v: &str| json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":v,"capabilities":{},"clientInfo":{"name":"old","version":"0"}}});
     let a = post_raw(&fx.url, init("2026-07-28"), &[]).await;
-    assert_eq!(a.result()["protocolVersion"], "2025-11-25", "initialize never negotiates a modern revision");
+    assert_eq!(a.result()["protocolVersion"], "2025-11-25", "initialize never negotiates revision 2026-07-28");
     let a = post_raw(&fx.url, init("2025-11-25"), &[]).await;
     let session = a.headers["mcp-session-id"].to_str().unwrap().to_owned();
     assert!(a.result().get("resultType").is_none());
