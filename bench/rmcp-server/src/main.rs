@@ -1,7 +1,9 @@
-//! rmcp 3.11 with the same `add` tool as the fastmcp bench server, for the HTTP benchmark.
+//! rmcp 3.11 with the same `add` tool as the fastmcp bench server: the anchor of the HTTP and
+//! start-up benchmarks.
 //!     rmcp-bench-server [--stateless]    prints `listening on http://ADDR/mcp`
+//!     rmcp-bench-server --stdio          serves over stdin/stdout
 use rmcp::{
-    ServerHandler,
+    ServerHandler, ServiceExt,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{ServerCapabilities, ServerConfig},
     schemars, tool, tool_handler, tool_router,
@@ -37,6 +39,11 @@ impl ServerHandler for Bench {
 
 #[tokio::main]
 async fn main() {
+    if std::env::args().any(|a| a == "--stdio") {
+        let service = Bench { tool_router: Bench::tool_router() }.serve(rmcp::transport::stdio()).await.unwrap();
+        let _ = service.waiting().await;
+        return;
+    }
     let stateless = std::env::args().any(|a| a == "--stateless");
     let mut config = StreamableHttpServerConfig::default().with_sse_keep_alive(None);
     if stateless {

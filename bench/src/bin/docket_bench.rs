@@ -20,6 +20,73 @@ fn noop(i: u64) -> u64 {
     i
 }
 
+/// Works for a minute (a task being followed).
+#[tool(task = "optional")]
+async fn long_work() -> &'static str {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    "done"
+}
+
+/// What following working tasks costs Redis: `tasks` tasks created over an in-memory
+/// session (each followed for status notifications), then redis-server's command count over
+/// `seconds` while they work (longer than `WATCH_FALLBACK`, so each follower's fallback look
+/// is counted too).
+async fn follow_cost(url: String, port: u16, tasks: usize, seconds: u64, over_share: bool) {
+    let config = DocketConfig {
+        url,
+        name: format!("follow-{over_share}"),
+        redelivery_timeout: Duration::from_secs(30),
+        result_ttl: Duration::from_secs(600),
+        concurrency: tasks + 8,
+        // Every task runs at once, or (over_share) half of them wait for their requester's
+        // fair share of the worker (deferred runs).
+        group_share: if over_share { tasks / 2 } else { tasks + 8 },
+        tls_ca_file: None,
+    };
+    let settings = fastmcp::tasks::TaskSettings { max_active_per_requester: tasks + 1, ..Default::default() };
+    let server = FastMcp::new("follow").docket(config).tasks(true).task_settings(settings).build().unwrap();
+    server.start().await.unwrap();
+    let client = Client::connect(&server).await.unwrap();
+    let mut first = None;
+    for _ in 0..tasks {
+        let created = client
+            .request("tools/call", json!({ "name": "long_work", "arguments": {}, "task": { "ttl": 120000 } }))
+            .await
+            .unwrap();
+        assert!(created["task"]["taskId"].is_string(), "{created}");
+        first.get_or_insert(created["task"]["taskId"].clone());
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = redis_stats(port);
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let after = redis_stats(port);
+    let mut by_command: Vec<(String, u64)> =
+        after.calls.iter().map(|(c, n)| (c.clone(), n - before.calls.get(c).copied().unwrap_or(0))).collect();
+    by_command.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let calls: u64 = by_command.iter().map(|(_, n)| n).sum();
+    let per_task = calls as f64 / seconds as f64 / tasks as f64;
+    println!(
+        "{} on Redis: {:.0} commands/s in all, {per_task:.3} per task{}: {}",
+        if over_share {
+            format!("{tasks} tasks of one requester, half waiting for its fair share")
+        } else {
+            format!("following {tasks} working tasks")
+        },
+        calls as f64 / seconds as f64,
+        if over_share { "" } else { " (target <= 0.2)" },
+        by_command
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(c, n)| format!("{c} {:.1}/s", *n as f64 / seconds as f64))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if std::env::var_os("FOLLOW_DEBUG").is_some() {
+        eprintln!("{}", client.request("tasks/get", json!({ "taskId": first })).await.unwrap());
+    }
+    server.shutdown().await;
+}
+
 /// Runs/s from enqueue to result stored, for `runs` trivial runs.
 async fn measure(url: String, runs: usize, concurrency: usize) -> f64 {
     let config = DocketConfig {
@@ -60,19 +127,78 @@ async fn measure(url: String, runs: usize, concurrency: usize) -> f64 {
     runs as f64 / elapsed.as_secs_f64()
 }
 
-/// Median, min and max of `reps` repetitions (each on a fresh server and docket).
-async fn report(label: &str, url: &str, runs: usize, reps: usize) {
+/// Median, min and max of `reps` repetitions (each on a fresh server and docket); with a
+/// Redis port, also what redis-server spent per run (CPU from `INFO cpu`, commands from
+/// `INFO commandstats`, scripts' inner commands included).
+async fn report(label: &str, url: &str, runs: usize, reps: usize, redis_port: Option<u16>) {
     let mut rates = Vec::new();
+    let before = redis_port.map(redis_stats);
     for _ in 0..reps {
         rates.push(measure(url.to_owned(), runs, 256).await);
     }
+    let after = redis_port.map(redis_stats);
+    let in_order = rates.clone();
     rates.sort_by(f64::total_cmp);
+    let median = rates[rates.len() / 2];
     println!(
-        "{label:<8} {runs} runs x {reps}: median {:.0} runs/s (min {:.0}, max {:.0}), enqueue -> result stored",
-        rates[rates.len() / 2],
+        "{label:<8} {runs} runs x {reps}: median {median:.0} runs/s (min {:.0}, max {:.0}; worst repetition {:.2}x the median), enqueue -> result stored",
         rates[0],
-        rates[rates.len() - 1]
+        rates[rates.len() - 1],
+        rates[0] / median,
     );
+    println!(
+        "         repetitions in order: {}",
+        in_order.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ")
+    );
+    if let (Some(before), Some(after)) = (before, after) {
+        let total = (runs * reps) as f64;
+        let cpu_us = (after.cpu_seconds - before.cpu_seconds) * 1e6 / total;
+        let mut per_command: Vec<(String, f64)> = after
+            .calls
+            .iter()
+            .map(|(cmd, n)| (cmd.clone(), (n - before.calls.get(cmd).copied().unwrap_or(0)) as f64 / total))
+            .filter(|(_, n)| *n >= 0.01)
+            .collect();
+        per_command.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let commands: f64 = per_command.iter().map(|(_, n)| n).sum();
+        println!(
+            "         redis-server per run: {cpu_us:.1} us CPU (target <= 15), {commands:.1} commands (target <= 8): {}",
+            per_command.iter().map(|(c, n)| format!("{c} {n:.2}")).collect::<Vec<_>>().join(", ")
+        );
+    }
+}
+
+/// What `INFO` says about a redis-server: CPU seconds (user + sys) and calls per command.
+struct RedisStats {
+    cpu_seconds: f64,
+    calls: std::collections::HashMap<String, u64>,
+}
+
+fn redis_stats(port: u16) -> RedisStats {
+    let info = |section: &str| {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &port.to_string(), "INFO", section])
+            .output()
+            .expect("redis-cli (installed with redis-server)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let cpu = info("cpu");
+    let field = |name: &str| {
+        cpu.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let mut calls = std::collections::HashMap::new();
+    for line in info("commandstats").lines() {
+        // cmdstat_hset:calls=12,usec=...
+        if let Some((cmd, rest)) = line.strip_prefix("cmdstat_").and_then(|l| l.split_once(':'))
+            && let Some(n) = rest.split(',').find_map(|kv| kv.strip_prefix("calls="))
+        {
+            calls.insert(cmd.to_owned(), n.parse().unwrap_or(0));
+        }
+    }
+    RedisStats { cpu_seconds: field("used_cpu_user") + field("used_cpu_sys"), calls }
 }
 
 /// What starting a server costs (lifespan + docket + worker; no transport), median of many.
@@ -103,13 +229,21 @@ async fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(200_000);
-    report("memory", "memory://", runs, 5).await;
+    if args.iter().any(|a| a == "--follow-only") {
+        let redis = RedisServer::start(false);
+        follow_cost(redis.url(), redis.port, 1000, 32, false).await;
+        follow_cost(redis.url(), redis.port, 1000, 32, true).await;
+        return;
+    }
+    report("memory", "memory://", runs, 5, None).await;
     if args.iter().any(|a| a == "--memory-only") {
         return;
     }
     let redis = RedisServer::start(false);
     // A fresh docket name per repetition is not needed: every run's key is unique.
-    report("redis", &redis.url(), runs / 4, 3).await;
+    report("redis", &redis.url(), runs / 4, 3, Some(redis.port)).await;
+    follow_cost(redis.url(), redis.port, 1000, 32, false).await;
+    follow_cost(redis.url(), redis.port, 1000, 32, true).await;
     if std::env::args().any(|a| a == "--keep-redis") {
         println!("{}", redis.url());
         let _ = std::io::stdin().read_line(&mut String::new());

@@ -457,7 +457,21 @@ impl Default for Watchers {
     }
 }
 
+/// How long a follower of a run or task waits for a [`Backend::watch`] tick before it looks
+/// again anyway. Ticks come with every change (in process on `memory://`; over Redis pub/sub
+/// otherwise, and a reconnected listener ticks every watcher since it may have missed some),
+/// so this only bounds what a lost tick costs: following a working task on Redis costs 4
+/// commands per fallback period, not per second.
+pub const WATCH_FALLBACK: Duration = Duration::from_secs(30);
+
 impl Watchers {
+    /// Ticks every watcher: after a gap in the change feed, everyone looks again.
+    pub fn notify_all(&self) {
+        for tx in lock(&self.map).values() {
+            tx.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
     pub fn subscribe(&self, key: &str) -> tokio::sync::watch::Receiver<u64> {
         use std::sync::atomic::Ordering::Relaxed;
         let mut map = lock(&self.map);
@@ -775,6 +789,7 @@ impl Docket {
                 drain: Mutex::new(Duration::from_secs(10)),
                 handle: Mutex::new(None),
                 groups: Mutex::new(HashMap::new()),
+                deferred: Mutex::new(HashMap::new()),
                 group_share: match self.inner.config.group_share {
                     0 => self.inner.config.concurrency.div_ceil(2),
                     n => n,
@@ -845,10 +860,17 @@ struct WorkerInner {
     /// runs executing).
     groups: Mutex<HashMap<String, usize>>,
     group_share: usize,
+    /// How often each run was deferred here in a row (fairness), so a long wait backs off
+    /// instead of re-queueing every `DEFER_MS`. Entries leave when the run executes; the map
+    /// is cleared past `MAX_DEFERRED` entries (only the backoff is forgotten).
+    deferred: Mutex<HashMap<String, u32>>,
 }
 
-/// How long a run over its group's share waits before it is offered again.
+/// How long a run over its group's share first waits before it is offered again; it doubles
+/// with each deferral in a row, up to `DEFER_MAX_MS`.
 const DEFER_MS: u64 = 100;
+const DEFER_MAX_MS: u64 = 3200;
+const MAX_DEFERRED: usize = 65_536;
 
 /// A handle to the server's task worker.
 #[derive(Clone)]
@@ -907,12 +929,23 @@ impl Worker {
                     let running = groups.entry(group.clone()).or_insert(0);
                     if *running >= self.inner.group_share {
                         drop(groups);
+                        let delay_ms = {
+                            let mut deferred = lock(&self.inner.deferred);
+                            if deferred.len() >= MAX_DEFERRED {
+                                deferred.clear();
+                            }
+                            let n = deferred.entry(claimed.key.clone()).or_insert(0);
+                            *n = n.saturating_add(1);
+                            (DEFER_MS << (*n - 1).min(16)).min(DEFER_MAX_MS)
+                        };
                         let attempt = claimed.attempt;
-                        let defer = Outcome::Again { delay_ms: DEFER_MS, attempt, result: None, error: None };
+                        let defer = Outcome::Again { delay_ms, attempt, result: None, error: None };
                         let _ = done_tx.send((claimed, defer));
                         continue;
                     }
                     *running += 1;
+                    drop(groups);
+                    lock(&self.inner.deferred).remove(&claimed.key);
                 }
                 let p = match permit.take() {
                     Some(p) => p,

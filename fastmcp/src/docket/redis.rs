@@ -466,6 +466,11 @@ async fn listen_events(backend: std::sync::Weak<RedisBackend>) {
         match pubsub.await {
             Ok(mut pubsub) => {
                 delay = Duration::from_millis(100);
+                // Changes made while the listener was away were not heard: every follower
+                // looks again now rather than at its fallback poll.
+                if let Some(b) = backend.upgrade() {
+                    b.watchers.notify_all();
+                }
                 let mut stream = pubsub.on_message();
                 while let Some(msg) = stream.next().await {
                     let Some(b) = backend.upgrade() else { return };

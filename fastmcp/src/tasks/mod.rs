@@ -514,10 +514,9 @@ pub(crate) async fn result(
             break view;
         }
         deliver_inputs(session, &docket, &view, &out, &cancel);
-        // Events can be lost while a Redis listener reconnects: look again every second.
         tokio::select! {
             _ = changes.changed() => {},
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+            _ = tokio::time::sleep(crate::docket::WATCH_FALLBACK) => {},
             _ = cancel.cancelled() => return Err(ErrorObject::internal("tasks/result was cancelled")),
             _ = tokio::time::sleep_until(deadline) => {
                 return Err(ErrorObject::new(
@@ -653,7 +652,7 @@ fn follow(session: &RequesterRef, docket: &Docket, id: &str, progress_token: Opt
             drop(session);
             tokio::select! {
                 _ = changes.changed() => {},
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+                _ = tokio::time::sleep(crate::docket::WATCH_FALLBACK) => {},
                 _ = stop2.cancelled() => return,
                 _ = shutdown.cancelled() => return,
             }
@@ -796,7 +795,7 @@ impl TaskLink {
             }
             tokio::select! {
                 _ = changes.changed() => {},
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+                _ = tokio::time::sleep(crate::docket::WATCH_FALLBACK) => {},
                 _ = cancel.cancelled() => {
                     clear(backend, self.id.clone()).await;
                     return Err(ClientRequestError::Closed);

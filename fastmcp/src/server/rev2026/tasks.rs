@@ -22,7 +22,6 @@ use crate::tasks::{
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 enum Op {
@@ -206,7 +205,7 @@ pub(crate) async fn call_tool_as_task(
                 {
                     tokio::select! {
                         _ = changes.changed() => continue,
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        _ = tokio::time::sleep(crate::docket::WATCH_FALLBACK) => continue,
                     }
                 }
                 return;
@@ -297,7 +296,7 @@ pub(crate) fn follow_for_listener(
             }
             tokio::select! {
                 _ = changes.changed() => {},
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+                _ = tokio::time::sleep(crate::docket::WATCH_FALLBACK) => {},
                 _ = stop2.cancelled() => return,
             }
         }
