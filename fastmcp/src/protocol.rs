@@ -270,13 +270,39 @@ impl Message {
 
     /// Compact JSON with no embedded newline, as stdio framing requires.
     pub fn to_json(&self) -> String {
-        self.to_value().to_string()
+        // Serialized in place: no intermediate `Value` (a copy of the whole result).
+        serde_json::to_string(self).unwrap_or_else(|_| self.to_value().to_string())
     }
 }
 
 impl Serialize for Message {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_value().serialize(s)
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("jsonrpc", "2.0")?;
+        match self {
+            Message::Request(r) => {
+                map.serialize_entry("id", &r.id)?;
+                map.serialize_entry("method", &r.method)?;
+                if let Some(p) = &r.params {
+                    map.serialize_entry("params", p)?;
+                }
+            }
+            Message::Notification(n) => {
+                map.serialize_entry("method", &n.method)?;
+                if let Some(p) = &n.params {
+                    map.serialize_entry("params", p)?;
+                }
+            }
+            Message::Response(r) => {
+                map.serialize_entry("id", &r.id)?;
+                match &r.outcome {
+                    Ok(v) => map.serialize_entry("result", v)?,
+                    Err(e) => map.serialize_entry("error", e)?,
+                }
+            }
+        }
+        map.end()
     }
 }
 
@@ -770,6 +796,11 @@ pub(crate) fn decode_cursor(cursor: &str) -> Option<usize> {
 /// Decodes request params; failures name the offending field (-32602).
 pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
     let value = params.unwrap_or_else(|| serde_json::json!({}));
+    // The common case decodes without tracking a path; only a failure is decoded again, with
+    // the path, for the message.
+    if let Ok(parsed) = T::deserialize(&value) {
+        return Ok(parsed);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         if path == "." {

@@ -132,6 +132,11 @@ async fn measure(url: String, runs: usize, concurrency: usize) -> f64 {
 /// `INFO commandstats`, scripts' inner commands included).
 async fn report(label: &str, url: &str, runs: usize, reps: usize, redis_port: Option<u16>) {
     let mut rates = Vec::new();
+    // One repetition first, not counted: the first one in a fresh process pays for growing
+    // the heap and the runtime's threads (measured at 0.35-0.48x the median), which is start-up
+    // cost, not throughput.
+    let warm_up = measure(url.to_owned(), runs, 256).await;
+    println!("{label:<8} warm-up repetition (not counted): {warm_up:.0} runs/s");
     let before = redis_port.map(redis_stats);
     for _ in 0..reps {
         rates.push(measure(url.to_owned(), runs, 256).await);

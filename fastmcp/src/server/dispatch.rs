@@ -12,7 +12,7 @@ use super::rev2026::{self, Ran, Rev2026Input, Rev2026Peer};
 use crate::extract::{Call, Context, Peer, RequestCtx};
 use crate::outbound::Outbound;
 use crate::protocol::{ErrorObject, METHOD_NOT_FOUND, RESOURCE_NOT_FOUND, RequestId};
-use crate::registry::{BoxFuture, TaskSupport};
+use crate::registry::{Prompt, Resource, TaskSupport, Tool};
 use crate::sync::lock;
 use crate::tasks::{self, Kind, TaskParams};
 use serde_json::{Map, Value, json};
@@ -171,7 +171,7 @@ impl Session {
             }
         };
         let (ctx, rev2026_input) = self.context(revision, start, answers.clone());
-        let (run, cacheable): (BoxFuture<Result<Value, ErrorObject>>, bool) = match target {
+        let handler = match target {
             CallTarget::Tool { name, arguments, task } => {
                 let tool = crate::sync::read(&self.server.components).tools.get(&name).cloned();
                 let tool = tool.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {name}")))?;
@@ -187,7 +187,7 @@ impl Session {
                         return rev2026::tasks::call_tool_as_task(self, &ctx, &input, tool, arguments).await;
                     }
                 }
-                (Box::pin(async move { to_value(&tool.call(Call::new(arguments, None, ctx)).await?) }), false)
+                Handler::Tool(tool, arguments)
             }
             CallTarget::Prompt { name, arguments, task } => {
                 let prompt = crate::sync::read(&self.server.components).prompts.get(&name).cloned();
@@ -203,7 +203,7 @@ impl Session {
                     let (function, token) = (format!("prompt:{name}"), ctx.progress_token());
                     return tasks::create(&requester(self), Kind::Prompt, function, arguments, task, token).await;
                 }
-                (Box::pin(async move { to_value(&prompt.call(Call::new(arguments, None, ctx)).await?) }), false)
+                Handler::Prompt(prompt, arguments)
             }
             CallTarget::Resource { uri, task } => {
                 let found = crate::sync::read(&self.server.components).find_resource(&uri);
@@ -215,9 +215,11 @@ impl Session {
                     let args = Map::from_iter([("uri".into(), Value::from(uri))]);
                     return tasks::create(&requester(self), Kind::Resource, function, args, task, token).await;
                 }
-                (Box::pin(async move { to_value(&resource.call(Call::new(vars, Some(uri), ctx)).await?) }), true)
+                Handler::Resource(resource, vars, uri)
             }
         };
+        let cacheable = matches!(handler, Handler::Resource(..));
+        let run = handler.run(ctx);
         let Some(input) = rev2026_input else {
             return run.await;
         };
@@ -299,6 +301,23 @@ impl Session {
             TaskRequest::List(cursor) => tasks::list(&requester, cursor.as_deref(), self.server.page_size).await,
             TaskRequest::Cancel(id) => tasks::cancel(&requester, &id).await,
             TaskRequest::Update { .. } => Err(ErrorObject::method_not_found("tasks/update")),
+        }
+    }
+}
+
+/// The component a call runs, found and checked.
+enum Handler {
+    Tool(Arc<Tool>, Map<String, Value>),
+    Prompt(Prompt, Map<String, Value>),
+    Resource(Resource, Map<String, Value>, String),
+}
+
+impl Handler {
+    async fn run(self, ctx: Context) -> Result<Value, ErrorObject> {
+        match self {
+            Handler::Tool(tool, arguments) => to_value(&tool.call(Call::new(arguments, None, ctx)).await?),
+            Handler::Prompt(prompt, arguments) => to_value(&prompt.call(Call::new(arguments, None, ctx)).await?),
+            Handler::Resource(resource, vars, uri) => to_value(&resource.call(Call::new(vars, Some(uri), ctx)).await?),
         }
     }
 }
