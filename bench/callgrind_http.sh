@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Instructions per tools/call in an HTTP server (repeatable, unlike wall-clock figures): the
+# server runs under valgrind's callgrind, its counters are zeroed once it listens, one client
+# connection calls `add` for 5 s, then the counters are dumped: Ir / calls.
+#   bench/callgrind_http.sh                    # fastmcp stateless, and the floor server
+#   bench/callgrind_http.sh BIN [SERVER_FLAG] [LABEL] [LOAD_FLAGS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 2; }
+cargo build --release -q -p fastmcp-bench --bin http_server --bin http_load --bin floor_http
+measure() { # bin, server flag, label, load flags...
+  local bin=$1 flag=$2 label=$3; shift 3
+  local out; out=$(mktemp -d)/cg
+  coproc SRV { exec valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" $flag 2>/dev/null; }
+  read -r -t 120 line <&"${SRV[0]}"
+  local url=${line#listening on }
+  sleep 1
+  callgrind_control -z >/dev/null 2>&1
+  local res; res=$(target/release/http_load "$url" --connections 1 --seconds 5 "$@")
+  callgrind_control -d >/dev/null 2>&1
+  sleep 1
+  kill "$SRV_PID"; wait "$SRV_PID" 2>/dev/null || true
+  local calls ir
+  calls=$(grep -o "([0-9]* ok" <<<"$res" | tr -dc "0-9")
+  ir=$(callgrind_annotate "$out.1" 2>/dev/null | grep "PROGRAM TOTALS" | awk '{gsub(",", "", $1); print $1}')
+  printf '%-24s %12s instructions / %6s calls = %6d per call\n' "$label" "$ir" "$calls" $((ir / calls))
+}
+if [ $# -gt 0 ]; then
+  bin=$1; flag=${2:-}; label=${3:-$1}; shift $(($# < 3 ? $# : 3))
+  measure "$bin" "$flag" "$label" "$@"
+else
+  measure target/release/http_server --stateless "fastmcp stateless"
+  measure target/release/http_server "" "fastmcp stateful" --stateful
+  measure target/release/floor_http "" "floor"
+fi
