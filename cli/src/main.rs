@@ -1,6 +1,8 @@
-//! `fastmcp`: list, call, read, prompt and inspect any MCP server that speaks stdio.
+//! `fastmcp`: list, call, read, prompt and inspect any MCP server, over stdio (a program after
+//! `--`) or Streamable HTTP (`--url`).
 //!
 //!     fastmcp list -- target/debug/quickstart
+//!     fastmcp list --url http://127.0.0.1:8000/mcp --bearer "$TOKEN"
 //!     fastmcp call add a=2 b=3 -- target/debug/quickstart
 //!     fastmcp read greeting://Ferris -- target/debug/quickstart
 //!     fastmcp prompt review_code code='fn main() {}' -- target/debug/quickstart
@@ -18,7 +20,7 @@ use serde_json::{Map, Value, json};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "fastmcp", version, about = "Talk to any MCP server over stdio")]
+#[command(name = "fastmcp", version, about = "Talk to any MCP server, over stdio or Streamable HTTP")]
 struct Cli {
     /// Print JSON (the raw results) instead of text.
     #[arg(long, global = true)]
@@ -30,8 +32,14 @@ struct Cli {
 /// The server to talk to.
 #[derive(clap::Args)]
 struct Target {
+    /// A Streamable HTTP endpoint, instead of a program (e.g. http://127.0.0.1:8000/mcp).
+    #[arg(long, conflicts_with = "server")]
+    url: Option<String>,
+    /// A bearer token to send with every HTTP request (with --url).
+    #[arg(long, requires = "url")]
+    bearer: Option<String>,
     /// The server: a program and its arguments, after `--`.
-    #[arg(last = true, required = true, num_args = 1..)]
+    #[arg(last = true, required_unless_present = "url", num_args = 1..)]
     server: Vec<String>,
 }
 
@@ -150,8 +158,20 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
         | Command::Prompt { target, .. }
         | Command::Inspect { target, .. } => target,
     };
-    let (program, args) = target.server.split_first().ok_or_else(|| Failure::Protocol("no server command".into()))?;
-    let client = Client::spawn(program, args).await?;
+    let client = match &target.url {
+        Some(url) => {
+            let mut builder = Client::builder();
+            if let Some(token) = &target.bearer {
+                builder = builder.bearer_token(token);
+            }
+            builder.connect_http(url).await?
+        }
+        None => {
+            let (program, args) =
+                target.server.split_first().ok_or_else(|| Failure::Protocol("no server command".into()))?;
+            Client::spawn(program, args).await?
+        }
+    };
     match &cli.command {
         Command::List { kind, .. } => list(&client, *kind, cli.json).await,
         Command::Call { name, args, .. } => call(&client, name, args, cli.json).await,

@@ -1,4 +1,5 @@
-//! The `fastmcp` command against the quickstart server over stdio: output, `--json`, exit codes.
+//! The `fastmcp` command against the quickstart server over stdio (output, `--json`, exit
+//! codes) and against the conformance fixture over Streamable HTTP.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -73,4 +74,47 @@ fn exit_codes_tell_tool_errors_protocol_errors_and_connection_failures_apart() {
 
     let o = Command::new(env!("CARGO_BIN_EXE_fastmcp")).args(["list", "--", "/nonexistent/server"]).output().unwrap();
     assert_eq!(o.status.code(), Some(3), "{o:?}");
+}
+
+/// An example binary, built once by cargo.
+fn example(bin: &'static str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let status = Command::new(cargo)
+        .args(["build", "-q", "-p", "fastmcp-examples", "--bin", bin])
+        .current_dir(&root)
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "building {bin} failed");
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
+    target.join("debug").join(bin)
+}
+
+#[test]
+fn over_streamable_http() {
+    use std::io::BufRead;
+    let mut server = Command::new(example("conformance"))
+        .args(["--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the conformance fixture");
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").expect("listening line").to_owned();
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_fastmcp")).args(args).output().expect("run fastmcp");
+
+    let o = run(&["list", "tools", "--url", &url]);
+    assert!(o.status.success() && stdout(&o).contains("test_simple_text"), "{o:?}");
+    let o = run(&["call", "test_simple_text", "--url", &url]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(!stdout(&o).trim().is_empty(), "{o:?}");
+    let o = run(&["--json", "inspect", "--url", &url]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["tools"].as_array().is_some_and(|t| !t.is_empty()), "{v}");
+    // Nothing listens there: a connection failure (3).
+    let o = run(&["list", "--url", "http://127.0.0.1:9/mcp"]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    let _ = server.kill();
+    let _ = server.wait();
 }

@@ -464,5 +464,8 @@ async fn the_client_over_http_sends_its_bearer_token_and_reports_refusals() {
     c.ping().await.unwrap();
     let unreachable =
         fastmcp::Client::connect_http("http://127.0.0.1:9/mcp").await.err().expect("nothing listens there");
-    assert!(unreachable.rpc().is_some_and(|e| e.message.contains("could not be reached")), "{unreachable}");
+    assert!(
+        matches!(&unreachable, fastmcp::ClientError::Unreachable(why) if why.contains("could not be reached")),
+        "not a server's answer but a failure to reach it: {unreachable:?}"
+    );
 }

@@ -86,6 +86,22 @@ async fn sleepy() -> String {
     "woke".into()
 }
 
+static DROPPED_ON_DROP: AtomicBool = AtomicBool::new(false);
+struct DropOnDropFlag;
+impl Drop for DropOnDropFlag {
+    fn drop(&mut self) {
+        DROPPED_ON_DROP.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Sleeps for a long time; the client gives up on it.
+#[tool]
+async fn abandoned() -> String {
+    let _flag = DropOnDropFlag;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    "woke".into()
+}
+
 /// Rests for a while.
 #[tool]
 async fn nap(ms: u64) -> &'static str {
@@ -574,6 +590,21 @@ async fn cancellation_aborts_the_running_handler() {
     assert!(DROPPED.load(Ordering::SeqCst), "the handler future was dropped");
     // A cancelled request gets no response.
     assert!(tokio::time::timeout(Duration::from_millis(200), call).await.is_err());
+    c.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn dropping_a_call_cancels_it_on_the_server() {
+    let c = client().await;
+    let gave_up = tokio::time::timeout(Duration::from_millis(50), c.call_tool("abandoned", json!({}))).await;
+    assert!(gave_up.is_err(), "the call was still running");
+    for _ in 0..200 {
+        if DROPPED_ON_DROP.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(DROPPED_ON_DROP.load(Ordering::SeqCst), "the server dropped the handler of the abandoned call");
     c.ping().await.unwrap();
 }
 

@@ -35,7 +35,14 @@ pub enum ClientError {
     #[error("could not start the server process: {0}")]
     /// The child process could not be spawned.
     Spawn(#[from] std::io::Error),
+    #[error("{0}")]
+    /// The server could not be reached (HTTP: no connection, DNS, TLS).
+    Unreachable(String),
 }
+
+/// Marks, in an error's `data`, a failure to reach the server that a link reports in place of
+/// the answer; the client turns it into [`ClientError::Unreachable`].
+pub(crate) const UNREACHABLE: &str = "fastmcp/unreachable";
 
 impl ClientError {
     /// The JSON-RPC error, when the server answered with one.
@@ -55,6 +62,26 @@ pub(crate) trait Link: Send + Sync + 'static {
 }
 
 type RequestHandler = Arc<dyn Fn(String, Value) -> BoxFuture<Result<Value, ErrorObject>> + Send + Sync>;
+/// A request waiting for its answer; dropped while still waiting, it tells the server
+/// (`notifications/cancelled`) and forgets the request.
+struct InFlight<'a> {
+    client: &'a Client,
+    id: Option<RequestId>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take()
+            && lock(&self.client.pending).waiting.remove(&id).is_some()
+        {
+            self.client.notify(
+                "notifications/cancelled",
+                Some(json!({ "requestId": id, "reason": "the client stopped waiting" })),
+            );
+        }
+    }
+}
+
 /// Requests waiting for their response; `closed` once the connection ended, so a request made
 /// after that fails at once instead of waiting forever.
 #[derive(Default)]
@@ -306,8 +333,16 @@ impl Client {
             lock(&self.pending).waiting.remove(&id);
             return Err(ClientError::Closed);
         }
-        match rx.await {
+        // Dropping this future before the answer (a timeout, a `select!`, an abandoned task)
+        // cancels the request on the server (`initialize` is never cancelled).
+        let mut in_flight = InFlight { client: self, id: (method != "initialize").then(|| id.clone()) };
+        let answer = rx.await;
+        in_flight.id = None;
+        match answer {
             Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) if e.data.as_ref().is_some_and(|d| d.get(UNREACHABLE).is_some()) => {
+                Err(ClientError::Unreachable(e.message))
+            }
             Ok(Err(e)) => Err(ClientError::Rpc(e)),
             Err(_) => Err(ClientError::Closed),
         }

@@ -136,7 +136,10 @@ async fn post(shared: &Shared, message: Message) {
         Ok(r) => r,
         Err(e) => {
             if let Some(id) = &request_id {
-                shared.out.send(failed(id, format!("the server could not be reached: {e}"))).await;
+                let why = format!("the server could not be reached: {e}");
+                let error =
+                    ErrorObject::internal(why).with_data(serde_json::json!({ super::client::UNREACHABLE: true }));
+                shared.out.send(Message::Response(Response { id: Some(id.clone()), outcome: Err(error) })).await;
             }
             return;
         }
