@@ -457,7 +457,7 @@ impl Default for Watchers {
     }
 }
 
-/// How long a follower of a run or task waits for a [`Backend::watch`] tick before it looks
+/// How long a follower of a run or task waits for a backend watch tick before it looks
 /// again anyway. Ticks come with every change (in process on `memory://`; over Redis pub/sub
 /// otherwise, and a reconnected listener ticks every watcher since it may have missed some),
 /// so this only bounds what a lost tick costs: following a working task on Redis costs 4
