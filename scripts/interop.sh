@@ -4,7 +4,8 @@
 # then the TypeScript SDK's tasks API (client.experimental.tasks) and FastMCP's Python client
 # (3.x: SEP-1686 tasks; 4.x: the 2026-07-28 tasks extension) against the tasks fixture, on the
 # memory:// docket and on a Redis docket.
-# Then fastmcp's own Client against a Python FastMCP server over stdio. Last, the MCP
+# Then rmcp 3.11 (the official Rust SDK) as a client over stdio and HTTP, and fastmcp's own
+# Client against a Python FastMCP server over stdio. Last, the MCP
 # Inspector's CLI. The clients are installed once into a cache folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +62,11 @@ node "$cache/ts-$ts_version/ts_client.mjs" stdio "$quickstart"
 node "$cache/ts-$ts_version/ts_client.mjs" http "$url"
 "$cache/py-$py_version/bin/python" scripts/interop/py_client.py stdio "$quickstart"
 "$cache/py-$py_version/bin/python" scripts/interop/py_client.py http "$url"
+# rmcp 3.11 (the official Rust SDK) as a client, built outside the workspace.
+cargo build -q --release --manifest-path bench/rmcp-server/Cargo.toml --bin rmcp-client
+rmcp_client=bench/rmcp-server/target/release/rmcp-client
+echo "rmcp client stdio: $("$rmcp_client" stdio "$quickstart")"
+echo "rmcp client http: $("$rmcp_client" http "$url" test_simple_text "This is a simple text response for testing.")"
 kill "$FIXTURE_PID" 2>/dev/null || true
 wait "$FIXTURE_PID" 2>/dev/null || true
 
