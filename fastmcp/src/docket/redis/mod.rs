@@ -18,6 +18,17 @@
 //! | `{name}:task:{id}` | hash | an MCP task's record (owner, ttl, pending input, ...), expiring with the task |
 //! | `{name}:tasks:{owner}` | sorted set | the owner's task ids by creation time (for `tasks/list`) |
 
+// Files: `keys.rs` (key names, Lua scripts), `decode.rs` (reply decoders), `listeners.rs`
+// (event channel, strikes); the backend itself is here.
+mod decode;
+mod keys;
+mod listeners;
+
+pub use decode::fuzz_decode;
+use decode::*;
+use keys::*;
+use listeners::*;
+
 use super::{
     Added, Backend, Claimed, DocketConfig, DocketError, Outcome, Policy, RunInfo, RunProgress, RunState, Schedule,
     Strike, StrikeList, TaskFields, TaskRecord, Watchers, now_ms,
@@ -36,27 +47,6 @@ use tokio::sync::broadcast;
 
 const GROUP: &str = "workers";
 
-const SCHEDULE: &str = include_str!("lua/schedule.lua");
-
-const DUE: &str = include_str!("lua/due.lua");
-
-const CLAIM: &str = include_str!("lua/claim.lua");
-
-const FINISH: &str = include_str!("lua/finish.lua");
-
-const CANCEL: &str = include_str!("lua/cancel.lua");
-
-const PROGRESS: &str = include_str!("lua/progress.lua");
-
-const TASK_CREATE: &str = include_str!("lua/task_create.lua");
-
-const TASK_UPDATE: &str = include_str!("lua/task_update.lua");
-
-const TASK_CLAIM: &str = include_str!("lua/task_claim.lua");
-
-/// Renews a lease field quietly (no change event): only on a record that still exists.
-const TASK_LEASE: &str = include_str!("lua/task_lease.lua");
-
 /// Errors of a connection that is (re)connecting, worth another try.
 fn is_transient(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
@@ -64,44 +54,6 @@ fn is_transient(e: &redis::RedisError) -> bool {
 
 fn backend_err(e: impl std::fmt::Display) -> DocketError {
     DocketError::Backend(e.to_string())
-}
-
-struct Keys {
-    prefix: String,
-}
-
-impl Keys {
-    fn k(&self, suffix: &str) -> String {
-        format!("{}:{suffix}", self.prefix)
-    }
-    fn run(&self, key: &str) -> String {
-        format!("{}:run:{key}", self.prefix)
-    }
-    fn result(&self, key: &str) -> String {
-        format!("{}:result:{key}", self.prefix)
-    }
-    fn progress(&self, key: &str) -> String {
-        format!("{}:progress:{key}", self.prefix)
-    }
-    fn task(&self, id: &str) -> String {
-        format!("{}:task:{id}", self.prefix)
-    }
-    fn tasks_of(&self, owner: &str) -> String {
-        format!("{}:tasks:{owner}", self.prefix)
-    }
-}
-
-struct Scripts {
-    schedule: Script,
-    due: Script,
-    claim: Script,
-    finish: Script,
-    cancel: Script,
-    progress: Script,
-    task_create: Script,
-    task_update: Script,
-    task_claim: Script,
-    task_lease: Script,
 }
 
 pub(crate) struct RedisBackend {
@@ -370,205 +322,6 @@ async fn manager(client: &redis::Client, response_timeout: Option<Duration>) -> 
         .set_number_of_retries(2)
         .set_max_delay(Duration::from_secs(2));
     client.get_connection_manager_with_config(config).await.map_err(backend_err)
-}
-
-fn as_string(v: &RValue) -> Option<String> {
-    match v {
-        RValue::BulkString(b) => String::from_utf8(b.clone()).ok(),
-        RValue::SimpleString(s) => Some(s.clone()),
-        RValue::Int(i) => Some(i.to_string()),
-        _ => None,
-    }
-}
-
-/// One stream entry: its id and fields.
-type Entry = (String, HashMap<String, String>);
-
-/// `[id, [field, value, ...]]`
-fn parse_entry(entry: &RValue) -> Option<Entry> {
-    let RValue::Array(parts) = entry else { return None };
-    let id = as_string(parts.first()?)?;
-    let mut fields = HashMap::new();
-    if let Some(RValue::Array(flat)) = parts.get(1) {
-        for pair in flat.chunks(2) {
-            if let (Some(k), Some(v)) = (pair.first().and_then(as_string), pair.get(1).and_then(as_string)) {
-                fields.insert(k, v);
-            }
-        }
-    }
-    Some((id, fields))
-}
-
-/// The entries of an XREAD / XREADGROUP reply: `[[stream, [entries...]], ...]`, a map on
-/// RESP3, or nil on timeout.
-fn read_entries(reply: RValue) -> Vec<Entry> {
-    let streams = match reply {
-        RValue::Array(s) => s,
-        RValue::Map(m) => m.into_iter().map(|(k, v)| RValue::Array(vec![k, v])).collect(),
-        _ => return Vec::new(),
-    };
-    let mut out = Vec::new();
-    for s in streams {
-        if let RValue::Array(parts) = s
-            && let Some(RValue::Array(entries)) = parts.get(1)
-        {
-            out.extend(entries.iter().filter_map(parse_entry));
-        }
-    }
-    out
-}
-
-/// A run delivery from a stream entry: (key, generation, entry id).
-fn delivery((id, fields): Entry) -> Option<(String, String, String)> {
-    Some((fields.get("key")?.clone(), fields.get("gen")?.clone(), id))
-}
-
-fn parse_xread(reply: RValue) -> Vec<(String, String, String)> {
-    read_entries(reply).into_iter().filter_map(delivery).collect()
-}
-
-/// XAUTOCLAIM: `[next cursor, [entries...], [deleted ids]]`.
-fn parse_autoclaim(reply: RValue) -> (String, Vec<(String, String, String)>) {
-    let RValue::Array(parts) = reply else { return ("0-0".into(), Vec::new()) };
-    let cursor = parts.first().and_then(as_string).unwrap_or_else(|| "0-0".into());
-    let entries = match parts.get(1) {
-        // Deleted entries come back with empty bodies on Redis 6.2: no key, skipped.
-        Some(RValue::Array(entries)) => entries.iter().filter_map(parse_entry).filter_map(delivery).collect(),
-        _ => Vec::new(),
-    };
-    (cursor, entries)
-}
-
-/// Strike instructions: (entry id, strike, is a restore).
-fn parse_strikes(reply: RValue) -> Vec<(String, Option<Strike>, bool)> {
-    read_entries(reply)
-        .into_iter()
-        .map(|(id, fields)| {
-            let strike = fields.get("strike").and_then(|j| serde_json::from_str(j).ok());
-            let restore = fields.get("direction").is_some_and(|d| d == "restore");
-            (id, strike, restore)
-        })
-        .collect()
-}
-
-async fn listen_events(backend: std::sync::Weak<RedisBackend>) {
-    let mut delay = Duration::from_millis(100);
-    loop {
-        let Some(b) = backend.upgrade() else { return };
-        let (client, events_channel, cancel_channel) = (b.client.clone(), b.keys.k("events"), b.keys.k("cancel"));
-        drop(b);
-        let pubsub = async {
-            let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(&events_channel).await?;
-            pubsub.subscribe(&cancel_channel).await?;
-            Ok::<_, redis::RedisError>(pubsub)
-        };
-        match pubsub.await {
-            Ok(mut pubsub) => {
-                delay = Duration::from_millis(100);
-                // Changes made while the listener was away were not heard: every follower
-                // looks again now rather than at its fallback poll.
-                if let Some(b) = backend.upgrade() {
-                    b.watchers.notify_all();
-                }
-                let mut stream = pubsub.on_message();
-                while let Some(msg) = stream.next().await {
-                    let Some(b) = backend.upgrade() else { return };
-                    let payload: String = msg.get_payload().unwrap_or_default();
-                    if msg.get_channel_name() == cancel_channel {
-                        let _ = b.cancel_tx.send(payload);
-                        continue;
-                    }
-                    let Ok(event) = serde_json::from_str::<Value>(&payload) else { continue };
-                    if let Some(key) = event["key"].as_str() {
-                        b.watchers.notify(key);
-                    }
-                    let (Some(key), Some(state)) =
-                        (event["key"].as_str(), event["state"].as_str().and_then(RunState::parse))
-                    else {
-                        continue;
-                    };
-                    if state == RunState::Scheduled {
-                        // Someone scheduled a run: look at the queue again soon.
-                        b.next_due.store(0, Ordering::Relaxed);
-                    }
-                    let _ = b.events.send((key.to_owned(), state));
-                }
-            }
-            Err(e) => tracing::warn!("docket event listener: {e}; retrying in {delay:?}"),
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
-}
-
-async fn follow_strikes(backend: std::sync::Weak<RedisBackend>) {
-    let mut last = "0-0".to_owned();
-    let mut delay = Duration::from_millis(100);
-    loop {
-        let Some(b) = backend.upgrade() else { return };
-        let (client, stream, strikes) = (b.client.clone(), b.keys.k("strikes"), b.strikes.clone());
-        drop(b);
-        let result = async {
-            let mut conn = manager(&client, Some(Duration::from_secs(40))).await?;
-            loop {
-                let reply: RValue = redis::cmd("XREAD")
-                    .arg("COUNT")
-                    .arg(100)
-                    .arg("BLOCK")
-                    .arg(30_000)
-                    .arg("STREAMS")
-                    .arg(&stream)
-                    .arg(&last)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(backend_err)?;
-                for (id, strike, restore) in parse_strikes(reply) {
-                    if let Some(strike) = strike {
-                        strikes.apply(restore, strike);
-                    }
-                    last = id;
-                }
-                if backend.strong_count() == 0 {
-                    return Ok::<_, DocketError>(());
-                }
-            }
-        };
-        match result.await {
-            Ok(()) => return,
-            Err(e) => tracing::debug!("strike follower: {e}"),
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
-}
-
-fn parse_info(
-    key: &str,
-    h: HashMap<String, String>,
-    result: Option<String>,
-    progress: HashMap<String, String>,
-) -> Option<RunInfo> {
-    let state = RunState::parse(h.get("state")?)?;
-    let num = |k: &str| h.get(k).and_then(|v| v.parse::<f64>().ok()).map(|v| v as u64);
-    Some(RunInfo {
-        key: key.to_owned(),
-        function: h.get("function").cloned().unwrap_or_default(),
-        state,
-        attempt: num("attempt").unwrap_or(1) as u32,
-        generation: num("generation").unwrap_or(0),
-        worker: h.get("worker").cloned(),
-        created_ms: num("created").unwrap_or(0),
-        started_ms: num("started"),
-        completed_ms: num("completed"),
-        error: h.get("error").cloned(),
-        result: result.and_then(|r| serde_json::from_str::<Value>(&r).ok()),
-        progress: progress.get("current").map(|c| RunProgress {
-            current: c.parse().unwrap_or(0.0),
-            total: progress.get("total").and_then(|t| t.parse().ok()),
-            message: progress.get("message").cloned(),
-        }),
-    })
 }
 
 impl Backend for RedisBackend {
@@ -941,21 +694,5 @@ impl Backend for RedisBackend {
             let live: Vec<bool> = pipe.query_async(&mut conn).await.map_err(backend_err)?;
             Ok(ids.into_iter().zip(live).filter_map(|(id, live)| live.then_some(id)).collect())
         })
-    }
-}
-
-/// Entry points for the fuzz targets: RESP bytes through redis-rs's parser, then through the
-/// decoders of stream replies and run records.
-#[doc(hidden)]
-pub fn fuzz_decode(bytes: &[u8]) {
-    let Ok(value) = redis::parse_redis_value(bytes) else { return };
-    let _ = parse_xread(value.clone());
-    let _ = parse_autoclaim(value.clone());
-    let _ = parse_strikes(value.clone());
-    if let RValue::Array(items) = value {
-        let strings: Vec<String> = items.iter().filter_map(as_string).collect();
-        let h: HashMap<String, String> =
-            strings.chunks(2).filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone()))).collect();
-        let _ = parse_info("k", h.clone(), strings.first().cloned(), h);
     }
 }
