@@ -279,7 +279,7 @@ fn parse_body(method: &str, params: Option<Value>) -> Result<RequestBody, ErrorO
         #[serde(default)]
         request_state: Option<Value>,
     }
-    #[derive(Deserialize, Default)]
+    #[derive(Deserialize)]
     struct Paged {
         cursor: Option<String>,
     }
@@ -299,12 +299,9 @@ fn parse_body(method: &str, params: Option<Value>) -> Result<RequestBody, ErrorO
         #[serde(default)]
         input_responses: Option<Map<String, Value>>,
     }
-    let list = |kind, params: Option<Value>| -> Result<RequestBody, ErrorObject> {
-        let p: Paged = match params {
-            Some(p) => parse_params(Some(p))?,
-            None => Paged::default(),
-        };
-        Ok(RequestBody::List { kind, cursor: p.cursor })
+    // Absent params parse as `{}` (no cursor).
+    let list = |kind, params| -> Result<RequestBody, ErrorObject> {
+        Ok(RequestBody::List { kind, cursor: parse_params::<Paged>(params)?.cursor })
     };
     let task_id = |params| -> Result<String, ErrorObject> { Ok(parse_params::<TaskId>(params)?.task_id) };
     Ok(match method {
@@ -345,13 +342,7 @@ fn parse_body(method: &str, params: Option<Value>) -> Result<RequestBody, ErrorO
         "tasks/get" => RequestBody::Task(TaskRequest::Get(task_id(params)?)),
         "tasks/result" => RequestBody::Task(TaskRequest::Result(task_id(params)?)),
         "tasks/cancel" => RequestBody::Task(TaskRequest::Cancel(task_id(params)?)),
-        "tasks/list" => {
-            let p: Paged = match params {
-                Some(p) => parse_params(Some(p))?,
-                None => Paged::default(),
-            };
-            RequestBody::Task(TaskRequest::List(p.cursor))
-        }
+        "tasks/list" => RequestBody::Task(TaskRequest::List(parse_params::<Paged>(params)?.cursor)),
         "tasks/update" => {
             let p: TaskId = parse_params(params)?;
             RequestBody::Task(TaskRequest::Update { task_id: p.task_id, input_responses: p.input_responses })

@@ -154,8 +154,7 @@ pub(crate) async fn call_tool_as_task(
     let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
     if let Poll::Ready(result) = first {
         if let Some(required) = crate::sync::lock(&input.missing).clone() {
-            return Err(ErrorObject::new(MISSING_CAPABILITY, "Missing required client capability")
-                .with_data(json!({ "requiredCapabilities": required })));
+            return Err(crate::server::rev2026::missing_capability(required));
         }
         return Ok(serde_json::to_value(result?).unwrap_or_default());
     }
@@ -232,8 +231,7 @@ pub(crate) async fn call_tool_as_task(
         let Some(outcome) = outcome else { return };
         let missing = crate::sync::lock(&input2.missing).clone();
         let outcome = match (outcome, missing) {
-            (_, Some(required)) => Err(ErrorObject::new(MISSING_CAPABILITY, "Missing required client capability")
-                .with_data(json!({ "requiredCapabilities": required }))),
+            (_, Some(required)) => Err(crate::server::rev2026::missing_capability(required)),
             (r, None) => r,
         };
         let set = match outcome {
