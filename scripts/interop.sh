@@ -5,7 +5,7 @@
 # (3.x: SEP-1686 tasks; 4.x: the 2026-07-28 tasks extension) against the tasks fixture, on the
 # memory:// docket and on a Redis docket.
 # Then rmcp 3.11 (the official Rust SDK) as a client over stdio and HTTP, and fastmcp's own
-# Client against a Python FastMCP server over stdio. Last, the MCP
+# Client against a Python FastMCP server over stdio and the TypeScript SDK's example servers. Last, the MCP
 # Inspector's CLI. The clients are installed once into a cache folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,6 +73,10 @@ wait "$FIXTURE_PID" 2>/dev/null || true
 # The other direction: fastmcp's own Client driving a Python FastMCP server over stdio.
 FASTMCP_PYTHON="$cache/fastmcp-$fastmcp3_version/bin/python" \
   cargo test -q -p fastmcp-examples --test client_stdio against_python_fastmcp_over_stdio -- --exact --nocapture
+# ... and the TypeScript SDK's example servers (stdio and Streamable HTTP), directly and
+# behind a fastmcp proxy.
+TS_SDK_EXAMPLES="$cache/ts-$ts_version/node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server" \
+  cargo test -q -p fastmcp-examples --test client_ts_sdk -- --nocapture
 
 # Tasks: the fixture on memory://, then on a throwaway redis-server.
 tasks_run() {

@@ -36,6 +36,7 @@
 //! | MCP tasks | [`tasks`] | task records on the docket, status, input relay; the requester is a trait |
 //! | server | [`server`] (with [`server::rev2026`]) | builder, lifecycle, sessions; one typed parse of each request and one dispatch for both revisions (the revision shapes envelope and results); the component executor |
 //! | transports | [`transport`] | stdio, in-memory, and Streamable HTTP (feature `http`, one POST path for every revision and mode); the client over each |
+//! | proxies | [`proxy`] | another MCP server's components served as this server's own, through the client and the server's component sources |
 //!
 //! Cargo features (all on by default): `http`, `jwt` (JWT bearer auth, implies `http`), `redis`,
 //! `tls` (`rediss://`) and `validation` (tool arguments checked against their schema). Without
@@ -55,6 +56,7 @@ pub mod docket;
 pub mod extract;
 pub mod logging;
 pub mod protocol;
+pub mod proxy;
 pub mod registry;
 pub mod server;
 /// Revision 2026-07-28 (stateless): its envelope, errors and result shaping.

@@ -285,9 +285,10 @@ pub struct Tool {
     handler: DynToolHandler,
     /// Built on first `tools/list`; schemas are not computed at startup.
     listing: Arc<OnceLock<Value>>,
-    /// The `inputSchema`, compiled on the first call.
+    /// The `inputSchema`, compiled on the first call; `None` when another server checks the
+    /// arguments (a proxied tool).
     #[cfg(feature = "validation")]
-    validator: Arc<validation::ArgumentValidator>,
+    validator: Option<Arc<validation::ArgumentValidator>>,
     /// The shared state its extractors need.
     pub(crate) states: Vec<(TypeId, &'static str)>,
     /// Listing fields beyond the common ones (`icons`, resource `annotations`, `size`).
@@ -310,7 +311,7 @@ impl Tool {
             handler: Arc::new(def.handler),
             listing: Arc::default(),
             #[cfg(feature = "validation")]
-            validator: Arc::default(),
+            validator: Some(Arc::default()),
             states: (def.states)(),
             listing_extra: (def.listing_extra)(),
         }
@@ -343,7 +344,7 @@ impl Tool {
             }),
             listing: Arc::default(),
             #[cfg(feature = "validation")]
-            validator: Arc::default(),
+            validator: Some(Arc::default()),
             states: Vec::new(),
             listing_extra: None,
         }
@@ -394,6 +395,17 @@ impl Tool {
         Tool { name, listing: Arc::default(), ..self.clone() }
     }
 
+    /// The same tool listed exactly as `listing` says (a proxied tool shows what its own server
+    /// shows), with its arguments left for that server to check.
+    pub(crate) fn with_listing(mut self, listing: Value) -> Self {
+        self.listing = Arc::new(OnceLock::from(listing));
+        #[cfg(feature = "validation")]
+        {
+            self.validator = None;
+        }
+        self
+    }
+
     /// The JSON Schema of the arguments.
     pub fn input_schema(&self) -> Value {
         (self.input_schema)()
@@ -409,7 +421,9 @@ impl Tool {
     /// first checked against the `inputSchema`.
     pub(crate) fn call(&self, #[allow(unused_mut)] mut call: Call) -> BoxFuture<Result<CallToolResult, ErrorObject>> {
         #[cfg(feature = "validation")]
-        if let Err(invalid) = self.validator.check(&self.name, || self.input_schema(), &mut call.args) {
+        if let Some(validator) = &self.validator
+            && let Err(invalid) = validator.check(&self.name, || self.input_schema(), &mut call.args)
+        {
             return Box::pin(std::future::ready(Ok(invalid)));
         }
         guarded(
@@ -498,6 +512,42 @@ impl Prompt {
             states: (def.states)(),
             listing_extra: (def.listing_extra)(),
         }
+    }
+
+    /// A prompt built at run time: its arguments as `(name, description, required)` and a
+    /// handler that receives the given arguments and the request [`Context`](crate::Context).
+    pub fn new<F, Fut>(name: impl Into<String>, arguments: Vec<(String, Option<String>, bool)>, handler: F) -> Self
+    where
+        F: Fn(Map<String, Value>, crate::Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<GetPromptResult, ErrorObject>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        Prompt {
+            name: name.into(),
+            title: None,
+            description: None,
+            arguments,
+            tags: Vec::new(),
+            meta: None,
+            task: TaskSupport::Forbidden,
+            completions: Vec::new(),
+            handler: Arc::new(move |call: Call| {
+                let handler = handler.clone();
+                Box::pin(async move {
+                    let (args, ctx) = call.into_parts();
+                    handler(args, ctx).await
+                })
+            }),
+            states: Vec::new(),
+            listing_extra: None,
+        }
+    }
+
+    /// The same prompt with these listing fields too (`icons`, `_meta`, ...), where the
+    /// listing does not already have them.
+    pub fn with_listing_extra(mut self, extra: Value) -> Self {
+        self.listing_extra = Some(extra);
+        self
     }
 
     pub(crate) fn renamed(&self, name: String) -> Self {
@@ -595,6 +645,44 @@ impl Resource {
             states: (def.states)(),
             listing_extra: (def.listing_extra)(),
         }
+    }
+
+    /// A resource (or, when `uri` has `{variables}`, a resource template) built at run time,
+    /// with a handler that receives the URI read and the request [`Context`](crate::Context).
+    pub fn new<F, Fut>(uri: impl Into<String>, name: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(String, crate::Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ReadResourceResult, ErrorObject>> + Send + 'static,
+    {
+        let uri = uri.into();
+        let handler = Arc::new(handler);
+        Resource {
+            template: UriTemplate::parse(&uri).ok().filter(|t| !t.variables().is_empty()),
+            uri,
+            name: name.into(),
+            title: None,
+            description: None,
+            mime_type: None,
+            tags: Vec::new(),
+            meta: None,
+            task: TaskSupport::Forbidden,
+            completions: Vec::new(),
+            handler: Arc::new(move |call: Call| {
+                let handler = handler.clone();
+                let uri = call.uri().unwrap_or_default().to_owned();
+                let (_, ctx) = call.into_parts();
+                Box::pin(async move { handler(uri, ctx).await })
+            }),
+            states: Vec::new(),
+            listing_extra: None,
+        }
+    }
+
+    /// The same resource with these listing fields too (`icons`, `annotations`, `size`,
+    /// `_meta`, ...), where the listing does not already have them.
+    pub fn with_listing_extra(mut self, extra: Value) -> Self {
+        self.listing_extra = Some(extra);
+        self
     }
 
     /// Whether the URI is a template (has variables).

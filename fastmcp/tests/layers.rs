@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "tasks",
     "server",
     "transport",
+    "proxy",
 ];
 
 fn src() -> PathBuf {

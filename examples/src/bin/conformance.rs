@@ -4,7 +4,8 @@
 //!     cargo run -p fastmcp-examples --bin conformance -- --port 3001
 //!     ../shared/conformance/run http://127.0.0.1:3001/mcp
 //!
-//! Flags: `--port N` (or env `PORT`; 0 picks a free port), `--stateless`. The address is printed
+//! Flags: `--port N` (or env `PORT`; 0 picks a free port), `--stateless`, `--stdio` (serve stdio
+//! instead of HTTP). The address is printed
 //! on stdout as `listening on http://ADDR/mcp` once the server accepts connections.
 
 use fastmcp::prelude::*;
@@ -457,6 +458,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .all_registered()
         .dynamic_tool(json_schema_2020_12_tool())
         .build()?;
+    if args.iter().any(|a| a == "--stdio") {
+        server.run_stdio().await?;
+        return Ok(());
+    }
     let serve = {
         let server = server.clone();
         tokio::spawn(

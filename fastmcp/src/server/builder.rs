@@ -1,5 +1,6 @@
 //! The `FastMcp` builder: components, mounts, state, lifespans and settings, resolved by `build`.
 
+use super::sources::{ComponentSource, SourceScope};
 use super::*;
 use crate::protocol::Implementation;
 use crate::registry::{self, BoxFuture, Prompt, Resource, Tool};
@@ -90,6 +91,17 @@ pub struct FastMcp {
     tasks: TaskSettings,
     task_overrides: Vec<(String, registry::TaskSupport)>,
     max_concurrent_requests: usize,
+    /// Components known only at run time (proxied remote servers).
+    sources: Vec<Arc<dyn ComponentSource>>,
+}
+
+/// What `collect` resolves from a builder tree.
+#[derive(Default)]
+struct Resolved {
+    components: Components,
+    lifespans: Vec<LifespanFn>,
+    states: StateMap,
+    sources: Vec<(SourceScope, Arc<dyn ComponentSource>)>,
 }
 
 impl FastMcp {
@@ -116,7 +128,14 @@ impl FastMcp {
             tasks: TaskSettings::default(),
             task_overrides: Vec::new(),
             max_concurrent_requests: 64,
+            sources: Vec::new(),
         }
+    }
+
+    /// Serves the components of `source` too, from the server's start (see [`crate::proxy`]).
+    pub(crate) fn source(mut self, source: Arc<dyn ComponentSource>) -> Self {
+        self.sources.push(source);
+        self
     }
 
     /// The docket (task worker) settings; by default they come from the environment
@@ -320,9 +339,7 @@ impl FastMcp {
     fn collect(
         self,
         prefix: Option<&str>,
-        into: &mut Components,
-        lifespans: &mut Vec<LifespanFn>,
-        states: &mut StateMap,
+        into: &mut Resolved,
         filters: &[TagFilter],
         claimed: &HashSet<TypeId>,
     ) -> Result<(), ServerError> {
@@ -336,7 +353,8 @@ impl FastMcp {
         let mut tools = Vec::new();
         let mut prompts = Vec::new();
         let mut resources = Vec::new();
-        let use_registry = self.registered || self.pending.is_empty();
+        // A proxy (a builder with sources) serves its remote, not this binary's components.
+        let use_registry = self.registered || (self.pending.is_empty() && self.sources.is_empty());
         if use_registry {
             // Linker order is arbitrary; sorted lists keep pagination stable across builds.
             tools.extend(registry::TOOLS.iter().filter(|d| unclaimed((d.type_id)())).map(Tool::from_def));
@@ -368,32 +386,36 @@ impl FastMcp {
                 Some(p) => t.renamed(format!("{p}_{}", t.name)),
                 None => t,
             };
-            into.add_tool(t)?;
+            into.components.add_tool(t)?;
         }
         for pr in prompts.into_iter().filter(|p| keep(&p.tags)) {
             let pr = match prefix {
                 Some(p) => pr.renamed(format!("{p}_{}", pr.name)),
                 None => pr,
             };
-            into.add_prompt(pr)?;
+            into.components.add_prompt(pr)?;
         }
         for r in resources.into_iter().filter(|r| keep(&r.tags)) {
             let r = match prefix {
                 Some(p) => r.with_uri(prefix_uri(p, &r.uri)),
                 None => r,
             };
-            into.add_resource(r)?;
+            into.components.add_resource(r)?;
         }
-        lifespans.extend(self.lifespans);
+        into.lifespans.extend(self.lifespans);
         for (k, v) in self.states {
-            states.entry(k).or_insert(v);
+            into.states.entry(k).or_insert(v);
+        }
+        for source in self.sources {
+            let scope = SourceScope { prefix: prefix.map(str::to_owned), filters: filters.clone() };
+            into.sources.push((scope, source));
         }
         for (sub_prefix, sub) in self.mounts {
             let full = match prefix {
                 Some(p) => format!("{p}_{sub_prefix}"),
                 None => sub_prefix,
             };
-            sub.collect(Some(&full), into, lifespans, states, &filters, claimed)?;
+            sub.collect(Some(&full), into, &filters, claimed)?;
         }
         Ok(())
     }
@@ -415,12 +437,11 @@ impl FastMcp {
         let tasks = self.tasks.clone();
         let task_overrides = self.task_overrides.clone();
         let max_concurrent_requests = self.max_concurrent_requests;
-        let mut components = Components::default();
-        let mut lifespans = Vec::new();
-        let mut states = StateMap::new();
         let mut claimed = HashSet::new();
         self.claimed(&mut claimed);
-        self.collect(None, &mut components, &mut lifespans, &mut states, &[], &claimed)?;
+        let mut resolved = Resolved::default();
+        self.collect(None, &mut resolved, &[], &claimed)?;
+        let Resolved { mut components, lifespans, states, sources } = resolved;
         // Without lifespans every state is known now; lifespans' are checked by `start`.
         if lifespans.is_empty() {
             components.check_states(&states, false)?;
@@ -448,6 +469,7 @@ impl FastMcp {
                 components: Arc::new(RwLock::new(components)),
                 states: RwLock::new(states),
                 lifespans,
+                sources,
                 teardowns: Mutex::new(Vec::new()),
                 sessions: Mutex::new(HashMap::new()),
                 phase,
@@ -474,19 +496,19 @@ impl FastMcp {
 
 /// One builder's `include_tags` / `exclude_tags`.
 #[derive(Clone)]
-struct TagFilter {
+pub(super) struct TagFilter {
     include: Vec<String>,
     exclude: Vec<String>,
 }
 
 impl TagFilter {
-    fn keeps(&self, tags: &[String]) -> bool {
+    pub(super) fn keeps(&self, tags: &[String]) -> bool {
         (self.include.is_empty() || tags.iter().any(|t| self.include.contains(t)))
             && !tags.iter().any(|t| self.exclude.contains(t))
     }
 }
 
-fn prefix_uri(prefix: &str, uri: &str) -> String {
+pub(super) fn prefix_uri(prefix: &str, uri: &str) -> String {
     match uri.split_once("://") {
         Some((scheme, rest)) => format!("{scheme}://{prefix}/{rest}"),
         None => format!("{prefix}/{uri}"),

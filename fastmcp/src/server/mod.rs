@@ -13,6 +13,7 @@ mod request;
 mod requester;
 pub mod rev2026;
 mod session;
+mod sources;
 
 use builder::LifespanFn;
 pub use builder::{FastMcp, Lifespan};
@@ -20,6 +21,7 @@ pub(crate) use catalog::Components;
 pub use manifest::{MANIFEST_ENV, Manifest, ManifestFormat};
 pub(crate) use session::Session;
 use session::SessionState;
+pub(crate) use sources::{ComponentSource, Owned, SourceComponents, SourceScope, WeakServer};
 
 use crate::docket::{Docket, Worker};
 use crate::outbound::Outbound;
@@ -87,6 +89,8 @@ pub(crate) struct ServerInner {
     pub components: Arc<RwLock<Components>>,
     pub(crate) states: RwLock<StateMap>,
     lifespans: Vec<LifespanFn>,
+    /// Components known only at run time, attached by `start` and detached by `shutdown`.
+    sources: Vec<(SourceScope, Arc<dyn ComponentSource>)>,
     teardowns: Mutex<Vec<Teardown>>,
     sessions: Mutex<HashMap<String, Weak<Session>>>,
     phase: watch::Sender<Phase>,
@@ -250,12 +254,22 @@ impl Server {
             self.run_teardowns().await;
             return Err(e);
         }
+        for (scope, source) in &self.inner.sources {
+            if let Err(e) = source.clone().attach(self.downgrade(), scope.clone()).await {
+                let msg = e.to_string();
+                self.inner.phase.send_replace(Phase::Failed(msg.clone()));
+                self.detach_sources().await;
+                self.run_teardowns().await;
+                return Err(ServerError::Lifespan(msg));
+            }
+        }
         let config = self.inner.docket_config.clone().unwrap_or_else(crate::docket::DocketConfig::from_env);
         let docket = match Docket::open(config).await {
             Ok(d) => d,
             Err(e) => {
                 let e = ServerError::Config(e.to_string());
                 self.inner.phase.send_replace(Phase::Failed(e.to_string()));
+                self.detach_sources().await;
                 self.run_teardowns().await;
                 return Err(e);
             }
@@ -350,8 +364,15 @@ impl Server {
         for session in self.inner.sessions() {
             session.cancel_all();
         }
+        self.detach_sources().await;
         self.run_teardowns().await;
         self.inner.phase.send_replace(Phase::Stopped);
+    }
+
+    async fn detach_sources(&self) {
+        for (_, source) in &self.inner.sources {
+            source.detach().await;
+        }
     }
 
     async fn run_teardowns(&self) {

@@ -38,11 +38,27 @@ pub enum ClientError {
     #[error("{0}")]
     /// The server could not be reached (HTTP: no connection, DNS, TLS).
     Unreachable(String),
+    #[error("the server no longer knows this session (HTTP 404); connect again")]
+    /// The HTTP server answered 404 to a request of this session: it restarted or expired the
+    /// session, and the spec asks the client to start a new one.
+    SessionExpired,
 }
 
 /// Marks, in an error's `data`, a failure to reach the server that a link reports in place of
 /// the answer; the client turns it into [`ClientError::Unreachable`].
 pub(crate) const UNREACHABLE: &str = "fastmcp/unreachable";
+/// Marks, in an error's `data`, a 404 to a request of an HTTP session; the client turns it into
+/// [`ClientError::SessionExpired`].
+pub(crate) const SESSION_EXPIRED: &str = "fastmcp/session-expired";
+
+/// The client error for an answer: a link failure its transport marked, or the server's error.
+fn answer_error(e: ErrorObject) -> ClientError {
+    match e.data.as_ref() {
+        Some(d) if d.get(UNREACHABLE).is_some() => ClientError::Unreachable(e.message),
+        Some(d) if d.get(SESSION_EXPIRED).is_some() => ClientError::SessionExpired,
+        _ => ClientError::Rpc(e),
+    }
+}
 
 impl ClientError {
     /// The JSON-RPC error, when the server answered with one.
@@ -51,6 +67,12 @@ impl ClientError {
             ClientError::Rpc(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// Whether the connection itself failed (closed, unreachable, session gone), so that only
+    /// a new connection helps; an error the server answered is not one.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, ClientError::Closed | ClientError::Unreachable(_) | ClientError::SessionExpired)
     }
 }
 
@@ -90,6 +112,9 @@ struct Pending {
     closed: bool,
 }
 type PendingMap = Arc<Mutex<Pending>>;
+
+/// The most items a `*/list` may return over all its pages.
+const MAX_LISTED: usize = 100_000;
 
 /// Notifications kept for the caller before the oldest unread are dropped.
 const NOTIFICATION_QUEUE: usize = 4096;
@@ -191,7 +216,9 @@ impl ClientBuilder {
     ) -> Result<Client, ClientError> {
         let pending: PendingMap = Arc::default();
         let (notif_tx, notif_rx) = mpsc::channel(NOTIFICATION_QUEUE);
+        let closed = tokio_util::sync::CancellationToken::new();
         let reader = {
+            let closed = closed.clone();
             let pending = pending.clone();
             let handler = self.handler.clone();
             let reply = link.clone();
@@ -228,9 +255,12 @@ impl ClientBuilder {
                     }
                 }
                 // The connection ended: every waiting request fails with `Closed`.
-                let mut pending = lock(&pending);
-                pending.closed = true;
-                pending.waiting.clear();
+                {
+                    let mut pending = lock(&pending);
+                    pending.closed = true;
+                    pending.waiting.clear();
+                }
+                closed.cancel();
             })
         };
         let client = Client {
@@ -239,6 +269,7 @@ impl ClientBuilder {
             next_id: AtomicI64::new(1),
             notifications: tokio::sync::Mutex::new(notif_rx),
             reader,
+            closed,
             initialize_result: std::sync::OnceLock::new(),
         };
         let init = client
@@ -265,6 +296,8 @@ pub struct Client {
     next_id: AtomicI64,
     notifications: tokio::sync::Mutex<mpsc::Receiver<Notification>>,
     reader: tokio::task::JoinHandle<()>,
+    /// Cancelled once the connection has ended.
+    closed: tokio_util::sync::CancellationToken,
     initialize_result: std::sync::OnceLock<Value>,
 }
 
@@ -301,6 +334,13 @@ impl Client {
         let mut command = tokio::process::Command::new(program);
         command.args(args);
         ClientBuilder::default().spawn(command).await
+    }
+
+    /// Resolves once the connection has ended (the child process exited, the in-memory server
+    /// closed the session). An HTTP connection has no such end: its failures show as
+    /// [`ClientError::is_connection_lost`] on requests.
+    pub async fn closed(&self) {
+        self.closed.cancelled().await
     }
 
     /// The server's `initialize` result.
@@ -340,10 +380,7 @@ impl Client {
         in_flight.id = None;
         match answer {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) if e.data.as_ref().is_some_and(|d| d.get(UNREACHABLE).is_some()) => {
-                Err(ClientError::Unreachable(e.message))
-            }
-            Ok(Err(e)) => Err(ClientError::Rpc(e)),
+            Ok(Err(e)) => Err(answer_error(e)),
             Err(_) => Err(ClientError::Closed),
         }
     }
@@ -377,7 +414,15 @@ impl Client {
     async fn list_all(&self, method: &str, key: &str) -> Result<Vec<Value>, ClientError> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
+            // A server that pages forever (a cursor seen before, or no end) is an error, not
+            // a client that grows without bound.
+            if items.len() > MAX_LISTED || cursor.as_ref().is_some_and(|c| !seen.insert(c.clone())) {
+                return Err(ClientError::Decode(format!(
+                    "`{method}` does not end: more than {MAX_LISTED} items, or a repeated cursor"
+                )));
+            }
             let params = match &cursor {
                 Some(c) => json!({ "cursor": c }),
                 None => json!({}),

@@ -148,6 +148,17 @@ async fn post(shared: &Shared, message: Message) {
         lock(&shared.session).id = Some(id.to_owned());
     }
     let status = response.status();
+    // A 404 to a request of a session: the server restarted or dropped the session.
+    if status == reqwest::StatusCode::NOT_FOUND
+        && !initialize
+        && lock(&shared.session).id.is_some()
+        && let Some(id) = &request_id
+    {
+        let error = ErrorObject::internal(format!("HTTP {status}: the session is gone"))
+            .with_data(serde_json::json!({ super::client::SESSION_EXPIRED: true }));
+        shared.out.send(Message::Response(Response { id: Some(id.clone()), outcome: Err(error) })).await;
+        return;
+    }
     let is_sse = response
         .headers()
         .get(CONTENT_TYPE)
