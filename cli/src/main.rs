@@ -4,6 +4,7 @@
 //!     fastmcp list -- target/debug/quickstart
 //!     fastmcp list --url http://127.0.0.1:8000/mcp --bearer "$TOKEN"
 //!     fastmcp call add a=2 b=3 -- target/debug/quickstart
+//!     fastmcp call slow_add a=2 b=3 --task -- target/debug/tasks --stdio
 //!     fastmcp read greeting://Ferris -- target/debug/quickstart
 //!     fastmcp prompt review_code code='fn main() {}' -- target/debug/quickstart
 //!     fastmcp inspect --format markdown -- python server.py
@@ -60,6 +61,13 @@ enum Command {
         name: String,
         /// Arguments as key=value.
         args: Vec<String>,
+        /// Run it as an MCP task (SEP-1686): the server answers at once with a task, followed to
+        /// its end (progress and status on stderr); Ctrl-C cancels the task.
+        #[arg(long)]
+        task: bool,
+        /// How long the server keeps the task, in seconds (with --task).
+        #[arg(long, requires = "task")]
+        ttl: Option<u64>,
         #[command(flatten)]
         target: Target,
     },
@@ -174,7 +182,10 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
     };
     match &cli.command {
         Command::List { kind, .. } => list(&client, *kind, cli.json).await,
-        Command::Call { name, args, .. } => call(&client, name, args, cli.json).await,
+        Command::Call { name, args, task: false, .. } => call(&client, name, args, cli.json).await,
+        Command::Call { name, args, task: true, ttl, .. } => {
+            call_as_task(&client, name, args, ttl.map(std::time::Duration::from_secs), cli.json).await
+        }
         Command::Read { uri, .. } => {
             let result = client.request("resources/read", json!({ "uri": uri })).await?;
             if cli.json {
@@ -290,41 +301,102 @@ async fn list(client: &Client, kind: Option<Kind>, as_json: bool) -> Result<(), 
     Ok(())
 }
 
-/// Calls a tool with a progress token, drawing a progress bar on stderr while it runs.
-async fn call(client: &Client, name: &str, pairs: &[String], as_json: bool) -> Result<(), Failure> {
-    let tools = client.list_tools().await?;
-    let schema = tools.iter().find(|t| t["name"] == name).map(|t| t["inputSchema"].clone());
-    let arguments = parse_pairs(pairs, schema.as_ref())?;
-    let request = json!({ "name": name, "arguments": arguments, "_meta": { "progressToken": "fastmcp-cli" } });
+/// A progress bar on stderr, drawn from the first progress notification on.
+fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::hidden();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    bar
+}
+
+/// Moves `bar` for a `notifications/progress` carrying `token`.
+fn show_progress(bar: &ProgressBar, n: &fastmcp::protocol::Notification, token: &Value) {
+    let Some(p) = n.params.as_ref().filter(|p| n.method == "notifications/progress" && &p["progressToken"] == token)
+    else {
+        return;
+    };
+    if bar.is_hidden() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    }
+    if let Some(total) = p["total"].as_f64() {
+        bar.set_length(total as u64);
+    }
+    bar.set_position(p["progress"].as_f64().unwrap_or(0.0) as u64);
+    if let Some(m) = p["message"].as_str() {
+        bar.set_message(m.to_owned());
+    }
+}
+
+/// The tool's arguments from `key=value` pairs, typed by its schema.
+async fn tool_arguments(client: &Client, name: &str, pairs: &[String]) -> Result<Map<String, Value>, Failure> {
+    let tools = client.list_tools().await?;
+    let schema = tools.iter().find(|t| t["name"] == name).map(|t| t["inputSchema"].clone());
+    parse_pairs(pairs, schema.as_ref())
+}
+
+/// Calls a tool with a progress token, drawing a progress bar on stderr while it runs.
+async fn call(client: &Client, name: &str, pairs: &[String], as_json: bool) -> Result<(), Failure> {
+    let arguments = tool_arguments(client, name, pairs).await?;
+    let token = json!("fastmcp-cli");
+    let request = json!({ "name": name, "arguments": arguments, "_meta": { "progressToken": token } });
+    let bar = progress_bar();
     let call = client.request("tools/call", request);
     tokio::pin!(call);
     let result = loop {
         tokio::select! {
             result = &mut call => break result?,
+            Some(n) = client.next_notification() => show_progress(&bar, &n, &token),
+        }
+    };
+    bar.finish_and_clear();
+    print_tool_result(&result, as_json)
+}
+
+/// Calls a tool as a task and follows it to its end; Ctrl-C cancels it.
+async fn call_as_task(
+    client: &Client,
+    name: &str,
+    pairs: &[String],
+    ttl: Option<std::time::Duration>,
+    as_json: bool,
+) -> Result<(), Failure> {
+    let arguments = tool_arguments(client, name, pairs).await?;
+    let task = client.call_tool_as_task(name, Value::Object(arguments), ttl).await?;
+    eprintln!("task {} {}", task.id(), task.created().status);
+    let mut last_status = task.created().status.clone();
+    let bar = progress_bar();
+    let result = task.result();
+    tokio::pin!(result);
+    let result = loop {
+        tokio::select! {
+            result = &mut result => break result?,
             Some(n) = client.next_notification() => {
-                if n.method == "notifications/progress" && let Some(p) = &n.params {
-                    if bar.is_hidden() {
-                        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                    }
-                    if let Some(total) = p["total"].as_f64() {
-                        bar.set_length(total as u64);
-                    }
-                    bar.set_position(p["progress"].as_f64().unwrap_or(0.0) as u64);
-                    if let Some(m) = p["message"].as_str() {
-                        bar.set_message(m.to_owned());
-                    }
+                show_progress(&bar, &n, task.progress_token());
+                if n.method == "notifications/tasks/status"
+                    && let Some(status) = n.params.as_ref().filter(|p| p["taskId"] == task.id()).and_then(|p| p["status"].as_str())
+                    && status != last_status
+                {
+                    bar.suspend(|| eprintln!("task {} {status}", task.id()));
+                    last_status = status.to_owned();
                 }
+            }
+            _ = tokio::signal::ctrl_c() => {
+                bar.finish_and_clear();
+                let status = task.cancel().await?;
+                return Err(Failure::ToolError(format!("task {} {}", task.id(), status.status)));
             }
         }
     };
     bar.finish_and_clear();
+    print_tool_result(&result, as_json)
+}
+
+/// Prints a `CallToolResult`; `isError` is exit code 1.
+fn print_tool_result(result: &Value, as_json: bool) -> Result<(), Failure> {
     if as_json {
-        print_json(&result);
+        print_json(result);
     } else {
         for c in result["content"].as_array().into_iter().flatten() {
             match c.get("text").and_then(Value::as_str) {

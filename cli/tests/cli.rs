@@ -118,3 +118,30 @@ fn over_streamable_http() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[test]
+fn a_call_as_a_task_is_followed_to_its_end() {
+    let tasks = example("tasks");
+    let tasks = tasks.to_str().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_fastmcp"))
+            .args(args)
+            .args(["--", tasks, "--stdio"])
+            .env("FASTMCP_DOCKET_URL", "memory://")
+            .output()
+            .expect("run fastmcp")
+    };
+    let o = run(&["call", "progress_job", "steps=3", "step_ms=30", "--task", "--ttl", "60"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(stdout(&o).trim(), "done 3 steps");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("working"), "{err}");
+    assert!(err.starts_with("task "), "{err}");
+    // A tool error inside the task is exit code 1, as inline.
+    let o = run(&["call", "failing_job", "message=boom", "--task"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("boom"), "{o:?}");
+    // A tool that never runs as a task: the server's error (2).
+    let o = run(&["call", "sync_only", "x=2", "--task"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}

@@ -88,6 +88,7 @@ pub use registry::{TaskSupport, Tool};
 pub use schemars;
 pub use server::{FastMcp, Lifespan, Server, ServerError};
 pub use transport::client::{Client, ClientBuilder, ClientError};
+pub use transport::client_tasks::{TaskHandle, TaskStatus};
 
 /// Everything a server author usually needs, and what the README's snippets use:
 /// `use fastmcp::prelude::*;`.

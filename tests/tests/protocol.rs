@@ -923,3 +923,50 @@ async fn a_task_samples_through_the_connection_and_completes() {
     }
     assert!(statuses.windows(2).all(|w| w[0] != w[1]), "{statuses:?}");
 }
+
+/// Counts to `steps`, reporting progress, one step every `step_ms`.
+#[tool(task = "optional")]
+async fn counting_job(progress: fastmcp::Progress, steps: u64, step_ms: u64) -> String {
+    for step in 1..=steps {
+        tokio::time::sleep(Duration::from_millis(step_ms)).await;
+        progress.report(step as f64, Some(steps as f64), None).await;
+    }
+    format!("counted to {steps}")
+}
+
+#[tokio::test]
+async fn the_client_task_api_follows_a_task_to_its_end() {
+    let s = FastMcp::new("tasks").tool(counting_job).tool(task_sampler).tool(add).build().unwrap();
+    let c = Client::connect(&s).await.unwrap();
+    let task = c
+        .call_tool_as_task("counting_job", json!({"steps": 3, "step_ms": 20}), Some(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(task.created().status, "working");
+    assert_eq!(task.created().ttl, Some(60_000));
+    assert!(c.list_tasks().await.unwrap().iter().any(|t| t.task_id == task.id()));
+    let result = task.tool_result().await.unwrap();
+    assert_eq!(result.content[0].as_text(), Some("counted to 3"));
+    let status = task.status().await.unwrap();
+    assert!(status.is_terminal() && status.status == "completed", "{status:?}");
+    // Progress came with the handle's token, the last one before the terminal status.
+    let progress: Vec<Value> = c
+        .drain_notifications()
+        .await
+        .into_iter()
+        .filter(|n| n.method == "notifications/progress")
+        .map(|n| n.params.unwrap())
+        .collect();
+    assert_eq!(progress.len(), 3, "{progress:?}");
+    assert!(progress.iter().all(|p| &p["progressToken"] == task.progress_token()));
+
+    // Cancelled while running: final, and its result says so.
+    let task = c.call_tool_as_task("counting_job", json!({"steps": 100, "step_ms": 100}), None).await.unwrap();
+    let cancelled = task.cancel().await.unwrap();
+    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(task.status().await.unwrap().status, "cancelled");
+
+    // A tool that never runs as a task: the server's error, not a handle.
+    let e = c.call_tool_as_task("add", json!({"a": 1, "b": 2}), None).await.unwrap_err();
+    assert!(e.rpc().is_some(), "{e:?}");
+}

@@ -8,7 +8,8 @@
 //! (repeatable; turns bearer auth on), `--page-size N` (list pages, default 100),
 //! `--require-task TOOL` (repeatable; the tool must run as a task: the 2026-07-28 conformance
 //! suite registers `failing_job` so, where the 2025-11-25 fixture has it optional),
-//! `--worker-only` (no HTTP: a worker process for a shared Redis docket). The docket comes from `FASTMCP_DOCKET_URL` (memory://
+//! `--worker-only` (no HTTP: a worker process for a shared Redis docket), `--stdio` (serve stdio
+//! instead of HTTP). The docket comes from `FASTMCP_DOCKET_URL` (memory://
 //! by default; with Redis, several instances share tasks). The address is printed on stdout as
 //! `listening on http://ADDR/mcp` once the server accepts connections.
 
@@ -207,6 +208,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.wait_until_ready().await?;
         println!("worker {} ready", server.worker().map(|w| w.name().to_owned()).unwrap_or_default());
         run.await??;
+        return Ok(());
+    }
+    if args.iter().any(|a| a == "--stdio") {
+        server.run_stdio().await?;
         return Ok(());
     }
     let serve = {

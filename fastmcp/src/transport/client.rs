@@ -411,7 +411,7 @@ impl Client {
         self.request("ping", json!({})).await.map(|_| ())
     }
 
-    async fn list_all(&self, method: &str, key: &str) -> Result<Vec<Value>, ClientError> {
+    pub(super) async fn list_all(&self, method: &str, key: &str) -> Result<Vec<Value>, ClientError> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         let mut seen = std::collections::HashSet::new();

@@ -3,10 +3,12 @@
 //! - [`stdio`]: newline-delimited JSON on stdin/stdout (logs go to stderr).
 //! - [`http`]: Streamable HTTP (POST/GET/DELETE on one endpoint, JSON or SSE answers).
 //! - [`memory`]: an in-process connection from a [`Client`](client::Client) to a server object.
-//! - [`client`]: the client, over memory or a child process's stdio (`child`).
+//! - [`client`]: the client, over memory, a child process's stdio (`child`) or Streamable HTTP;
+//!   [`client_tasks`]: its MCP tasks.
 
 mod child;
 pub mod client;
+pub mod client_tasks;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "http-client")]
