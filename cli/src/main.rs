@@ -39,6 +39,10 @@ struct Target {
     /// A bearer token to send with every HTTP request (with --url).
     #[arg(long, requires = "url")]
     bearer: Option<String>,
+    /// The protocol revision to speak: 2025-11-25 (and older, negotiated at `initialize`) by
+    /// default, or 2026-07-28 (stateless: `server/discover`, no session).
+    #[arg(long, value_name = "VERSION")]
+    protocol_version: Option<String>,
     /// The server: a program and its arguments, after `--`.
     #[arg(last = true, required_unless_present = "url", num_args = 1..)]
     server: Vec<String>,
@@ -166,9 +170,12 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
         | Command::Prompt { target, .. }
         | Command::Inspect { target, .. } => target,
     };
+    let mut builder = Client::builder();
+    if let Some(version) = &target.protocol_version {
+        builder = builder.protocol_version(version);
+    }
     let client = match &target.url {
         Some(url) => {
-            let mut builder = Client::builder();
             if let Some(token) = &target.bearer {
                 builder = builder.bearer_token(token);
             }
@@ -177,7 +184,9 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
         None => {
             let (program, args) =
                 target.server.split_first().ok_or_else(|| Failure::Protocol("no server command".into()))?;
-            Client::spawn(program, args).await?
+            let mut command = tokio::process::Command::new(program);
+            command.args(args);
+            builder.spawn(command).await?
         }
     };
     match &cli.command {

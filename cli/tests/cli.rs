@@ -144,4 +144,7 @@ fn a_call_as_a_task_is_followed_to_its_end() {
     // A tool that never runs as a task: the server's error (2).
     let o = run(&["call", "sync_only", "x=2", "--task"]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
+    // The same task on 2026-07-28 (the tasks extension: the server decides, the client polls).
+    let o = run(&["call", "progress_job", "steps=2", "step_ms=30", "--task", "--protocol-version", "2026-07-28"]);
+    assert_eq!((o.status.code(), stdout(&o).trim()), (Some(0), "done 2 steps"), "{o:?}");
 }

@@ -29,7 +29,7 @@ fn answering(asked: Arc<Mutex<Vec<(String, Value)>>>) -> fastmcp::ClientBuilder 
                     "model": "test-model",
                 })),
                 "elicitation/create" => {
-                    Ok(json!({ "action": "accept", "content": { "username": "ferris", "email": "f@example.com" } }))
+                    Ok(json!({ "action": "accept", "content": { "username": "ferris", "email": "f@example.com", "name": "ferris" } }))
                 }
                 other => Err(ErrorObject::method_not_found(other)),
             }
@@ -282,5 +282,64 @@ async fn list_changes_and_cancellation_cross_the_proxy() {
     let gave_up = tokio::time::timeout(Duration::from_millis(200), c.call_tool("slow", json!({}))).await;
     assert!(gave_up.is_err());
     tokio::time::timeout(Duration::from_secs(5), cancelled_rx.recv()).await.expect("cancelled upstream").unwrap();
+    proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_2025_client_through_a_proxy_to_a_2026_07_28_upstream() {
+    let (mut upstream, url) = start_http(0);
+    let remote = Remote::custom("fixture-2026", move |b| {
+        let url = url.clone();
+        async move { b.protocol_version(fastmcp::rev2026::REV2026_VERSION).connect_http(&url).await }
+    });
+    let proxy = FastMcp::proxy("proxy", remote).build().unwrap();
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let c = downstream(&proxy, asked.clone()).await;
+    // The upstream's input request (an `input_required` result on 2026-07-28) becomes an
+    // elicitation request to the 2025-11-25 client downstream.
+    let r = c.call_tool("test_streaming_elicitation", json!({})).await.unwrap();
+    assert_eq!(text(&r), "Hello, ferris!", "{r:?}");
+    assert_eq!(asked.lock().unwrap()[0].0, "elicitation/create");
+    let r = c.call_tool("test_simple_text", json!({})).await.unwrap();
+    assert!(!text(&r).is_empty());
+    proxy.shutdown().await;
+    let _ = upstream.kill();
+    let _ = upstream.wait();
+}
+
+#[tokio::test]
+async fn an_upstream_that_stops_waiting_cancels_its_request_downstream() {
+    // The upstream asks for sampling but gives up after 200 ms.
+    let asks_briefly = fastmcp::Tool::new("asks_briefly", json!({ "type": "object" }), |_, ctx| async move {
+        let answer = tokio::time::timeout(Duration::from_millis(200), ctx.sample("hello?", 10)).await;
+        fastmcp::CallToolResult::text(if answer.is_err() { "gave up" } else { "answered" })
+    });
+    let upstream = FastMcp::new("upstream").dynamic_tool(asks_briefly).build().unwrap();
+    let proxy = FastMcp::proxy("proxy", Remote::in_memory(upstream)).build().unwrap();
+    // The downstream client never answers; its handler is dropped when it is cancelled.
+    struct OnDrop(tokio::sync::mpsc::Sender<()>);
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.try_send(());
+        }
+    }
+    let (dropped_tx, mut dropped_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let c = Client::builder()
+        .capabilities(json!({ "sampling": {} }))
+        .on_request(move |_, _| {
+            let guard = OnDrop(dropped_tx.clone());
+            async move {
+                std::future::pending::<()>().await;
+                drop(guard);
+                Ok(json!({}))
+            }
+        })
+        .connect(&proxy)
+        .await
+        .unwrap();
+    let r = c.call_tool("asks_briefly", json!({})).await.unwrap();
+    assert_eq!(text(&r), "gave up");
+    // upstream -> proxy (notifications/cancelled) -> downstream client: the handler is stopped.
+    tokio::time::timeout(Duration::from_secs(5), dropped_rx.recv()).await.expect("cancelled downstream").unwrap();
     proxy.shutdown().await;
 }

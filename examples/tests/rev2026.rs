@@ -591,3 +591,76 @@ async fn listen_streams_task_status() {
     assert_eq!(last["params"]["result"]["content"][0]["text"], "computed result in 0.3s");
     assert_eq!(last["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 9);
 }
+
+// ---------------------------------------------------------------------------------------------
+// fastmcp's own Client on 2026-07-28, over HTTP, against the fixtures
+// ---------------------------------------------------------------------------------------------
+
+/// A 2026-07-28 client that answers elicitation, sampling and roots.
+fn rev2026_client() -> fastmcp::ClientBuilder {
+    fastmcp::Client::builder()
+        .protocol_version(V)
+        .capabilities(json!({ "elicitation": {}, "sampling": {}, "roots": {} }))
+        .on_request(|method, params| async move {
+            Ok(match method.as_str() {
+                "elicitation/create" => {
+                    let field = params["requestedSchema"]["properties"]
+                        .as_object()
+                        .and_then(|p| p.keys().next().cloned())
+                        .unwrap_or_default();
+                    let value = if field == "color" { "teal" } else { "Ada" };
+                    json!({ "action": "accept", "content": { field: value } })
+                }
+                "sampling/createMessage" => {
+                    json!({ "role": "assistant", "content": { "type": "text", "text": "Hello" }, "model": "m" })
+                }
+                "roots/list" => json!({ "roots": [{ "uri": "file:///work", "name": "work" }] }),
+                other => return Err(fastmcp::ErrorObject::method_not_found(other)),
+            })
+        })
+}
+
+#[tokio::test]
+async fn the_client_drives_multi_round_input_and_headers_on_2026_07_28() {
+    let f = Fixture::conformance();
+    let c = rev2026_client().connect_http(&f.url).await.expect("server/discover");
+    assert_eq!(c.initialize_result()["serverInfo"]["name"], "fastmcp-conformance-fixture");
+    let text = |r: fastmcp::CallToolResult| r.text_content();
+    // Two rounds of input, each answered and retried with the sealed requestState.
+    let r = c.call_tool("test_input_required_result_multi_round", json!({})).await.unwrap();
+    assert_eq!(text(r), "Ada likes teal");
+    // Three inputs in one round: elicitation, sampling and roots.
+    let r = c.call_tool("test_input_required_result_multiple_inputs", json!({})).await.unwrap();
+    assert_eq!(text(r), "Hello Ada! (1 roots)");
+    // Input on prompts/get.
+    let p = c.get_prompt("test_input_required_result_prompt", json!({})).await.unwrap();
+    assert!(p.messages[0].content.as_text().unwrap().contains("Use this context: Ada"), "{p:?}");
+    // `region` must also travel as `Mcp-Param-Region`: the client learns that from tools/list
+    // (here: on the server's -32020, it lists once and calls again).
+    let r = c.call_tool("test_headers", json!({ "region": "eu-west", "query": "q" })).await.unwrap();
+    assert_eq!(text(r), "region=eu-west query=q");
+    let r = c.call_tool("test_headers", json!({ "region": "naïve" })).await.unwrap();
+    assert_eq!(text(r), "region=naïve query=");
+}
+
+#[tokio::test]
+async fn the_client_follows_tasks_of_the_extension_on_2026_07_28() {
+    let f = Fixture::tasks("memory://");
+    let c = rev2026_client().connect_http(&f.url).await.unwrap();
+    // A required task: the server answers with a task; `call_tool` polls it to its end.
+    let r = c.call_tool("progress_job", json!({ "steps": 3, "step_ms": 30 })).await.unwrap();
+    assert_eq!(r.text_content(), "done 3 steps");
+    // A tool error inside a task: `completed` with `isError`, as inline.
+    let r = c.call_tool("failing_job", json!({ "message": "boom" })).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(r.text_content().contains("boom"));
+    // The handle: status and cancel.
+    let task = c.call_tool_as_task("progress_job", json!({ "steps": 100, "step_ms": 100 }), None).await.unwrap();
+    assert!(!task.ran_inline());
+    assert_eq!(task.status().await.unwrap().status, "working");
+    assert_eq!(task.cancel().await.unwrap().status, "cancelled");
+    // Without the extension the server must not create tasks: a required one is -32021.
+    let plain = rev2026_client().tasks_extension(false).connect_http(&f.url).await.unwrap();
+    let e = plain.call_tool("progress_job", json!({})).await.unwrap_err();
+    assert_eq!(e.rpc().map(|e| e.code), Some(-32021), "{e:?}");
+}

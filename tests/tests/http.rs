@@ -44,6 +44,31 @@ async fn slow(ms: u64) -> String {
     format!("slept {ms}")
 }
 
+/// How many `hang` handlers were dropped (their request cancelled).
+static HANG_DROPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Waits until its request is cancelled.
+#[tool]
+async fn hang() -> &'static str {
+    struct Dropped;
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            HANG_DROPPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let _dropped = Dropped;
+    std::future::pending::<()>().await;
+    "never"
+}
+
+/// Works for `ms`, then asks the user's name (as a task when the client allows it).
+#[tool(task = "optional")]
+async fn long_job(ctx: Context, ms: u64) -> Result<String, fastmcp::ClientRequestError> {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    let answer = ctx.elicit("Name?", json!({"type": "object", "properties": {"name": {"type": "string"}}})).await?;
+    Ok(format!("done after {ms} ms for {}", answer.content.unwrap_or_default()["name"].as_str().unwrap_or("?")))
+}
+
 struct Http {
     server: Server,
     url: String,
@@ -468,4 +493,55 @@ async fn the_client_over_http_sends_its_bearer_token_and_reports_refusals() {
         matches!(&unreachable, fastmcp::ClientError::Unreachable(why) if why.contains("could not be reached")),
         "not a server's answer but a failure to reach it: {unreachable:?}"
     );
+}
+
+#[tokio::test]
+async fn the_client_speaks_2026_07_28_over_http_and_in_memory() {
+    let h = Http::start(HttpOptions::default()).await;
+    let builder = || {
+        fastmcp::Client::builder()
+            .protocol_version(fastmcp::rev2026::REV2026_VERSION)
+            .capabilities(json!({"elicitation": {}}))
+            .on_request(|method, _| async move {
+                assert_eq!(method, "elicitation/create");
+                Ok(json!({"action": "accept", "content": {"name": "Ada"}}))
+            })
+    };
+    let over_http = builder().connect_http(&h.url).await.unwrap();
+    let in_memory = builder().connect(&h.server).await.unwrap();
+    assert_eq!(h.server_sessions(), 1, "only the in-memory connection: no HTTP session");
+    for c in [&over_http, &in_memory] {
+        assert!(c.is_rev2026());
+        assert_eq!(c.initialize_result()["serverInfo"]["name"], "http-tests");
+        assert_eq!(c.initialize_result()["protocolVersion"], "2026-07-28");
+        c.ping().await.unwrap();
+        let r = c.call_tool("add", json!({"a": 2, "b": 40})).await.unwrap();
+        assert_eq!(r.structured_content, Some(json!({"result": 42})));
+        // Elicitation is an `input_required` result, answered and retried (SEP-2322).
+        assert_eq!(c.call_tool("ask", json!({})).await.unwrap().text_content(), "hello Ada");
+        // The server turns a long call into a task (the tasks extension); `call_tool` follows
+        // it, answering its input request with tasks/update.
+        let r = c.call_tool("long_job", json!({"ms": 100})).await.unwrap();
+        assert_eq!(r.text_content(), "done after 100 ms for Ada");
+        let task = c.call_tool_as_task("long_job", json!({"ms": 50}), None).await.unwrap();
+        assert!(!task.ran_inline() && !task.id().is_empty(), "{task:?}");
+        assert_eq!(task.tool_result().await.unwrap().text_content(), "done after 50 ms for Ada");
+        assert_eq!(task.status().await.unwrap().status, "completed");
+        let inline = c.call_tool_as_task("add", json!({"a": 1, "b": 1}), None).await.unwrap();
+        assert!(inline.ran_inline());
+        assert_eq!(inline.tool_result().await.unwrap().structured_content, Some(json!({"result": 2})));
+        let e = c.call_tool("nope", json!({})).await.unwrap_err();
+        assert_eq!(e.rpc().unwrap().code, -32602);
+        // Giving up on a call cancels it: on HTTP by closing its stream, in memory by
+        // notifications/cancelled.
+        let before = HANG_DROPPED.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(tokio::time::timeout(Duration::from_millis(200), c.call_tool("hang", json!({}))).await.is_err());
+        for _ in 0..100 {
+            if HANG_DROPPED.load(std::sync::atomic::Ordering::SeqCst) > before {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(HANG_DROPPED.load(std::sync::atomic::Ordering::SeqCst) > before, "the handler was not cancelled");
+    }
 }

@@ -33,7 +33,8 @@
 //!   shared, and MCP does not say which call a server request belongs to: it goes to the
 //!   client of the oldest forwarded call in progress (exact when one call is in progress).
 //! - **Not forwarded:** tasks (proxied components are `taskSupport: forbidden`; a
-//!   task-augmented call gets the spec's -32601), completions, and resource subscriptions.
+//!   task-augmented call gets the spec's -32601; a task a 2026-07-28 upstream answers with is
+//!   followed by the proxy), completions, and resource subscriptions.
 
 mod components;
 mod upstream;

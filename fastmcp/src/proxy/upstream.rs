@@ -116,7 +116,13 @@ impl Upstream {
                 meta.insert("progressToken".into(), Value::from(format!("{PROGRESS_PREFIX}{n}")));
             }
         }
-        match client.request(method, params).await {
+        let answer = match client.request(method, params).await {
+            // A 2026-07-28 upstream may answer a call with a task: followed here, so the
+            // downstream client gets the call's result.
+            Ok(v) if v["resultType"] == "task" => client.follow_task(&v).await,
+            other => other,
+        };
+        match answer {
             Ok(v) => Ok(v),
             Err(ClientError::Rpc(e)) => Err(Forwarded::Rpc(e)),
             Err(e) if e.is_connection_lost() => {

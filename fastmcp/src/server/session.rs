@@ -301,20 +301,39 @@ impl Session {
             lock(&self.pending).remove(&id);
             return Err(ClientRequestError::Closed);
         }
+        // Cancelled (the call's token) or dropped (its handler gave up waiting) before the
+        // answer: the client is told, and the request forgotten.
+        let mut asking = Asking { session: self, out, id: Some(id) };
         tokio::select! {
-            answer = rx => match answer {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err(ClientRequestError::Client(e)),
-                Err(_) => Err(ClientRequestError::Closed),
+            answer = rx => {
+                asking.id = None;
+                match answer {
+                    Ok(Ok(v)) => Ok(v),
+                    Ok(Err(e)) => Err(ClientRequestError::Client(e)),
+                    Err(_) => Err(ClientRequestError::Closed),
+                }
             },
-            _ = cancel.cancelled() => {
-                lock(&self.pending).remove(&id);
-                let _ = out.try_send(Message::notification(
-                    "notifications/cancelled",
-                    Some(json!({ "requestId": id, "reason": "the server request was cancelled" })),
-                ));
-                Err(ClientRequestError::Closed)
-            }
+            _ = cancel.cancelled() => Err(ClientRequestError::Closed),
+        }
+    }
+}
+
+/// A request to the client still waiting for its answer; see [`Session::request_client`].
+struct Asking<'a> {
+    session: &'a Session,
+    out: &'a Outbound,
+    id: Option<RequestId>,
+}
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take()
+            && lock(&self.session.pending).remove(&id).is_some()
+        {
+            let _ = self.out.try_send(Message::notification(
+                "notifications/cancelled",
+                Some(json!({ "requestId": id, "reason": "the server request was cancelled" })),
+            ));
         }
     }
 }

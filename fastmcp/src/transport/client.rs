@@ -10,7 +10,7 @@ use crate::registry::BoxFuture;
 use crate::server::{Server, ServerError};
 use crate::sync::lock;
 use crate::transport::Outgoing;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -83,7 +83,7 @@ pub(crate) trait Link: Send + Sync + 'static {
     fn send(&self, message: Message) -> bool;
 }
 
-type RequestHandler = Arc<dyn Fn(String, Value) -> BoxFuture<Result<Value, ErrorObject>> + Send + Sync>;
+pub(super) type RequestHandler = Arc<dyn Fn(String, Value) -> BoxFuture<Result<Value, ErrorObject>> + Send + Sync>;
 /// A request waiting for its answer; dropped while still waiting, it tells the server
 /// (`notifications/cancelled`) and forgets the request.
 struct InFlight<'a> {
@@ -113,6 +113,9 @@ struct Pending {
 }
 type PendingMap = Arc<Mutex<Pending>>;
 
+/// Server requests the client answers at once; past this, more are refused.
+const MAX_ANSWERING: usize = 1024;
+
 /// The most items a `*/list` may return over all its pages.
 const MAX_LISTED: usize = 100_000;
 
@@ -124,6 +127,8 @@ pub struct ClientBuilder {
     capabilities: Value,
     protocol_version: String,
     handler: Option<RequestHandler>,
+    /// On 2026-07-28, declare the tasks extension (the server may then answer a call with a task).
+    tasks_extension: bool,
     /// Extra HTTP headers (a bearer token...) for [`ClientBuilder::connect_http`].
     #[cfg(feature = "http-client")]
     http_headers: reqwest::header::HeaderMap,
@@ -135,6 +140,7 @@ impl Default for ClientBuilder {
             capabilities: json!({}),
             protocol_version: LATEST_PROTOCOL_VERSION.to_owned(),
             handler: None,
+            tasks_extension: true,
             #[cfg(feature = "http-client")]
             http_headers: reqwest::header::HeaderMap::new(),
         }
@@ -148,9 +154,21 @@ impl ClientBuilder {
         self
     }
 
-    /// The protocol version to ask for at `initialize`.
+    /// The protocol version: one of 2025-11-25 and before (asked for at `initialize`), or
+    /// `"2026-07-28"` ([`REV2026_VERSION`](crate::rev2026::REV2026_VERSION)): no handshake but
+    /// `server/discover`, every request carrying the revision's `_meta` (version, client info,
+    /// capabilities), the server's input requests answered by retrying (SEP-2322), no HTTP
+    /// session. See [`crate::transport::client_rev2026`].
     pub fn protocol_version(mut self, version: impl Into<String>) -> Self {
         self.protocol_version = version.into();
+        self
+    }
+
+    /// On 2026-07-28, whether to declare the tasks extension (default: yes). With it the
+    /// server may answer a `tools/call` with a task, which [`Client::call_tool`] follows to its
+    /// end on its own.
+    pub fn tasks_extension(mut self, declare: bool) -> Self {
+        self.tasks_extension = declare;
         self
     }
 
@@ -204,7 +222,8 @@ impl ClientBuilder {
     #[cfg(feature = "http-client")]
     pub async fn connect_http(mut self, url: &str) -> Result<Client, ClientError> {
         let headers = std::mem::take(&mut self.http_headers);
-        let (link, inbound) = super::http_client::open(url.to_owned(), headers)?;
+        let rev2026 = self.protocol_version == crate::rev2026::REV2026_VERSION;
+        let (link, inbound) = super::http_client::open(url.to_owned(), headers, rev2026)?;
         self.over(link, inbound).await
     }
 
@@ -223,6 +242,9 @@ impl ClientBuilder {
             let handler = self.handler.clone();
             let reply = link.clone();
             tokio::spawn(async move {
+                // The server's requests being answered, by id: its `notifications/cancelled`
+                // stops the handler (and no answer is sent).
+                let mut answering: HashMap<RequestId, tokio::task::AbortHandle> = HashMap::new();
                 while let Some(outgoing) = out_rx.recv().await {
                     let Outgoing::Message(message) = outgoing else {
                         continue;
@@ -234,6 +256,16 @@ impl ClientBuilder {
                                 let _ = tx.send(r.outcome);
                             }
                         }
+                        Message::Notification(n) if n.method == "notifications/cancelled" => {
+                            let id = n
+                                .params
+                                .as_ref()
+                                .and_then(|p| serde_json::from_value::<RequestId>(p["requestId"].clone()).ok());
+                            if let Some(handler) = id.and_then(|id| answering.remove(&id)) {
+                                handler.abort();
+                            }
+                            let _ = notif_tx.try_send(n);
+                        }
                         Message::Notification(n) => {
                             // A caller that never reads notifications must not make the
                             // client grow without bound: past the queue, they are dropped.
@@ -242,15 +274,23 @@ impl ClientBuilder {
                             }
                         }
                         Message::Request(req) => {
+                            answering.retain(|_, h| !h.is_finished());
+                            if answering.len() >= MAX_ANSWERING {
+                                let busy = ErrorObject::internal("the client is answering too many requests");
+                                reply.send(Message::Response(Response { id: Some(req.id), outcome: Err(busy) }));
+                                continue;
+                            }
                             let handler = handler.clone();
                             let reply = reply.clone();
-                            tokio::spawn(async move {
+                            let id = req.id.clone();
+                            let task = tokio::spawn(async move {
                                 let outcome = match handler {
                                     Some(h) => h(req.method.clone(), req.params.unwrap_or_else(|| json!({}))).await,
                                     None => Err(ErrorObject::method_not_found(&req.method)),
                                 };
                                 reply.send(Message::Response(Response { id: Some(req.id), outcome }));
                             });
+                            answering.insert(id, task.abort_handle());
                         }
                     }
                 }
@@ -263,6 +303,8 @@ impl ClientBuilder {
                 closed.cancel();
             })
         };
+        let rev2026 = (self.protocol_version == crate::rev2026::REV2026_VERSION)
+            .then(|| super::client_rev2026::envelope(&self.protocol_version, &self.capabilities, self.tasks_extension));
         let client = Client {
             link,
             pending,
@@ -271,7 +313,14 @@ impl ClientBuilder {
             reader,
             closed,
             initialize_result: std::sync::OnceLock::new(),
+            handler: self.handler.clone(),
+            rev2026,
         };
+        if client.rev2026.is_some() {
+            let discovered = super::client_rev2026::discover(&client).await?;
+            let _ = client.initialize_result.set(discovered);
+            return Ok(client);
+        }
         let init = client
             .request(
                 "initialize",
@@ -291,7 +340,7 @@ impl ClientBuilder {
 /// A client connected to a server: in memory ([`Client::connect`]) or to a child process over
 /// stdio ([`Client::spawn`]).
 pub struct Client {
-    link: Arc<dyn Link>,
+    pub(super) link: Arc<dyn Link>,
     pending: PendingMap,
     next_id: AtomicI64,
     notifications: tokio::sync::Mutex<mpsc::Receiver<Notification>>,
@@ -299,6 +348,10 @@ pub struct Client {
     /// Cancelled once the connection has ended.
     closed: tokio_util::sync::CancellationToken,
     initialize_result: std::sync::OnceLock<Value>,
+    /// Answers the server's requests (and, on 2026-07-28, its input requests).
+    pub(super) handler: Option<RequestHandler>,
+    /// On 2026-07-28: the `_meta` every request carries.
+    pub(super) rev2026: Option<Map<String, Value>>,
 }
 
 impl Drop for Client {
@@ -343,7 +396,13 @@ impl Client {
         self.closed.cancelled().await
     }
 
-    /// The server's `initialize` result.
+    /// Whether the client speaks 2026-07-28 (see [`ClientBuilder::protocol_version`]).
+    pub fn is_rev2026(&self) -> bool {
+        self.rev2026.is_some()
+    }
+
+    /// The server's `initialize` result (on 2026-07-28, its `server/discover` result in the
+    /// same shape: `protocolVersion`, `capabilities`, `serverInfo`, `instructions`).
     pub fn initialize_result(&self) -> &Value {
         self.initialize_result.get().unwrap_or(&Value::Null)
     }
@@ -359,8 +418,17 @@ impl Client {
         self.request_with_id(id, method, params).await
     }
 
-    /// Sends a request with a chosen id (see [`Client::cancel`]).
+    /// Sends a request with a chosen id (see [`Client::cancel`]). On 2026-07-28 the request
+    /// carries the revision's `_meta`, and input requests are answered by retrying (new ids).
     pub async fn request_with_id(&self, id: RequestId, method: &str, params: Value) -> Result<Value, ClientError> {
+        if self.rev2026.is_some() {
+            return super::client_rev2026::request(self, id, method, params).await;
+        }
+        self.round(id, method, params).await
+    }
+
+    /// One request and its answer.
+    pub(super) async fn round(&self, id: RequestId, method: &str, params: Value) -> Result<Value, ClientError> {
         let (tx, rx) = oneshot::channel();
         {
             let mut pending = lock(&self.pending);
@@ -406,9 +474,10 @@ impl Client {
         std::iter::from_fn(|| rx.try_recv().ok()).collect()
     }
 
-    /// `ping`.
+    /// `ping` (on 2026-07-28, which has no `ping`, a `server/discover`).
     pub async fn ping(&self) -> Result<(), ClientError> {
-        self.request("ping", json!({})).await.map(|_| ())
+        let method = if self.rev2026.is_some() { "server/discover" } else { "ping" };
+        self.request(method, json!({})).await.map(|_| ())
     }
 
     pub(super) async fn list_all(&self, method: &str, key: &str) -> Result<Vec<Value>, ClientError> {
@@ -458,9 +527,21 @@ impl Client {
     }
 
     /// Calls a tool. Tool failures are `Ok` results with `is_error`; protocol errors are `Err`.
+    /// On 2026-07-28 a server may answer with a task: it is followed to its end (and cancelled
+    /// if this future is dropped first).
     pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<CallToolResult, ClientError> {
-        let v = self.request("tools/call", json!({ "name": name, "arguments": arguments })).await?;
+        let mut v = self.request("tools/call", json!({ "name": name, "arguments": arguments })).await?;
+        if self.rev2026.is_some() && v["resultType"] == "task" {
+            v = super::client_rev2026::follow_task(self, &v).await?;
+        }
         decode(v)
+    }
+
+    /// On 2026-07-28, follows a task the server answered a request with (a result whose
+    /// `resultType` is `"task"`) to its end, and returns the request's result; see
+    /// [`Client::call_tool`], which does this on its own.
+    pub async fn follow_task(&self, created: &Value) -> Result<Value, ClientError> {
+        super::client_rev2026::follow_task(self, created).await
     }
 
     /// `resources/read`.

@@ -1,6 +1,8 @@
-//! MCP tasks from the client side (SEP-1686, revision 2025-11-25): a request made as a task
-//! answers at once with a task, and a [`TaskHandle`] follows it: status, progress, result,
-//! cancel.
+//! MCP tasks from the client side: a request made as a task answers at once with a task, and
+//! a [`TaskHandle`] follows it: status, progress, result, cancel. On 2025-11-25 these are the
+//! core tasks of SEP-1686 (the client asks with `params.task`); on 2026-07-28 the tasks
+//! extension, where the server alone decides whether a `tools/call` becomes a task, and the
+//! result is polled with `tasks/get` (input answered with `tasks/update`).
 
 use super::client::{Client, ClientError};
 use crate::protocol::{CallToolResult, GetPromptResult, ReadResourceResult};
@@ -29,11 +31,12 @@ pub struct TaskStatus {
     /// When its status last changed (ISO 8601).
     #[serde(default)]
     pub last_updated_at: Option<String>,
-    /// How long the server keeps it after creation, in milliseconds (`None`: unlimited).
-    #[serde(default)]
+    /// How long the server keeps it after creation, in milliseconds (`None`: unlimited);
+    /// `ttlMs` on 2026-07-28.
+    #[serde(default, alias = "ttlMs")]
     pub ttl: Option<u64>,
-    /// How often the server suggests polling, in milliseconds.
-    #[serde(default)]
+    /// How often the server suggests polling, in milliseconds; `pollIntervalMs` on 2026-07-28.
+    #[serde(default, alias = "pollIntervalMs")]
     pub poll_interval: Option<u64>,
 }
 
@@ -49,6 +52,8 @@ pub struct TaskHandle<'c> {
     client: &'c Client,
     created: TaskStatus,
     progress_token: Value,
+    /// On 2026-07-28, the result when the server answered at once instead of creating a task.
+    inline: Option<Value>,
 }
 
 impl std::fmt::Debug for TaskHandle<'_> {
@@ -61,9 +66,16 @@ impl std::fmt::Debug for TaskHandle<'_> {
 }
 
 impl TaskHandle<'_> {
-    /// The task id.
+    /// The task id (empty when a 2026-07-28 server answered at once; see
+    /// [`TaskHandle::ran_inline`]).
     pub fn id(&self) -> &str {
         &self.created.task_id
+    }
+
+    /// Whether the server answered at once rather than creating a task (2026-07-28, where the
+    /// server decides): [`TaskHandle::result`] then returns that answer.
+    pub fn ran_inline(&self) -> bool {
+        self.inline.is_some()
     }
 
     /// The task as the creating request reported it.
@@ -79,12 +91,24 @@ impl TaskHandle<'_> {
 
     /// `tasks/get`: the task now.
     pub async fn status(&self) -> Result<TaskStatus, ClientError> {
+        if self.inline.is_some() {
+            return Ok(self.created.clone());
+        }
         self.client.get_task(self.id()).await
     }
 
-    /// `tasks/result`: waits until the task ends and returns the result of the request it ran
-    /// (a failed tool's result has `isError`; a task that failed otherwise is an error).
+    /// Waits until the task ends and returns the result of the request it ran (a failed
+    /// tool's result has `isError`; a task that failed otherwise is an error): `tasks/result`
+    /// on 2025-11-25; on 2026-07-28 `tasks/get` at the suggested interval, answering input
+    /// requests with the client's handler (`tasks/update`).
     pub async fn result(&self) -> Result<Value, ClientError> {
+        if let Some(v) = &self.inline {
+            return Ok(v.clone());
+        }
+        if self.client.is_rev2026() {
+            let created = json!({ "taskId": self.id(), "pollIntervalMs": self.created.poll_interval });
+            return super::client_rev2026::follow_task(self.client, &created).await;
+        }
         self.client.task_result(self.id()).await
     }
 
@@ -105,6 +129,9 @@ impl TaskHandle<'_> {
 
     /// `tasks/cancel`: the task as it is after cancelling.
     pub async fn cancel(&self) -> Result<TaskStatus, ClientError> {
+        if self.inline.is_some() {
+            return Ok(self.created.clone());
+        }
         self.client.cancel_task(self.id()).await
     }
 }
@@ -127,11 +154,14 @@ impl Client {
         let Some(p) = params.as_object_mut() else {
             return Err(ClientError::Decode("the params of a task request must be an object".into()));
         };
-        let task = match ttl {
-            Some(ttl) => json!({ "ttl": u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX) }),
-            None => json!({}),
-        };
-        p.insert("task".into(), task);
+        // On 2026-07-28 the server decides; the `task` param would be ignored.
+        if !self.is_rev2026() {
+            let task = match ttl {
+                Some(ttl) => json!({ "ttl": u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX) }),
+                None => json!({}),
+            };
+            p.insert("task".into(), task);
+        }
         let meta = p.entry("_meta").or_insert_with(|| json!({}));
         let progress_token = match meta.get("progressToken") {
             Some(t) => t.clone(),
@@ -144,10 +174,25 @@ impl Client {
             }
         };
         let answer = self.request(method, params).await?;
+        if self.is_rev2026() {
+            if answer["resultType"] == "task" {
+                return Ok(TaskHandle { client: self, created: decode(answer)?, progress_token, inline: None });
+            }
+            let created = TaskStatus {
+                task_id: String::new(),
+                status: "completed".into(),
+                status_message: None,
+                created_at: None,
+                last_updated_at: None,
+                ttl: None,
+                poll_interval: None,
+            };
+            return Ok(TaskHandle { client: self, created, progress_token, inline: Some(answer) });
+        }
         let created = answer.get("task").cloned().ok_or_else(|| {
             ClientError::Decode(format!("`{method}` was answered without a task (the server ran it inline): {answer}"))
         })?;
-        Ok(TaskHandle { client: self, created: decode(created)?, progress_token })
+        Ok(TaskHandle { client: self, created: decode(created)?, progress_token, inline: None })
     }
 
     /// Calls a tool as a task; see [`Client::request_as_task`].
@@ -165,9 +210,14 @@ impl Client {
         decode(self.request("tasks/get", json!({ "taskId": task_id })).await?)
     }
 
-    /// `tasks/cancel`.
+    /// `tasks/cancel` (on 2026-07-28, where it answers an empty acknowledgement, followed by
+    /// `tasks/get`).
     pub async fn cancel_task(&self, task_id: &str) -> Result<TaskStatus, ClientError> {
-        decode(self.request("tasks/cancel", json!({ "taskId": task_id })).await?)
+        let answer = self.request("tasks/cancel", json!({ "taskId": task_id })).await?;
+        if self.is_rev2026() {
+            return self.get_task(task_id).await;
+        }
+        decode(answer)
     }
 
     /// `tasks/list`, every page.

@@ -35,7 +35,24 @@ struct Shared {
     headers: HeaderMap,
     session: Mutex<SessionInfo>,
     out: Outbound,
+    /// Revision 2026-07-28: no session, the revision's headers on every POST, and a request
+    /// cancelled by closing its stream.
+    rev2026: bool,
+    /// 2026-07-28: the POST of each request in flight, to abort when it is cancelled.
+    posts: Mutex<std::collections::HashMap<RequestId, tokio::task::AbortHandle>>,
+    /// 2026-07-28: the arguments each tool mirrors in `Mcp-Param-*` headers (`x-mcp-header`),
+    /// learnt from the `tools/list` results that pass through.
+    param_headers: Mutex<std::collections::HashMap<String, Vec<ParamHeader>>>,
 }
+
+/// One `x-mcp-header` argument: its path through `properties`, and the header's name.
+struct ParamHeader {
+    path: Vec<String>,
+    header: String,
+}
+
+/// Tools whose `Mcp-Param-*` headers are remembered.
+const MAX_TOOLS_WITH_HEADERS: usize = 10_000;
 
 impl Shared {
     fn request(&self, method: reqwest::Method) -> reqwest::RequestBuilder {
@@ -58,6 +75,18 @@ struct HttpLink {
 
 impl Link for HttpLink {
     fn send(&self, message: Message) -> bool {
+        // 2026-07-28 has no client notifications over HTTP: a request is cancelled by closing
+        // its stream, which aborting its POST does.
+        if self.shared.rev2026
+            && let Message::Notification(n) = &message
+            && n.method == "notifications/cancelled"
+        {
+            let id = n.params.as_ref().and_then(|p| serde_json::from_value::<RequestId>(p["requestId"].clone()).ok());
+            if let Some(post) = id.and_then(|id| lock(&self.shared.posts).remove(&id)) {
+                post.abort();
+            }
+            return true;
+        }
         self.queue.try_send(message).is_ok()
     }
 }
@@ -77,13 +106,26 @@ impl Drop for HttpLink {
 }
 
 /// Connects to the Streamable HTTP endpoint `url` with these extra headers (e.g. a bearer token).
-pub(crate) fn open(url: String, headers: HeaderMap) -> Result<(Arc<dyn Link>, mpsc::Receiver<Outgoing>), ClientError> {
+pub(crate) fn open(
+    url: String,
+    headers: HeaderMap,
+    rev2026: bool,
+) -> Result<(Arc<dyn Link>, mpsc::Receiver<Outgoing>), ClientError> {
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| ClientError::Spawn(std::io::Error::other(e)))?;
     let (out, inbound) = Outbound::channel();
-    let shared = Arc::new(Shared { http, url, headers, session: Mutex::default(), out });
+    let shared = Arc::new(Shared {
+        http,
+        url,
+        headers,
+        session: Mutex::default(),
+        out,
+        rev2026,
+        posts: Mutex::default(),
+        param_headers: Mutex::default(),
+    });
     let (queue, mut to_send) = mpsc::channel::<Message>(SEND_QUEUE);
     let poster = shared.clone();
     tokio::spawn(async move {
@@ -93,10 +135,21 @@ pub(crate) fn open(url: String, headers: HeaderMap) -> Result<(Arc<dyn Link>, mp
             let shared = poster.clone();
             // `initialize` is posted alone: the session id it returns goes on everything after.
             let is_initialize = matches!(&message, Message::Request(r) if r.method == "initialize");
+            let request_id = match &message {
+                Message::Request(r) if poster.rev2026 => Some(r.id.clone()),
+                _ => None,
+            };
             let task = tokio::spawn(async move {
                 post(&shared, message).await;
                 drop(permit);
             });
+            if let Some(id) = request_id
+                && !task.is_finished()
+            {
+                let mut posts = lock(&poster.posts);
+                posts.retain(|_, p| !p.is_finished());
+                posts.insert(id, task.abort_handle());
+            }
             if is_initialize {
                 let _ = task.await;
                 let listener = poster.clone();
@@ -105,6 +158,83 @@ pub(crate) fn open(url: String, headers: HeaderMap) -> Result<(Arc<dyn Link>, mp
         }
     });
     Ok((Arc::new(HttpLink { queue, shared }), inbound))
+}
+
+/// The headers of revision 2026-07-28 (SEP-2243): the version, the method, and for calls,
+/// reads, gets and task requests the name they target.
+fn rev2026_headers(shared: &Shared, mut req: reqwest::RequestBuilder, message: &Message) -> reqwest::RequestBuilder {
+    req = req.header(VERSION_HEADER, crate::rev2026::REV2026_VERSION);
+    let (method, params) = match message {
+        Message::Request(r) => (r.method.as_str(), r.params.as_ref()),
+        Message::Notification(n) => (n.method.as_str(), n.params.as_ref()),
+        Message::Response(_) => return req,
+    };
+    if let Ok(v) = HeaderValue::from_str(method) {
+        req = req.header("mcp-method", v);
+    }
+    let key = match method {
+        "tools/call" | "prompts/get" => "name",
+        "resources/read" => "uri",
+        "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
+        _ => return req,
+    };
+    let Some(name) = params.and_then(|p| p.get(key)).and_then(serde_json::Value::as_str) else { return req };
+    if let Ok(v) = HeaderValue::from_str(&header_value(name)) {
+        req = req.header("mcp-name", v);
+    }
+    if method == "tools/call" {
+        let args = params.and_then(|p| p.get("arguments"));
+        for h in lock(&shared.param_headers).get(name).into_iter().flatten() {
+            let value = args.and_then(|a| h.path.iter().try_fold(a, |v, k| v.get(k)));
+            let text = match value {
+                Some(serde_json::Value::String(s)) => header_value(s),
+                Some(serde_json::Value::Bool(b)) => b.to_string(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            if let Ok(v) = HeaderValue::from_str(&text) {
+                req = req.header(format!("mcp-param-{}", h.header), v);
+            }
+        }
+    }
+    req
+}
+
+/// Remembers the `x-mcp-header` arguments of the tools in a `tools/list` result.
+fn learn_param_headers(shared: &Shared, result: &serde_json::Value) {
+    fn walk(schema: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<ParamHeader>) {
+        let Some(props) = schema.get("properties").and_then(serde_json::Value::as_object) else { return };
+        for (name, prop) in props {
+            path.push(name.clone());
+            if let Some(header) = prop.get("x-mcp-header").and_then(serde_json::Value::as_str) {
+                out.push(ParamHeader { path: path.clone(), header: header.to_owned() });
+            }
+            walk(prop, path, out);
+            path.pop();
+        }
+    }
+    let Some(tools) = result.get("tools").and_then(serde_json::Value::as_array) else { return };
+    let mut map = lock(&shared.param_headers);
+    for tool in tools {
+        let Some(name) = tool.get("name").and_then(serde_json::Value::as_str) else { continue };
+        let mut found = Vec::new();
+        walk(&tool["inputSchema"], &mut Vec::new(), &mut found);
+        if found.is_empty() {
+            map.remove(name);
+        } else if map.len() < MAX_TOOLS_WITH_HEADERS || map.contains_key(name) {
+            map.insert(name.to_owned(), found);
+        }
+    }
+}
+
+/// A header value as SEP-2243 encodes it: printable ASCII as is, anything else (non-ASCII,
+/// control characters, surrounding spaces, the sentinel itself) as `=?base64?...?=`.
+fn header_value(v: &str) -> String {
+    use base64::Engine;
+    let plain = v.bytes().all(|b| (0x20..=0x7e).contains(&b))
+        && v.trim() == v
+        && !(v.starts_with("=?base64?") && v.ends_with("?="));
+    if plain { v.to_owned() } else { format!("=?base64?{}?=", base64::engine::general_purpose::STANDARD.encode(v)) }
 }
 
 /// The error response a request gets when its POST fails, so the caller does not wait forever.
@@ -125,8 +255,11 @@ async fn post(shared: &Shared, message: Message) {
             return;
         }
     };
-    let sent = shared
-        .request(reqwest::Method::POST)
+    let mut req = shared.request(reqwest::Method::POST);
+    if shared.rev2026 {
+        req = rev2026_headers(shared, req, &message);
+    }
+    let sent = req
         .header(CONTENT_TYPE, "application/json")
         .header(ACCEPT, "application/json, text/event-stream")
         .body(body)
@@ -199,6 +332,11 @@ async fn post(shared: &Shared, message: Message) {
 
 /// Hands one message to the client; the `initialize` result also fixes the protocol version.
 async fn deliver(shared: &Shared, message: Message, initialize: bool) {
+    if shared.rev2026
+        && let Message::Response(Response { outcome: Ok(result), .. }) = &message
+    {
+        learn_param_headers(shared, result);
+    }
     if initialize
         && let Message::Response(Response { outcome: Ok(result), .. }) = &message
         && let Some(v) = result.get("protocolVersion").and_then(|v| v.as_str())

@@ -8,6 +8,7 @@
 
 mod child;
 pub mod client;
+pub mod client_rev2026;
 pub mod client_tasks;
 #[cfg(feature = "http")]
 pub mod http;
