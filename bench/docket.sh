@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Docket throughput, enqueue -> result stored, trivial task: memory:// and redis:// (a
 # redis-server started on a free port), and Python Docket on the same Redis when pydocket is
-# installed (pip install pydocket).
+# installed (pip install pydocket); then the scale-out figure (1, 2 and 4 worker processes on one
+# Redis).
 #   bench/docket.sh [--runs N]      (default 200000; Redis uses N/4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ cargo build --release -q -p fastmcp-bench --bin docket_bench
 runs=200000
 [ "${1:-}" = "--runs" ] && runs=$2
 target/release/docket_bench --runs "$runs"
+# 1, 2 and 4 worker processes sharing one redis-server.
+target/release/docket_bench --scale-out --runs $((runs / 5))
 if python3 -c "import docket" 2>/dev/null; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   dir=$(mktemp -d)

@@ -70,9 +70,9 @@ echo "rmcp client http: $("$rmcp_client" http "$url" test_simple_text "This is a
 kill "$FIXTURE_PID" 2>/dev/null || true
 wait "$FIXTURE_PID" 2>/dev/null || true
 
-# The other direction: fastmcp's own Client driving a Python FastMCP server over stdio.
+# The other direction: fastmcp's own Client driving a Python FastMCP server (stdio and HTTP).
 FASTMCP_PYTHON="$cache/fastmcp-$fastmcp3_version/bin/python" \
-  cargo test -q -p fastmcp-examples --test client_stdio against_python_fastmcp_over_stdio -- --exact --nocapture
+  cargo test -q -p fastmcp-examples --test client_stdio against_python_fastmcp -- --nocapture
 # ... and the TypeScript SDK's example servers (stdio and Streamable HTTP), directly and
 # behind a fastmcp proxy.
 TS_SDK_EXAMPLES="$cache/ts-$ts_version/node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server" \

@@ -90,3 +90,76 @@ mcp.run(show_banner=False)
     assert_eq!(c.list_resource_templates().await.unwrap()[0]["uriTemplate"], "notes://{id}");
     let _ = FastMcp::new("unused"); // the prelude stays in use on machines without Python
 }
+
+#[tokio::test]
+async fn against_python_fastmcp_over_streamable_http() {
+    let Ok(python) = std::env::var("FASTMCP_PYTHON") else {
+        eprintln!("skipped: FASTMCP_PYTHON is not set (scripts/interop.sh runs this test with it)");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = format!(
+        r#"
+from fastmcp import FastMCP, Context
+mcp = FastMCP("py-http")
+
+@mcp.tool
+def shout(text: str) -> str:
+    """Upper-cases."""
+    return text.upper()
+
+@mcp.tool
+async def count(n: int, ctx: Context) -> str:
+    """Counts, reporting progress."""
+    for i in range(1, n + 1):
+        await ctx.report_progress(i, n)
+    return f"counted {{n}}"
+
+@mcp.tool
+async def ask_model(question: str, ctx: Context) -> str:
+    """Asks the client's model."""
+    answer = await ctx.sample(question)
+    return f"model: {{answer.text}}"
+
+mcp.run(transport="http", host="127.0.0.1", port={port}, show_banner=False)
+"#
+    );
+    let mut child = tokio::process::Command::new(&python)
+        .args(["-c", &server])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start Python FastMCP");
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let c = loop {
+        let progress = progress.clone();
+        let builder = Client::builder()
+            .capabilities(json!({ "sampling": {} }))
+            .on_progress(move |p| progress.lock().unwrap().push(p.progress))
+            .on_request(|method, _| async move {
+                assert_eq!(method, "sampling/createMessage");
+                Ok(json!({ "role": "assistant", "content": { "type": "text", "text": "42" }, "model": "m" }))
+            });
+        match builder.connect_http(&url).await {
+            Ok(c) => break c,
+            Err(e) => {
+                assert!(tokio::time::Instant::now() < deadline, "Python FastMCP did not come up: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_eq!(c.initialize_result()["serverInfo"]["name"], "py-http");
+    assert_eq!(c.call_tool("shout", json!({"text": "hi"})).await.unwrap().text_content(), "HI");
+    let r = c
+        .request("tools/call", json!({"name": "count", "arguments": {"n": 3}, "_meta": {"progressToken": "c"}}))
+        .await
+        .unwrap();
+    assert_eq!(r["content"][0]["text"], "counted 3");
+    assert_eq!(*progress.lock().unwrap(), [1.0, 2.0, 3.0]);
+    assert_eq!(c.call_tool("ask_model", json!({"question": "meaning?"})).await.unwrap().text_content(), "model: 42");
+    drop(c);
+    let _ = child.kill().await;
+}

@@ -87,7 +87,7 @@ pub use registry::{TaskSupport, Tool};
 /// be sure the versions match.
 pub use schemars;
 pub use server::{FastMcp, Lifespan, Server, ServerError};
-pub use transport::client::{Client, ClientBuilder, ClientError};
+pub use transport::client::{Client, ClientBuilder, ClientError, LogMessage, ProgressUpdate};
 pub use transport::client_tasks::{TaskHandle, TaskStatus};
 
 /// Everything a server author usually needs, and what the README's snippets use:

@@ -5,8 +5,8 @@ use fastmcp::protocol::{ElicitAction, LoggingLevel, ResourceBody};
 use fastmcp::{ErrorObject, ServerError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
@@ -969,4 +969,41 @@ async fn the_client_task_api_follows_a_task_to_its_end() {
     // A tool that never runs as a task: the server's error, not a handle.
     let e = c.call_tool_as_task("add", json!({"a": 1, "b": 2}), None).await.unwrap_err();
     assert!(e.rpc().is_some(), "{e:?}");
+}
+
+#[tokio::test]
+async fn progress_and_log_callbacks_receive_what_the_server_sends() {
+    let talk = fastmcp::Tool::new("talk", json!({"type": "object"}), |_, ctx| async move {
+        ctx.warning("careful").await;
+        ctx.report_progress(1.0, Some(2.0), Some("half")).await;
+        ctx.report_progress(2.0, Some(2.0), None).await;
+        CallToolResult::text("said")
+    });
+    let s = FastMcp::new("callbacks").dynamic_tool(talk).build().unwrap();
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let others = Arc::new(Mutex::new(Vec::new()));
+    let c = {
+        let (progress, logs, others) = (progress.clone(), logs.clone(), others.clone());
+        Client::builder()
+            .on_progress(move |p| progress.lock().unwrap().push(p))
+            .on_log(move |l| logs.lock().unwrap().push(l))
+            .on_notification(move |n| others.lock().unwrap().push(n.method))
+            .connect(&s)
+            .await
+            .unwrap()
+    };
+    c.request("tools/call", json!({"name": "talk", "arguments": {}, "_meta": {"progressToken": "p"}})).await.unwrap();
+    s.notify_list_changed("tools").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let progress = progress.lock().unwrap().clone();
+    assert_eq!(progress.len(), 2, "{progress:?}");
+    assert_eq!((progress[0].token.clone(), progress[0].progress, progress[0].total), (json!("p"), 1.0, Some(2.0)));
+    assert_eq!(progress[0].message.as_deref(), Some("half"));
+    let logs = logs.lock().unwrap().clone();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!((logs[0].level, logs[0].data.clone()), (fastmcp::protocol::LoggingLevel::Warning, json!("careful")));
+    assert_eq!(*others.lock().unwrap(), ["notifications/tools/list_changed"]);
+    // Nothing was left in the queue.
+    assert!(c.drain_notifications().await.is_empty());
 }

@@ -122,6 +122,76 @@ const MAX_LISTED: usize = 100_000;
 /// Notifications kept for the caller before the oldest unread are dropped.
 const NOTIFICATION_QUEUE: usize = 4096;
 
+/// A progress update (`notifications/progress`) as [`ClientBuilder::on_progress`] sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgressUpdate {
+    /// The token of the request it belongs to.
+    pub token: Value,
+    /// How far along.
+    pub progress: f64,
+    /// Out of how much, when known.
+    pub total: Option<f64>,
+    /// What is happening.
+    pub message: Option<String>,
+}
+
+/// A log message (`notifications/message`) as [`ClientBuilder::on_log`] sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogMessage {
+    /// Its severity.
+    pub level: crate::protocol::LoggingLevel,
+    /// Which logger sent it.
+    pub logger: Option<String>,
+    /// What it says.
+    pub data: Value,
+}
+
+type Callback<T> = Arc<dyn Fn(T) + Send + Sync>;
+
+/// The notification callbacks; a notification no callback takes is queued for
+/// [`Client::next_notification`].
+#[derive(Default, Clone)]
+struct Callbacks {
+    progress: Option<Callback<ProgressUpdate>>,
+    log: Option<Callback<LogMessage>>,
+    any: Option<Callback<Notification>>,
+}
+
+impl Callbacks {
+    /// Hands `n` to its callback; gives it back when none takes it.
+    fn take(&self, n: Notification) -> Option<Notification> {
+        let params = n.params.as_ref();
+        match n.method.as_str() {
+            "notifications/progress" if self.progress.is_some() => {
+                let p = params.cloned().unwrap_or_default();
+                if let (Some(cb), Some(progress)) = (&self.progress, p["progress"].as_f64()) {
+                    cb(ProgressUpdate {
+                        token: p["progressToken"].clone(),
+                        progress,
+                        total: p["total"].as_f64(),
+                        message: p["message"].as_str().map(str::to_owned),
+                    });
+                }
+                None
+            }
+            "notifications/message" if self.log.is_some() => {
+                let p = params.cloned().unwrap_or_default();
+                if let (Some(cb), Ok(level)) = (&self.log, serde_json::from_value(p["level"].clone())) {
+                    cb(LogMessage { level, logger: p["logger"].as_str().map(str::to_owned), data: p["data"].clone() });
+                }
+                None
+            }
+            _ => match &self.any {
+                Some(cb) => {
+                    cb(n);
+                    None
+                }
+                None => Some(n),
+            },
+        }
+    }
+}
+
 /// Configures a [`Client`] before it connects.
 pub struct ClientBuilder {
     capabilities: Value,
@@ -129,6 +199,7 @@ pub struct ClientBuilder {
     handler: Option<RequestHandler>,
     /// On 2026-07-28, declare the tasks extension (the server may then answer a call with a task).
     tasks_extension: bool,
+    callbacks: Callbacks,
     /// Extra HTTP headers (a bearer token...) for [`ClientBuilder::connect_http`].
     #[cfg(feature = "http-client")]
     http_headers: reqwest::header::HeaderMap,
@@ -141,6 +212,7 @@ impl Default for ClientBuilder {
             protocol_version: LATEST_PROTOCOL_VERSION.to_owned(),
             handler: None,
             tasks_extension: true,
+            callbacks: Callbacks::default(),
             #[cfg(feature = "http-client")]
             http_headers: reqwest::header::HeaderMap::new(),
         }
@@ -161,6 +233,26 @@ impl ClientBuilder {
     /// session. See [`crate::transport::client_rev2026`].
     pub fn protocol_version(mut self, version: impl Into<String>) -> Self {
         self.protocol_version = version.into();
+        self
+    }
+
+    /// Calls `f` with each progress update (instead of queueing it for
+    /// [`Client::next_notification`]). Callbacks run on the client's reader: keep them quick.
+    pub fn on_progress(mut self, f: impl Fn(ProgressUpdate) + Send + Sync + 'static) -> Self {
+        self.callbacks.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Calls `f` with each log message the server sends (instead of queueing it).
+    pub fn on_log(mut self, f: impl Fn(LogMessage) + Send + Sync + 'static) -> Self {
+        self.callbacks.log = Some(Arc::new(f));
+        self
+    }
+
+    /// Calls `f` with every other notification (list changes, resource updates, task
+    /// status...) instead of queueing it.
+    pub fn on_notification(mut self, f: impl Fn(Notification) + Send + Sync + 'static) -> Self {
+        self.callbacks.any = Some(Arc::new(f));
         self
     }
 
@@ -240,6 +332,7 @@ impl ClientBuilder {
             let closed = closed.clone();
             let pending = pending.clone();
             let handler = self.handler.clone();
+            let callbacks = self.callbacks.clone();
             let reply = link.clone();
             tokio::spawn(async move {
                 // The server's requests being answered, by id: its `notifications/cancelled`
@@ -267,6 +360,7 @@ impl ClientBuilder {
                             let _ = notif_tx.try_send(n);
                         }
                         Message::Notification(n) => {
+                            let Some(n) = callbacks.take(n) else { continue };
                             // A caller that never reads notifications must not make the
                             // client grow without bound: past the queue, they are dropped.
                             if let Err(mpsc::error::TrySendError::Full(n)) = notif_tx.try_send(n) {
