@@ -4,7 +4,8 @@
 # then the TypeScript SDK's tasks API (client.experimental.tasks) and FastMCP's Python client
 # (3.x: SEP-1686 tasks; 4.x: the 2026-07-28 tasks extension) against the tasks fixture, on the
 # memory:// docket and on a Redis docket.
-# Then rmcp 3.11 (the official Rust SDK) as a client over stdio and HTTP, and fastmcp's own
+# Then rmcp 3.11 (the official Rust SDK) as a client over stdio and HTTP on both revisions (and
+# its task API), and fastmcp's own
 # Client against a Python FastMCP server over stdio and the TypeScript SDK's example servers. Last, the MCP
 # Inspector's CLI. The clients are installed once into a cache folder.
 set -euo pipefail
@@ -67,6 +68,9 @@ cargo build -q --release --manifest-path bench/rmcp-server/Cargo.toml --bin rmcp
 rmcp_client=bench/rmcp-server/target/release/rmcp-client
 echo "rmcp client stdio: $("$rmcp_client" stdio "$quickstart")"
 echo "rmcp client http: $("$rmcp_client" http "$url" test_simple_text "This is a simple text response for testing.")"
+# ... and on 2026-07-28 (server/discover, per-request _meta, SEP-2243 headers).
+echo "rmcp client stdio 2026-07-28: $("$rmcp_client" stdio2026 "$quickstart")"
+echo "rmcp client http 2026-07-28: $("$rmcp_client" http2026 "$url" test_simple_text "This is a simple text response for testing.")"
 kill "$FIXTURE_PID" 2>/dev/null || true
 wait "$FIXTURE_PID" 2>/dev/null || true
 
@@ -87,6 +91,9 @@ tasks_run() {
   "$cache/fastmcp-$fastmcp214_version/bin/python" scripts/interop/fastmcp3_client_tasks.py "$url" "fastmcp 2.14"
   "$cache/fastmcp-$fastmcp3_version/bin/python" scripts/interop/fastmcp3_client_tasks.py "$url"
   "$cache/fastmcp-$fastmcp4_version/bin/python" scripts/interop/fastmcp4_client_tasks.py "$url"
+  # rmcp's task API (the 2026-07-28 tasks extension): call_tool_once answered with a task,
+  # tasks/get polled to the result.
+  echo "rmcp client tasks 2026-07-28: $("$rmcp_client" task2026 "$url")"
   kill "$TASKS_PID" 2>/dev/null || true
   wait "$TASKS_PID" 2>/dev/null || true
 }

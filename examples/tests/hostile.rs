@@ -902,6 +902,48 @@ async fn a_redis_outage_during_tasks_result_is_not_the_tasks_failure() {
     assert_eq!(result["content"][0]["text"], "slept 5000", "{result}");
 }
 
+/// `redis-cli -p PORT ARGS...` (as the `admin` user once it exists); its output.
+fn redis_cli(port: u16, admin: bool, args: &[&str]) -> String {
+    let mut cmd = Command::new("redis-cli");
+    cmd.args(["-p", &port.to_string()]);
+    if admin {
+        cmd.args(["--user", "admin", "--pass", "admin-pw", "--no-auth-warning"]);
+    }
+    let out = cmd.args(args).output().expect("redis-cli");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_refusing_commands_while_tasks_result_reads_is_retried() {
+    // Every command of the server fails at once (its user loses its rights) while a client
+    // waits on tasks/result, which is made to read the store during the refusal; redis-rs
+    // cannot hide this one by reconnecting, as it does a restart.
+    let redis = RedisServer::start(false);
+    let port = redis.port;
+    assert_eq!(redis_cli(port, false, &["ACL", "SETUSER", "admin", "on", ">admin-pw", "~*", "&*", "+@all"]), "OK");
+    let url = redis.url();
+    let fx = Fixture::http_with(&[], &[("FASTMCP_DOCKET_URL", url.as_str())]);
+    let mcp = Arc::new(McpHttp::connect(&fx.url, None).await);
+    let id = task_id(&mcp, "slow", json!({"ms": 3000}), json!({})).await.unwrap();
+    let waiting = {
+        let (mcp, id) = (mcp.clone(), id.clone());
+        tokio::spawn(async move { mcp.call("tasks/result", json!({"taskId": id})).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(redis_cli(port, true, &["ACL", "SETUSER", "default", "-@all"]), "OK");
+    // Wake the waiting tasks/result (an event for its task on the docket's channel): it reads
+    // the task while every read fails with NOPERM.
+    let channels = redis_cli(port, true, &["PUBSUB", "CHANNELS", "*events*"]);
+    let channel = channels.lines().next().expect("the docket's event channel").to_owned();
+    redis_cli(port, true, &["PUBLISH", &channel, &json!({ "key": id }).to_string()]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!waiting.is_finished(), "tasks/result answered during the refusal: {:?}", waiting.await);
+    assert_eq!(redis_cli(port, true, &["ACL", "SETUSER", "default", "+@all"]), "OK");
+    let result = tokio::time::timeout(Duration::from_secs(40), waiting).await.expect("answered").unwrap();
+    let result = result.expect("the task's result, not an error for the refusal");
+    assert_eq!(result["content"][0]["text"], "slept 3000", "{result}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_jwks_is_refused_quickly() {
     use base64::Engine;

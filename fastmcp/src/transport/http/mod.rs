@@ -325,6 +325,30 @@ mod tests {
     }
 
     #[test]
+    fn checking_a_token_takes_as_long_whatever_part_of_it_a_guess_gets_right() {
+        // Long tokens make a comparison that stops at the first wrong byte obvious: a guess
+        // right up to its last byte would take ~1 MiB of comparing, a wrong first byte none.
+        let token = "k".repeat(1 << 20);
+        let tokens: HashMap<String, String> = [(token.clone(), "p".to_owned())].into();
+        let almost = format!("{}x", &token[..token.len() - 1]);
+        let wrong = format!("x{}", &token[1..]);
+        let median = |guess: &str| {
+            let mut t: Vec<std::time::Duration> = (0..41)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    assert_eq!(static_token_principal(&tokens, std::hint::black_box(guess)), None);
+                    start.elapsed()
+                })
+                .collect();
+            t.sort();
+            t[t.len() / 2].as_secs_f64()
+        };
+        let (almost, wrong) = (median(&almost), median(&wrong));
+        let ratio = almost.max(wrong) / almost.min(wrong);
+        assert!(ratio < 3.0, "almost-right {almost:.6}s vs wrong-first-byte {wrong:.6}s: {ratio:.1}x");
+    }
+
+    #[test]
     fn stream_log_replays_after_an_event_and_ends_after_the_result() {
         let log = StreamLog::new(3, 8, 1 << 20, Arc::default());
         log.push(|id| Bytes::from(id.to_owned()), false);
