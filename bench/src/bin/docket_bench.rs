@@ -104,6 +104,13 @@ async fn measure(url: String, runs: usize, concurrency: usize) -> f64 {
     let server = FastMcp::new("bench").docket(config).build().unwrap();
     server.start().await.unwrap();
     let docket: Docket = server.docket().unwrap();
+    let elapsed = run_all(&docket, runs).await;
+    server.shutdown().await;
+    runs as f64 / elapsed.as_secs_f64()
+}
+
+/// Enqueues `runs` trivial runs and waits until every one has completed; how long that took.
+async fn run_all(docket: &Docket, runs: usize) -> Duration {
     let started = Instant::now();
     let mut keys = Vec::with_capacity(runs);
     // Enqueue in waves of concurrent adds (pipelined on one connection for Redis).
@@ -113,21 +120,18 @@ async fn measure(url: String, runs: usize, concurrency: usize) -> f64 {
             keys.push(key.unwrap());
         }
     }
-    let enqueued = started.elapsed();
     // Runs finish in about the order they were added: wait for the last, then make sure of the
     // rest (waiting on any straggler keeps the clock running).
-    docket.wait(keys.last().unwrap(), Duration::from_secs(120)).await.unwrap();
+    docket.wait(keys.last().unwrap(), Duration::from_secs(300)).await.unwrap();
     let mut elapsed = started.elapsed();
     for key in &keys {
         if docket.state(key).await.unwrap() != Some(RunState::Completed) {
-            let info = docket.wait(key, Duration::from_secs(120)).await.unwrap();
+            let info = docket.wait(key, Duration::from_secs(300)).await.unwrap();
             assert_eq!(info.state, RunState::Completed);
             elapsed = started.elapsed();
         }
     }
-    let _ = enqueued;
-    server.shutdown().await;
-    runs as f64 / elapsed.as_secs_f64()
+    elapsed
 }
 
 /// Median, min and max of `reps` repetitions (each on a fresh server and docket); with a
@@ -272,21 +276,7 @@ async fn scale_out_once(redis: &RedisServer, workers: usize, runs: usize) -> (f6
     }
     let docket = Docket::open(config(&url, 1)).await.unwrap();
     let before = redis_stats(redis.port);
-    let started = Instant::now();
-    let mut keys = Vec::with_capacity(runs);
-    for wave in (0..runs).collect::<Vec<_>>().chunks(2000) {
-        let adds = wave.iter().map(|i| docket.add("noop", json!({ "i": i })));
-        for key in futures::future::join_all(adds).await {
-            keys.push(key.unwrap());
-        }
-    }
-    docket.wait(keys.last().unwrap(), Duration::from_secs(300)).await.unwrap();
-    for key in &keys {
-        if docket.state(key).await.unwrap() != Some(RunState::Completed) {
-            docket.wait(key, Duration::from_secs(300)).await.unwrap();
-        }
-    }
-    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed = run_all(&docket, runs).await.as_secs_f64();
     let after = redis_stats(redis.port);
     drop(children);
     let cpu = after.cpu_seconds - before.cpu_seconds;

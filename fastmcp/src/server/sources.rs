@@ -71,6 +71,33 @@ pub(crate) struct Owned {
     resources: HashSet<String>,
 }
 
+/// Replaces the entries of `map` that `owned` lists with `new` (leaving names others use to
+/// them); whether anything a client sees changed.
+fn sync_map<T>(
+    map: &mut indexmap::IndexMap<String, T>,
+    owned: &mut HashSet<String>,
+    new: impl Iterator<Item = (String, T)>,
+    listing: impl Fn(&T) -> Value,
+    kind: &str,
+) -> bool {
+    let mut kept = HashSet::new();
+    let mut changed = false;
+    for (name, item) in new {
+        if !owned.contains(&name) && map.contains_key(&name) {
+            tracing::warn!(kind, name = %name, "a proxied component's name is already served here; it is left out");
+            continue;
+        }
+        changed |= map.get(&name).is_none_or(|old| listing(old) != listing(&item));
+        kept.insert(name.clone());
+        map.insert(name, item);
+    }
+    for gone in owned.difference(&kept) {
+        changed |= map.shift_remove(gone).is_some();
+    }
+    *owned = kept;
+    changed
+}
+
 /// A handle on a server that does not keep it alive (a source's background task holds one).
 #[derive(Clone)]
 pub(crate) struct WeakServer(Weak<ServerInner>);
@@ -94,41 +121,12 @@ impl Server {
         let mut changed: Vec<&str> = Vec::new();
         {
             let mut c = write(&self.inner.components);
-            let mut tools = HashSet::new();
-            let mut tools_changed = false;
-            for t in new.tools {
-                if !owned.tools.contains(&t.name) && c.tools.contains_key(&t.name) {
-                    tracing::warn!(tool = %t.name, "a proxied tool's name is already served here; it is left out");
-                    continue;
-                }
-                tools_changed |= c.tools.get(&t.name).is_none_or(|old| old.listing() != t.listing());
-                tools.insert(t.name.clone());
-                c.tools.insert(t.name.clone(), Arc::new(t));
-            }
-            for gone in owned.tools.difference(&tools) {
-                tools_changed |= c.tools.shift_remove(gone).is_some();
-            }
-            owned.tools = tools;
-            if tools_changed {
+            let tools = new.tools.into_iter().map(|t| (t.name.clone(), Arc::new(t)));
+            if sync_map(&mut c.tools, &mut owned.tools, tools, |t| t.listing().clone(), "tool") {
                 changed.push("tools");
             }
-
-            let mut prompts = HashSet::new();
-            let mut prompts_changed = false;
-            for p in new.prompts {
-                if !owned.prompts.contains(&p.name) && c.prompts.contains_key(&p.name) {
-                    tracing::warn!(prompt = %p.name, "a proxied prompt's name is already served here; it is left out");
-                    continue;
-                }
-                prompts_changed |= c.prompts.get(&p.name).is_none_or(|old| old.listing() != p.listing());
-                prompts.insert(p.name.clone());
-                c.prompts.insert(p.name.clone(), p);
-            }
-            for gone in owned.prompts.difference(&prompts) {
-                prompts_changed |= c.prompts.shift_remove(gone).is_some();
-            }
-            owned.prompts = prompts;
-            if prompts_changed {
+            let prompts = new.prompts.into_iter().map(|p| (p.name.clone(), p));
+            if sync_map(&mut c.prompts, &mut owned.prompts, prompts, Prompt::listing, "prompt") {
                 changed.push("prompts");
             }
 
