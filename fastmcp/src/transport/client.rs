@@ -200,6 +200,8 @@ pub struct ClientBuilder {
     /// On 2026-07-28, declare the tasks extension (the server may then answer a call with a task).
     tasks_extension: bool,
     callbacks: Callbacks,
+    /// Set by [`ClientBuilder::connect_http`].
+    over_http: bool,
     /// Extra HTTP headers (a bearer token...) for [`ClientBuilder::connect_http`].
     #[cfg(feature = "http-client")]
     http_headers: reqwest::header::HeaderMap,
@@ -213,6 +215,7 @@ impl Default for ClientBuilder {
             handler: None,
             tasks_extension: true,
             callbacks: Callbacks::default(),
+            over_http: false,
             #[cfg(feature = "http-client")]
             http_headers: reqwest::header::HeaderMap::new(),
         }
@@ -316,6 +319,7 @@ impl ClientBuilder {
         let headers = std::mem::take(&mut self.http_headers);
         let rev2026 = self.protocol_version == crate::rev2026::REV2026_VERSION;
         let (link, inbound) = super::http_client::open(url.to_owned(), headers, rev2026)?;
+        self.over_http = true;
         self.over(link, inbound).await
     }
 
@@ -409,6 +413,7 @@ impl ClientBuilder {
             initialize_result: std::sync::OnceLock::new(),
             handler: self.handler.clone(),
             rev2026,
+            http: self.over_http,
         };
         if client.rev2026.is_some() {
             let discovered = super::client_rev2026::discover(&client).await?;
@@ -446,6 +451,8 @@ pub struct Client {
     pub(super) handler: Option<RequestHandler>,
     /// On 2026-07-28: the `_meta` every request carries.
     pub(super) rev2026: Option<Map<String, Value>>,
+    /// Over Streamable HTTP.
+    http: bool,
 }
 
 impl Drop for Client {
@@ -603,9 +610,21 @@ impl Client {
         }
     }
 
-    /// Every tool, following pagination.
+    /// Every tool, following pagination. On 2026-07-28 over HTTP, a tool whose `x-mcp-header`
+    /// arguments break SEP-2243's rules is left out (the spec asks clients to drop it), with a
+    /// warning.
     pub async fn list_tools(&self) -> Result<Vec<Value>, ClientError> {
-        self.list_all("tools/list", "tools").await
+        let mut tools = self.list_all("tools/list", "tools").await?;
+        if self.rev2026.is_some() && self.http {
+            tools.retain(|t| match super::client_rev2026::param_headers(&t["inputSchema"]) {
+                Ok(_) => true,
+                Err(why) => {
+                    tracing::warn!(tool = %t["name"], why, "a tool with invalid x-mcp-header arguments was dropped");
+                    false
+                }
+            });
+        }
+        Ok(tools)
     }
     /// Every prompt (all pages).
     pub async fn list_prompts(&self) -> Result<Vec<Value>, ClientError> {

@@ -210,3 +210,88 @@ pub(super) async fn follow_task(client: &Client, created: &Value) -> Result<Valu
 pub(super) fn poll_interval(task: &Value) -> Duration {
     task["pollIntervalMs"].as_u64().map_or(DEFAULT_POLL, Duration::from_millis).clamp(MIN_POLL, MAX_POLL)
 }
+
+/// The `x-mcp-header` arguments of a tool's input schema, as (path through `properties`,
+/// header name), or why the schema breaks SEP-2243's rules: a header name that is empty, not
+/// an RFC 9110 token, or used twice (case-insensitively); one on a property that is not a
+/// string, integer or boolean; or one not reached through `properties` alone. A client on HTTP
+/// drops such a tool.
+pub(crate) fn param_headers(schema: &Value) -> Result<Vec<(Vec<String>, String)>, String> {
+    fn is_token(s: &str) -> bool {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    }
+    fn walk(
+        node: &Value,
+        path: &mut Vec<String>,
+        reachable: bool,
+        out: &mut Vec<(Vec<String>, String)>,
+    ) -> Result<(), String> {
+        match node {
+            Value::Object(m) => {
+                if let Some(h) = m.get("x-mcp-header") {
+                    let h =
+                        h.as_str().filter(|h| is_token(h)).ok_or_else(|| format!("x-mcp-header {h} is not a token"))?;
+                    if !reachable || path.is_empty() {
+                        return Err(format!("x-mcp-header `{h}` is not on a property reached through `properties`"));
+                    }
+                    if !matches!(m.get("type").and_then(Value::as_str), Some("string" | "integer" | "boolean")) {
+                        return Err(format!(
+                            "x-mcp-header `{h}` is on a property that is not a string, integer or boolean"
+                        ));
+                    }
+                    if out.iter().any(|(_, seen)| seen.eq_ignore_ascii_case(h)) {
+                        return Err(format!("x-mcp-header `{h}` is used twice"));
+                    }
+                    out.push((path.clone(), h.to_owned()));
+                }
+                for (k, v) in m {
+                    if k == "properties"
+                        && let Value::Object(props) = v
+                    {
+                        for (name, prop) in props {
+                            path.push(name.clone());
+                            walk(prop, path, reachable, out)?;
+                            path.pop();
+                        }
+                    } else if k != "x-mcp-header" {
+                        // Under `items`, `oneOf`, `$defs`, ...: not a plain chain of properties.
+                        walk(v, path, false, out)?;
+                    }
+                }
+                Ok(())
+            }
+            Value::Array(a) => a.iter().try_for_each(|v| walk(v, path, false, out)),
+            _ => Ok(()),
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, &mut Vec::new(), true, &mut out)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_arguments_follow_the_rules_of_sep_2243() {
+        let ok = json!({"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "opts": {"type": "object", "properties": {"n": {"type": "integer", "x-mcp-header": "N"}}},
+        }});
+        let found = param_headers(&ok).unwrap();
+        assert_eq!(found.len(), 2);
+        assert!(found.contains(&(vec!["region".into()], "Region".into())));
+        assert!(found.contains(&(vec!["opts".into(), "n".into()], "N".into())));
+        for bad in [
+            json!({"properties": {"x": {"type": "number", "x-mcp-header": "X"}}}),
+            json!({"properties": {"x": {"type": "string", "x-mcp-header": "bad header"}}}),
+            json!({"properties": {"x": {"type": "string", "x-mcp-header": ""}}}),
+            json!({"properties": {"a": {"type": "string", "x-mcp-header": "H"}, "b": {"type": "string", "x-mcp-header": "h"}}}),
+            json!({"properties": {"l": {"type": "array", "items": {"type": "string", "x-mcp-header": "L"}}}}),
+            json!({"properties": {"o": {"oneOf": [{"type": "string", "x-mcp-header": "O"}]}}}),
+        ] {
+            assert!(param_headers(&bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -200,25 +200,18 @@ fn rev2026_headers(shared: &Shared, mut req: reqwest::RequestBuilder, message: &
     req
 }
 
-/// Remembers the `x-mcp-header` arguments of the tools in a `tools/list` result.
+/// Remembers the `x-mcp-header` arguments of the tools in a `tools/list` result (a tool that
+/// breaks the rules is dropped by the client, and has none).
 fn learn_param_headers(shared: &Shared, result: &serde_json::Value) {
-    fn walk(schema: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<ParamHeader>) {
-        let Some(props) = schema.get("properties").and_then(serde_json::Value::as_object) else { return };
-        for (name, prop) in props {
-            path.push(name.clone());
-            if let Some(header) = prop.get("x-mcp-header").and_then(serde_json::Value::as_str) {
-                out.push(ParamHeader { path: path.clone(), header: header.to_owned() });
-            }
-            walk(prop, path, out);
-            path.pop();
-        }
-    }
     let Some(tools) = result.get("tools").and_then(serde_json::Value::as_array) else { return };
     let mut map = lock(&shared.param_headers);
     for tool in tools {
         let Some(name) = tool.get("name").and_then(serde_json::Value::as_str) else { continue };
-        let mut found = Vec::new();
-        walk(&tool["inputSchema"], &mut Vec::new(), &mut found);
+        let found: Vec<ParamHeader> = super::client_rev2026::param_headers(&tool["inputSchema"])
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(path, header)| ParamHeader { path, header })
+            .collect();
         if found.is_empty() {
             map.remove(name);
         } else if map.len() < MAX_TOOLS_WITH_HEADERS || map.contains_key(name) {
