@@ -119,7 +119,7 @@ const MAX_ANSWERING: usize = 1024;
 /// The most items a `*/list` may return over all its pages.
 const MAX_LISTED: usize = 100_000;
 
-/// Notifications kept for the caller before the oldest unread are dropped.
+/// Notifications kept for the caller; past this, new ones are dropped (with a warning).
 const NOTIFICATION_QUEUE: usize = 4096;
 
 /// A progress update (`notifications/progress`) as [`ClientBuilder::on_progress`] sees it.
