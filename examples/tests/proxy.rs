@@ -13,13 +13,14 @@ use std::time::Duration;
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_conformance");
 
-/// A downstream client that answers sampling and elicitation, and records what it was asked.
+/// A downstream client that answers sampling, elicitation and roots, and records what it was
+/// asked.
 async fn downstream(server: &fastmcp::Server, asked: Arc<Mutex<Vec<(String, Value)>>>) -> Client {
     answering(asked).connect(server).await.expect("connect to the proxy")
 }
 
 fn answering(asked: Arc<Mutex<Vec<(String, Value)>>>) -> fastmcp::ClientBuilder {
-    Client::builder().capabilities(json!({ "sampling": {}, "elicitation": {} })).on_request(move |method, params| {
+    Client::builder().capabilities(json!({ "sampling": {}, "elicitation": {}, "roots": {} })).on_request(move |method, params| {
         asked.lock().unwrap().push((method.clone(), params));
         async move {
             match method.as_str() {
@@ -31,6 +32,7 @@ fn answering(asked: Arc<Mutex<Vec<(String, Value)>>>) -> fastmcp::ClientBuilder 
                 "elicitation/create" => {
                     Ok(json!({ "action": "accept", "content": { "username": "ferris", "email": "f@example.com", "name": "ferris" } }))
                 }
+                "roots/list" => Ok(json!({ "roots": [{ "uri": "file:///downstream", "name": "downstream" }] })),
                 other => Err(ErrorObject::method_not_found(other)),
             }
         }
@@ -70,14 +72,17 @@ async fn a_proxy_serves_a_stdio_upstream_as_its_own() {
     let r = c.call_tool("test_error_handling", json!({})).await.unwrap();
     assert_eq!(r.is_error, Some(true));
 
-    // Sampling and elicitation: the upstream asks the proxy, the proxy asks its client.
+    // Sampling, elicitation and roots: the upstream asks the proxy, the proxy asks its client.
     let r = c.call_tool("test_sampling", json!({ "prompt": "hello through the proxy" })).await.unwrap();
     assert_eq!(text(&r), "LLM response: from the downstream client", "{r:?}");
     let r = c.call_tool("test_elicitation", json!({ "message": "who are you?" })).await.unwrap();
     assert!(text(&r).contains("ferris"), "{r:?}");
+    let r = c.call_tool("test_input_required_result_list_roots", json!({})).await.unwrap();
+    assert_eq!(text(&r), "roots: file:///downstream", "{r:?}");
     {
         let asked = asked.lock().unwrap();
-        assert_eq!(asked.len(), 2, "{asked:?}");
+        assert_eq!(asked.len(), 3, "{asked:?}");
+        assert_eq!(asked[2].0, "roots/list");
         assert_eq!(asked[0].0, "sampling/createMessage");
         assert_eq!(asked[0].1["messages"][0]["content"]["text"], "hello through the proxy");
         assert_eq!(asked[1].0, "elicitation/create");

@@ -25,6 +25,23 @@ const RECONNECT_MIN: Duration = Duration::from_millis(100);
 const RECONNECT_MAX: Duration = Duration::from_secs(5);
 /// Prefix of the progress tokens the proxy puts on forwarded requests.
 const PROGRESS_PREFIX: &str = "fastmcp-proxy/";
+/// Components of one kind taken from an upstream; past this, the rest are left out (with a
+/// warning), so an upstream cannot make the proxy hold without bound.
+const MAX_PROXIED: usize = 10_000;
+
+/// At most [`MAX_PROXIED`] of `items`, saying so when some are left out.
+fn capped(upstream: &str, kind: &str, mut items: Vec<Value>) -> Vec<Value> {
+    if items.len() > MAX_PROXIED {
+        tracing::warn!(
+            upstream,
+            kind,
+            listed = items.len(),
+            "the upstream lists more than {MAX_PROXIED}; the rest are left out"
+        );
+        items.truncate(MAX_PROXIED);
+    }
+    items
+}
 
 /// Why a forwarded request has no answer from the upstream.
 pub(super) enum Forwarded {
@@ -196,16 +213,18 @@ impl Upstream {
         let has = |name: &str| caps.get(name).is_some();
         let scope = self.scope().clone();
         let mut new = SourceComponents::default();
+        let label = self.label();
         if has("tools") {
-            new.tools = client.list_tools().await?.iter().filter_map(|l| components::tool(self, &scope, l)).collect();
+            let listed = capped(label, "tools", client.list_tools().await?);
+            new.tools = listed.iter().filter_map(|l| components::tool(self, &scope, l)).collect();
         }
         if has("prompts") {
-            new.prompts =
-                client.list_prompts().await?.iter().filter_map(|l| components::prompt(self, &scope, l)).collect();
+            let listed = capped(label, "prompts", client.list_prompts().await?);
+            new.prompts = listed.iter().filter_map(|l| components::prompt(self, &scope, l)).collect();
         }
         if has("resources") {
-            let resources = client.list_resources().await?;
-            let templates = client.list_resource_templates().await?;
+            let resources = capped(label, "resources", client.list_resources().await?);
+            let templates = capped(label, "resource templates", client.list_resource_templates().await?);
             new.resources = resources
                 .iter()
                 .filter_map(|l| components::resource(self, &scope, l, false))
