@@ -2,6 +2,7 @@
 //!
 //!     bench/docket.sh [--runs N]
 //!     target/release/docket_bench --scale-out [--runs N]
+//!     target/release/docket_bench --redis-runs N     (one measurement; bench/callgrind_docket.sh)
 //!
 //! memory:// in process; redis:// against a redis-server this bench starts on a free port
 //! (no persistence). The worker runs in the same process as the producer, as in an MCP server.
@@ -318,6 +319,13 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--worker") {
         worker_process(&args[i + 1]).await;
+        return;
+    }
+    // One measurement of N runs on a fresh redis-server (for bench/callgrind_docket.sh).
+    if let Some(n) = args.iter().position(|a| a == "--redis-runs").and_then(|i| args.get(i + 1)) {
+        let redis = RedisServer::start(false);
+        let rate = measure(redis.url(), n.parse().expect("a number of runs"), 256).await;
+        println!("{n} runs: {rate:.0} runs/s");
         return;
     }
     if args.iter().any(|a| a == "--scale-out") {
