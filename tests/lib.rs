@@ -139,3 +139,15 @@ impl Drop for RedisServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// The params of the notifications named `method` that `client` has received and nobody has
+/// read yet (the others it had are read too, and dropped).
+pub async fn drained(client: &fastmcp::Client, method: &str) -> Vec<serde_json::Value> {
+    client
+        .drain_notifications()
+        .await
+        .into_iter()
+        .filter(|n| n.method == method)
+        .map(|n| n.params.unwrap_or_default())
+        .collect()
+}

@@ -7,7 +7,7 @@
 use fastmcp::prelude::*;
 use fastmcp::proxy::Remote;
 use fastmcp::{Client, ClientBuilder, ErrorObject};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -73,13 +73,7 @@ async fn typescript_sdk_stdio_servers() {
         .await
         .unwrap();
     assert_eq!(r["content"][0]["text"], "Counted to 3");
-    let progress: Vec<Value> = c
-        .drain_notifications()
-        .await
-        .into_iter()
-        .filter(|n| n.method == "notifications/progress")
-        .map(|n| n.params.unwrap())
-        .collect();
+    let progress = fastmcp_tests::drained(&c, "notifications/progress").await;
     assert_eq!(progress.len(), 3, "{progress:?}");
     assert!(progress.iter().all(|p| p["progressToken"] == "t1"));
     let r = c.call_tool("count", json!({ "n": 0 })).await;

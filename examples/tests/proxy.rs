@@ -97,13 +97,7 @@ async fn a_proxy_serves_a_stdio_upstream_as_its_own() {
     )
     .await
     .unwrap();
-    let progress: Vec<Value> = c
-        .drain_notifications()
-        .await
-        .into_iter()
-        .filter(|n| n.method == "notifications/progress")
-        .map(|n| n.params.unwrap())
-        .collect();
+    let progress = fastmcp_tests::drained(&c, "notifications/progress").await;
     assert_eq!(progress.len(), 3, "{progress:?}");
     assert!(progress.iter().all(|p| p["progressToken"] == 7), "{progress:?}");
     assert_eq!(progress[2]["progress"], 100.0);

@@ -950,13 +950,7 @@ async fn the_client_task_api_follows_a_task_to_its_end() {
     let status = task.status().await.unwrap();
     assert!(status.is_terminal() && status.status == "completed", "{status:?}");
     // Progress came with the handle's token, the last one before the terminal status.
-    let progress: Vec<Value> = c
-        .drain_notifications()
-        .await
-        .into_iter()
-        .filter(|n| n.method == "notifications/progress")
-        .map(|n| n.params.unwrap())
-        .collect();
+    let progress = fastmcp_tests::drained(&c, "notifications/progress").await;
     assert_eq!(progress.len(), 3, "{progress:?}");
     assert!(progress.iter().all(|p| &p["progressToken"] == task.progress_token()));
 

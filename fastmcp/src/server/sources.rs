@@ -69,6 +69,7 @@ pub(crate) struct Owned {
     tools: HashSet<String>,
     prompts: HashSet<String>,
     resources: HashSet<String>,
+    templates: HashSet<String>,
 }
 
 /// Replaces the entries of `map` that `owned` lists with `new` (leaving names others use to
@@ -130,23 +131,18 @@ impl Server {
                 changed.push("prompts");
             }
 
-            let mut resources = HashSet::new();
-            let mut resources_changed = false;
-            for r in new.resources {
-                let map = if r.is_template() { &mut c.templates } else { &mut c.resources };
-                if !owned.resources.contains(&r.uri) && map.contains_key(&r.uri) {
-                    tracing::warn!(uri = %r.uri, "a proxied resource's URI is already served here; it is left out");
-                    continue;
-                }
-                resources_changed |= map.get(&r.uri).is_none_or(|old| old.listing() != r.listing());
-                resources.insert(r.uri.clone());
-                map.insert(r.uri.clone(), r);
-            }
-            for gone in owned.resources.difference(&resources) {
-                resources_changed |=
-                    c.resources.shift_remove(gone).is_some() || c.templates.shift_remove(gone).is_some();
-            }
-            owned.resources = resources;
+            let (templates, statics): (Vec<_>, Vec<_>) = new.resources.into_iter().partition(|r| r.is_template());
+            let statics = statics.into_iter().map(|r| (r.uri.clone(), r));
+            let templates = templates.into_iter().map(|r| (r.uri.clone(), r));
+            let resources_changed =
+                sync_map(&mut c.resources, &mut owned.resources, statics, Resource::listing, "resource")
+                    | sync_map(
+                        &mut c.templates,
+                        &mut owned.templates,
+                        templates,
+                        Resource::listing,
+                        "resource template",
+                    );
             if resources_changed {
                 changed.push("resources");
             }

@@ -160,11 +160,10 @@ struct Callbacks {
 impl Callbacks {
     /// Hands `n` to its callback; gives it back when none takes it.
     fn take(&self, n: Notification) -> Option<Notification> {
-        let params = n.params.as_ref();
+        let p = n.params.as_ref().unwrap_or(&Value::Null);
         match n.method.as_str() {
-            "notifications/progress" if self.progress.is_some() => {
-                let p = params.cloned().unwrap_or_default();
-                if let (Some(cb), Some(progress)) = (&self.progress, p["progress"].as_f64()) {
+            "notifications/progress" if let Some(cb) = &self.progress => {
+                if let Some(progress) = p["progress"].as_f64() {
                     cb(ProgressUpdate {
                         token: p["progressToken"].clone(),
                         progress,
@@ -174,9 +173,8 @@ impl Callbacks {
                 }
                 None
             }
-            "notifications/message" if self.log.is_some() => {
-                let p = params.cloned().unwrap_or_default();
-                if let (Some(cb), Ok(level)) = (&self.log, serde_json::from_value(p["level"].clone())) {
+            "notifications/message" if let Some(cb) = &self.log => {
+                if let Ok(level) = serde_json::from_value(p["level"].clone()) {
                     cb(LogMessage { level, logger: p["logger"].as_str().map(str::to_owned), data: p["data"].clone() });
                 }
                 None
@@ -353,17 +351,16 @@ impl ClientBuilder {
                                 let _ = tx.send(r.outcome);
                             }
                         }
-                        Message::Notification(n) if n.method == "notifications/cancelled" => {
-                            let id = n
-                                .params
-                                .as_ref()
-                                .and_then(|p| serde_json::from_value::<RequestId>(p["requestId"].clone()).ok());
-                            if let Some(handler) = id.and_then(|id| answering.remove(&id)) {
+                        Message::Notification(n) => {
+                            if n.method == "notifications/cancelled"
+                                && let Some(handler) = n
+                                    .params
+                                    .as_ref()
+                                    .and_then(|p| serde_json::from_value::<RequestId>(p["requestId"].clone()).ok())
+                                    .and_then(|id| answering.remove(&id))
+                            {
                                 handler.abort();
                             }
-                            let _ = notif_tx.try_send(n);
-                        }
-                        Message::Notification(n) => {
                             let Some(n) = callbacks.take(n) else { continue };
                             // A caller that never reads notifications must not make the
                             // client grow without bound: past the queue, they are dropped.

@@ -181,8 +181,7 @@ pub(super) async fn follow_task(client: &Client, created: &Value) -> Result<Valu
         .ok_or_else(|| ClientError::Decode(format!("a task without a taskId: {created}")))?
         .to_owned();
     let mut guard = CancelOnDrop { client, task_id: Some(task_id.clone()) };
-    let mut poll = poll_interval(created);
-    tokio::time::sleep(poll).await;
+    tokio::time::sleep(poll_interval(created)).await;
     let outcome = loop {
         let task = client.request("tasks/get", json!({ "taskId": task_id })).await?;
         match task["status"].as_str().unwrap_or_default() {
@@ -200,8 +199,7 @@ pub(super) async fn follow_task(client: &Client, created: &Value) -> Result<Valu
             }
             _ => {}
         }
-        poll = poll_interval(&task);
-        tokio::time::sleep(poll).await;
+        tokio::time::sleep(poll_interval(&task)).await;
     };
     guard.task_id = None;
     outcome

@@ -15,7 +15,7 @@ use std::time::Duration;
 const RETRY_DELAY: Duration = Duration::from_millis(200);
 
 /// A task as `tasks/get` (and the creating request) report it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskStatus {
     /// The task id.
@@ -178,15 +178,7 @@ impl Client {
             if answer["resultType"] == "task" {
                 return Ok(TaskHandle { client: self, created: decode(answer)?, progress_token, inline: None });
             }
-            let created = TaskStatus {
-                task_id: String::new(),
-                status: "completed".into(),
-                status_message: None,
-                created_at: None,
-                last_updated_at: None,
-                ttl: None,
-                poll_interval: None,
-            };
+            let created = TaskStatus { status: "completed".into(), ..TaskStatus::default() };
             return Ok(TaskHandle { client: self, created, progress_token, inline: Some(answer) });
         }
         let created = answer.get("task").cloned().ok_or_else(|| {

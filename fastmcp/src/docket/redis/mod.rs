@@ -265,6 +265,25 @@ impl RedisBackend {
         Ok(entries)
     }
 
+    /// Runs a read-only pipeline. A read is safe to repeat, so a reconnect (Redis restarting)
+    /// is ridden out: up to 20 attempts, 50 ms doubling to 1 s apart.
+    async fn read<T: redis::FromRedisValue>(&self, pipe: &redis::Pipeline) -> Result<T, DocketError> {
+        let mut delay = Duration::from_millis(50);
+        let mut attempts = 0;
+        loop {
+            let mut conn = self.conn.clone();
+            match pipe.query_async(&mut conn).await {
+                Ok(v) => return Ok(v),
+                Err(e) if is_transient(&e) && attempts < 20 => {
+                    attempts += 1;
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(backend_err(e)),
+            }
+        }
+    }
+
     async fn read_new(
         &self,
         worker: &str,
@@ -380,27 +399,10 @@ impl Backend for RedisBackend {
     fn info(self: Arc<Self>, key: String) -> BoxFuture<Result<Option<RunInfo>, DocketError>> {
         Box::pin(async move {
             type Reply = (HashMap<String, String>, Option<String>, HashMap<String, String>);
-            // A read is safe to repeat: ride out a reconnect (e.g. Redis restarting), bounded.
-            let mut delay = Duration::from_millis(50);
-            let mut attempts = 0;
-            loop {
-                let mut conn = self.conn.clone();
-                let reply: redis::RedisResult<Reply> = redis::pipe()
-                    .hgetall(self.keys.run(&key))
-                    .get(self.keys.result(&key))
-                    .hgetall(self.keys.progress(&key))
-                    .query_async(&mut conn)
-                    .await;
-                match reply {
-                    Ok((h, result, progress)) => return Ok(parse_info(&key, h, result, progress)),
-                    Err(e) if is_transient(&e) && attempts < 20 => {
-                        attempts += 1;
-                        tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(1));
-                    }
-                    Err(e) => return Err(backend_err(e)),
-                }
-            }
+            let mut pipe = redis::pipe();
+            pipe.hgetall(self.keys.run(&key)).get(self.keys.result(&key)).hgetall(self.keys.progress(&key));
+            let (h, result, progress): Reply = self.read(&pipe).await?;
+            Ok(parse_info(&key, h, result, progress))
         })
     }
 
@@ -598,30 +600,16 @@ impl Backend for RedisBackend {
     fn task_get(self: Arc<Self>, id: String) -> BoxFuture<Result<Option<TaskRecord>, DocketError>> {
         Box::pin(async move {
             type Reply = (TaskFields, HashMap<String, String>, Option<String>, HashMap<String, String>);
-            let mut delay = Duration::from_millis(50);
-            let mut attempts = 0;
-            loop {
-                let mut conn = self.conn.clone();
-                let reply: redis::RedisResult<Reply> = redis::pipe()
-                    .hgetall(self.keys.task(&id))
-                    .hgetall(self.keys.run(&id))
-                    .get(self.keys.result(&id))
-                    .hgetall(self.keys.progress(&id))
-                    .query_async(&mut conn)
-                    .await;
-                match reply {
-                    Ok((fields, _, _, _)) if fields.is_empty() => return Ok(None),
-                    Ok((fields, h, result, progress)) => {
-                        return Ok(Some((fields, parse_info(&id, h, result, progress))));
-                    }
-                    Err(e) if is_transient(&e) && attempts < 20 => {
-                        attempts += 1;
-                        tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(1));
-                    }
-                    Err(e) => return Err(backend_err(e)),
-                }
+            let mut pipe = redis::pipe();
+            pipe.hgetall(self.keys.task(&id))
+                .hgetall(self.keys.run(&id))
+                .get(self.keys.result(&id))
+                .hgetall(self.keys.progress(&id));
+            let (fields, h, result, progress): Reply = self.read(&pipe).await?;
+            if fields.is_empty() {
+                return Ok(None);
             }
+            Ok(Some((fields, parse_info(&id, h, result, progress))))
         })
     }
 
