@@ -444,3 +444,69 @@ async fn rediss_with_a_private_ca() {
     let err = untrusted.start().await.unwrap_err().to_string();
     assert!(err.to_lowercase().contains("certificate") || err.contains("docket"), "{err}");
 }
+
+fn redis_cli(port: u16, args: &[&str]) -> String {
+    let out = std::process::Command::new("redis-cli").args(["-p", &port.to_string()]).args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_runs_leave_the_stream_and_records_expire() {
+    let e = env_with(Kind::Redis, |c| c.result_ttl = Duration::from_secs(30)).await;
+    let port = e.redis.as_ref().unwrap().port;
+    let keys = futures::future::join_all((0..1500).map(|x| e.docket.add("double", json!({ "x": x })))).await;
+    for key in &keys {
+        assert_eq!(e.docket.wait(key.as_ref().unwrap(), WAIT).await.unwrap().state, RunState::Completed);
+    }
+    // The worker trims at most once a second: one more run after that leaves only the entries
+    // of the last (partial) stream node.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let last = e.docket.add("double", json!({ "x": 1 })).await.unwrap();
+    e.docket.wait(&last, WAIT).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let len: usize = redis_cli(port, &["XLEN", "{tests}:runs"]).parse().unwrap();
+    assert!(len <= 200, "{len} entries stay in the stream after 1501 acknowledged runs");
+    // Nothing pending, nothing without an expiry (except the stream and the strike stream).
+    assert!(redis_cli(port, &["XPENDING", "{tests}:runs", "workers"]).starts_with('0'));
+    let record = format!("{{tests}}:rec:{last}");
+    let ttl: i64 = redis_cli(port, &["PTTL", &record]).parse().unwrap();
+    assert!(ttl > 20_000 && ttl <= 30_000, "a finished record expires with the result TTL: {ttl}");
+    assert!(redis_cli(port, &["GET", &record]).starts_with("-completed|1|1|"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_run_delivered_twice_runs_once_per_generation() {
+    // Two generations of one key queued back to back (the first replaced before any worker
+    // claims it): the stale delivery is dropped at its claim, the current one runs.
+    let e = env(Kind::Redis).await;
+    e.server.shutdown().await;
+    let producer = Docket::connect(e.docket.config().clone()).await.unwrap();
+    let opts = || AddOptions { key: Some("same".into()), replace: true, ..Default::default() };
+    producer.add_with("double", json!({ "x": 1 }), opts()).await.unwrap();
+    producer.add_with("double", json!({ "x": 2 }), opts()).await.unwrap();
+    let port = e.redis.as_ref().unwrap().port;
+    assert_eq!(redis_cli(port, &["XLEN", "{tests}:runs"]), "2");
+    let worker = FastMcp::new("w").docket(e.docket.config().clone()).build().unwrap();
+    worker.start().await.unwrap();
+    let info = producer.wait("same", WAIT).await.unwrap();
+    assert_eq!((info.state, info.generation), (RunState::Completed, 2));
+    assert_eq!(info.tool_result().unwrap().text_content(), "4");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(redis_cli(port, &["XPENDING", "{tests}:runs", "workers"]).starts_with('0'));
+    worker.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_dockets_of_one_process_never_share_a_generated_key() {
+    // Two servers in one process on one Redis: each add is its own run (with per-docket key
+    // counters the second server's first key was the first server's, and its add was taken
+    // for the first server's run).
+    let e = env(Kind::Redis).await;
+    let other = FastMcp::new("other").docket(e.docket.config().clone()).build().unwrap();
+    other.start().await.unwrap();
+    let a = e.docket.add("sleeper", json!({ "ms": 300 })).await.unwrap();
+    let b = other.docket().unwrap().add("double", json!({ "x": 4 })).await.unwrap();
+    assert_ne!(a, b);
+    assert_eq!(other.docket().unwrap().wait(&b, WAIT).await.unwrap().tool_result().unwrap().text_content(), "8");
+    other.shutdown().await;
+}

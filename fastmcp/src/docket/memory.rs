@@ -205,6 +205,7 @@ impl MemoryBackend {
                 attempt: run.info.attempt,
                 policy: run.policy.clone(),
                 delivery: key,
+                stored: None,
             });
         }
         let next_due = st.scheduled.first().map(|s| s.0);

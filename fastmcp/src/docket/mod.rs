@@ -358,6 +358,9 @@ pub(crate) struct Claimed {
     pub policy: Policy,
     /// Backend delivery id (the stream entry on Redis).
     pub delivery: String,
+    /// The backend's stored form of the claimed run, for `finish` to rewrite (Redis: the
+    /// running record); `None` where the backend keeps runs itself.
+    pub stored: Option<String>,
 }
 
 /// How a claimed run ended.
@@ -384,6 +387,10 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn schedule(self: Arc<Self>, s: Schedule) -> BoxFuture<Result<Added, DocketError>>;
     fn cancel(self: Arc<Self>, key: String) -> BoxFuture<Result<bool, DocketError>>;
     fn info(self: Arc<Self>, key: String) -> BoxFuture<Result<Option<RunInfo>, DocketError>>;
+    /// The run's state alone (a backend may read less than `info` does).
+    fn state(self: Arc<Self>, key: String) -> BoxFuture<Result<Option<RunState>, DocketError>> {
+        Box::pin(async move { Ok(self.info(key).await?.map(|i| i.state)) })
+    }
     /// Waits until the run is terminal (or `timeout`), then returns what is known.
     fn wait(self: Arc<Self>, key: String, timeout: Duration) -> BoxFuture<Result<Option<RunInfo>, DocketError>>;
     /// Claims up to `max` due runs for `worker`, waiting (bounded) for work; includes runs whose
@@ -403,8 +410,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn cancellations(&self) -> tokio::sync::broadcast::Receiver<String>;
     fn is_distributed(&self) -> bool;
 
-    /// Ticks on every change of the run or task record under `key` (state, progress, fields),
-    /// whichever process made it.
+    /// Ticks on the changes of the run or task record under `key` that a follower acts on
+    /// (the run scheduled or ended, progress, task fields), whichever process made them. A
+    /// run becoming due or starting need not tick (on Redis it does not: nothing follows it).
     fn watch(&self, key: &str) -> tokio::sync::watch::Receiver<u64>;
     /// Stores a new task record that expires `ttl_ms` after creation, indexed under `owner`.
     fn task_create(
@@ -591,9 +599,15 @@ impl DocketConfig {
     }
 }
 
-fn key_prefix() -> &'static str {
+/// A new generated run key: one random prefix per process, then a counter shared by every
+/// docket of the process (no syscall per key). Per docket, two dockets of one process (two
+/// servers, or a server started again) would hand out the same keys, and the second add of a
+/// key still live would be taken for the first.
+fn new_key() -> String {
     static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string())
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string());
+    format!("{prefix}-{}", COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -607,7 +621,6 @@ struct DocketInner {
     /// executor holds its application weakly, so this is no cycle.
     executor: std::sync::OnceLock<Arc<dyn Executor>>,
     strikes: Arc<StrikeList>,
-    counter: std::sync::atomic::AtomicU64,
 }
 
 /// A handle to the server's docket.
@@ -634,15 +647,7 @@ impl Docket {
     }
 
     fn with_backend(config: DocketConfig, backend: Arc<dyn Backend>, strikes: Arc<StrikeList>) -> Docket {
-        Docket {
-            inner: Arc::new(DocketInner {
-                config,
-                backend,
-                executor: std::sync::OnceLock::new(),
-                strikes,
-                counter: Default::default(),
-            }),
-        }
+        Docket { inner: Arc::new(DocketInner { config, backend, executor: std::sync::OnceLock::new(), strikes }) }
     }
 
     /// A producer-only handle on a shared docket (no worker in this process): add, cancel,
@@ -695,11 +700,7 @@ impl Docket {
         if self.inner.strikes.is_struck(function, &args) {
             return Err(DocketError::Struck(function.to_owned()));
         }
-        // Generated keys: one random prefix per process, then a counter (no syscall per key).
-        let key = options.key.unwrap_or_else(|| {
-            let n = self.inner.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            format!("{}-{n}", key_prefix())
-        });
+        let key = options.key.unwrap_or_else(new_key);
         let when_ms = now_ms() + options.delay.map_or(0, |d| d.as_millis() as u64);
         let policy = Policy {
             retry: options.retry,
@@ -740,7 +741,7 @@ impl Docket {
 
     /// The state of a run.
     pub async fn state(&self, key: &str) -> Result<Option<RunState>, DocketError> {
-        Ok(self.inner.backend.clone().info(key.to_owned()).await?.map(|i| i.state))
+        self.inner.backend.clone().state(key.to_owned()).await
     }
 
     /// Everything known about a run (from any process, on Redis).

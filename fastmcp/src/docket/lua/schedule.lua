@@ -1,25 +1,28 @@
-local run, stream, queue, events, result, progress = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local key, fn, args, policy = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local when, now, replace = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
-local state = redis.call('HGET', run, 'state')
-if state == 'scheduled' or state == 'queued' or state == 'running' then
-  if not replace then return {'EXISTS', 0} end
-  local sid = redis.call('HGET', run, 'stream_id')
-  if sid then redis.call('XDEL', stream, sid) end
-  redis.call('ZREM', queue, key)
+-- Records a run and makes it due (stream) or schedules it (sorted set). The record arrives
+-- built for a fresh key (generation 1); an existing record costs a second look.
+local run, stream, queue, events, progress = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local key, rec, when, now, replace = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == "1"
+local old = redis.call('SET', run, rec, 'NX', 'GET')
+local gen = 1
+if old then
+  local flag, st, g = head(old)
+  if active(st) then
+    if not replace then return {'EXISTS', 0} end
+    -- A queued delivery of the old generation is dropped by its claim.
+    if st == 'scheduled' then redis.call('ZREM', queue, key) end
+  end
+  if flag == 'p' then redis.call('DEL', progress) end
+  gen = (tonumber(g) or 0) + 1
+  local f, body = fields(rec)
+  f[2] = tostring(gen)
+  rec = table.concat(f, '|') .. body
+  -- Without KEEPTTL: the old record's expiry goes.
+  redis.call('SET', run, rec)
 end
-local gen = redis.call('HINCRBY', run, 'generation', 1)
-redis.call('HDEL', run, 'worker', 'started', 'completed', 'error', 'stream_id')
-redis.call('PERSIST', run)
-redis.call('DEL', result, progress)
-local st = 'scheduled'
 if when <= now then
-  st = 'queued'
-  local sid = redis.call('XADD', stream, '*', 'key', key, 'gen', gen)
-  redis.call('HSET', run, 'stream_id', sid)
+  redis.call('XADD', stream, '*', 'key', key, 'gen', gen, 'r', rec)
 else
   redis.call('ZADD', queue, when, key)
+  redis.call('PUBLISH', events, cjson.encode({key = key, state = 'scheduled', generation = gen}))
 end
-redis.call('HSET', run, 'state', st, 'function', fn, 'args', args, 'policy', policy, 'attempt', 1, 'created', now, 'when', when)
-redis.call('PUBLISH', events, cjson.encode({key = key, state = st, generation = gen}))
 return {'OK', gen}

@@ -1,5 +1,6 @@
 //! Decoders of Redis replies (stream entries, XAUTOCLAIM, strikes, run records) into the
-//! docket's types, tolerant of anything malformed; and the fuzz entry point that feeds them.
+//! docket's types, tolerant of anything malformed; and the fuzz entry point that feeds them
+//! (run records themselves are `record.rs`).
 
 use super::*;
 
@@ -49,17 +50,26 @@ pub(super) fn read_entries(reply: RValue) -> Vec<Entry> {
     out
 }
 
-/// A run delivery from a stream entry: (key, generation, entry id).
-pub(super) fn delivery((id, fields): Entry) -> Option<(String, String, String)> {
-    Some((fields.get("key")?.clone(), fields.get("gen")?.clone(), id))
+/// A run delivered by the stream: its key and generation, the entry id, and the queued
+/// record the entry carries (`None` in an entry from an earlier layout).
+#[derive(Debug, Clone)]
+pub(super) struct Delivery {
+    pub key: String,
+    pub generation: String,
+    pub id: String,
+    pub record: Option<String>,
 }
 
-pub(super) fn parse_xread(reply: RValue) -> Vec<(String, String, String)> {
+pub(super) fn delivery((id, mut fields): Entry) -> Option<Delivery> {
+    Some(Delivery { key: fields.remove("key")?, generation: fields.remove("gen")?, id, record: fields.remove("r") })
+}
+
+pub(super) fn parse_xread(reply: RValue) -> Vec<Delivery> {
     read_entries(reply).into_iter().filter_map(delivery).collect()
 }
 
 /// XAUTOCLAIM: `[next cursor, [entries...], [deleted ids]]`.
-pub(super) fn parse_autoclaim(reply: RValue) -> (String, Vec<(String, String, String)>) {
+pub(super) fn parse_autoclaim(reply: RValue) -> (String, Vec<Delivery>) {
     let RValue::Array(parts) = reply else { return ("0-0".into(), Vec::new()) };
     let cursor = parts.first().and_then(as_string).unwrap_or_else(|| "0-0".into());
     let entries = match parts.get(1) {
@@ -82,38 +92,23 @@ pub(super) fn parse_strikes(reply: RValue) -> Vec<(String, Option<Strike>, bool)
         .collect()
 }
 
-pub(super) fn parse_info(
-    key: &str,
-    h: HashMap<String, String>,
-    result: Option<String>,
-    progress: HashMap<String, String>,
-) -> Option<RunInfo> {
-    let state = RunState::parse(h.get("state")?)?;
-    let num = |k: &str| h.get(k).and_then(|v| v.parse::<f64>().ok()).map(|v| v as u64);
-    Some(RunInfo {
-        key: key.to_owned(),
-        function: h.get("function").cloned().unwrap_or_default(),
-        state,
-        attempt: num("attempt").unwrap_or(1) as u32,
-        generation: num("generation").unwrap_or(0),
-        worker: h.get("worker").cloned(),
-        created_ms: num("created").unwrap_or(0),
-        started_ms: num("started"),
-        completed_ms: num("completed"),
-        error: h.get("error").cloned(),
-        result: result.and_then(|r| serde_json::from_str::<Value>(&r).ok()),
-        progress: progress.get("current").map(|c| RunProgress {
-            current: c.parse().unwrap_or(0.0),
-            total: progress.get("total").and_then(|t| t.parse().ok()),
-            message: progress.get("message").cloned(),
-        }),
-    })
+/// A run as the docket shows it: its record and, when progress was reported, the progress hash.
+pub(super) fn parse_info(key: &str, record: Option<String>, progress: &HashMap<String, String>) -> Option<RunInfo> {
+    Some(Record::decode(&record?)?.info(key, progress))
 }
 
-/// Entry points for the fuzz targets: RESP bytes through redis-rs's parser, then through the
-/// decoders of stream replies and run records.
+/// Entry points for the fuzz targets: the bytes as a run record (decoded, then written and
+/// decoded again), and as RESP through redis-rs's parser, then the decoders of stream replies
+/// and run records.
 #[doc(hidden)]
 pub fn fuzz_decode(bytes: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let _ = super::record::state_of(text);
+        // What decodes is written back the same (the scripts rewrite records field by field).
+        if let Some(record) = Record::decode(text) {
+            assert_eq!(Record::decode(&record.encode()), Some(record));
+        }
+    }
     let Ok(value) = redis::parse_redis_value(bytes) else { return };
     let _ = parse_xread(value.clone());
     let _ = parse_autoclaim(value.clone());
@@ -122,6 +117,6 @@ pub fn fuzz_decode(bytes: &[u8]) {
         let strings: Vec<String> = items.iter().filter_map(as_string).collect();
         let h: HashMap<String, String> =
             strings.chunks(2).filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone()))).collect();
-        let _ = parse_info("k", h.clone(), strings.first().cloned(), h);
+        let _ = parse_info("k", strings.first().cloned(), &h);
     }
 }

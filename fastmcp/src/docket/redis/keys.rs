@@ -3,17 +3,13 @@
 
 use super::*;
 
-pub(super) const SCHEDULE: &str = include_str!("../lua/schedule.lua");
+/// Helpers the run scripts share (reading and rewriting a record's first line).
+const PRELUDE: &str = include_str!("../lua/prelude.lua");
 
-pub(super) const DUE: &str = include_str!("../lua/due.lua");
-
-pub(super) const CLAIM: &str = include_str!("../lua/claim.lua");
-
-pub(super) const FINISH: &str = include_str!("../lua/finish.lua");
-
-pub(super) const CANCEL: &str = include_str!("../lua/cancel.lua");
-
-pub(super) const PROGRESS: &str = include_str!("../lua/progress.lua");
+/// A run script with the shared helpers in front.
+fn run_script(body: &str) -> Script {
+    Script::new(&format!("{PRELUDE}\n{body}"))
+}
 
 pub(super) const TASK_CREATE: &str = include_str!("../lua/task_create.lua");
 
@@ -32,11 +28,9 @@ impl Keys {
     pub(super) fn k(&self, suffix: &str) -> String {
         format!("{}:{suffix}", self.prefix)
     }
+    /// A run's record (`record.rs`).
     pub(super) fn run(&self, key: &str) -> String {
-        format!("{}:run:{key}", self.prefix)
-    }
-    pub(super) fn result(&self, key: &str) -> String {
-        format!("{}:result:{key}", self.prefix)
+        format!("{}:rec:{key}", self.prefix)
     }
     pub(super) fn progress(&self, key: &str) -> String {
         format!("{}:progress:{key}", self.prefix)
@@ -50,6 +44,7 @@ impl Keys {
 }
 
 pub(super) struct Scripts {
+    pub(super) trim: Script,
     pub(super) schedule: Script,
     pub(super) due: Script,
     pub(super) claim: Script,
@@ -60,4 +55,22 @@ pub(super) struct Scripts {
     pub(super) task_update: Script,
     pub(super) task_claim: Script,
     pub(super) task_lease: Script,
+}
+
+impl Scripts {
+    pub(super) fn new() -> Scripts {
+        Scripts {
+            trim: Script::new(include_str!("../lua/trim.lua")),
+            schedule: run_script(include_str!("../lua/schedule.lua")),
+            due: run_script(include_str!("../lua/due.lua")),
+            claim: run_script(include_str!("../lua/claim.lua")),
+            finish: run_script(include_str!("../lua/finish.lua")),
+            cancel: run_script(include_str!("../lua/cancel.lua")),
+            progress: run_script(include_str!("../lua/progress.lua")),
+            task_create: Script::new(TASK_CREATE),
+            task_update: Script::new(TASK_UPDATE),
+            task_claim: Script::new(TASK_CLAIM),
+            task_lease: Script::new(TASK_LEASE),
+        }
+    }
 }

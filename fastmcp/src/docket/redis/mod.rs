@@ -1,18 +1,25 @@
 //! `redis://` and `rediss://`: Redis Streams + a consumer group for due runs, a sorted set for
-//! scheduled ones, a hash per run. Every state change is one Lua script that also publishes a
-//! state event, so the record and the event never disagree.
+//! scheduled ones, one string record per run. Every state change is one Lua script, which also
+//! publishes the state events followers act on, so the record and the event never disagree.
+//!
+//! What a run costs Redis is what bounds a deployment (every worker shares one redis-server),
+//! so the layout is built for few commands per run: the record is written whole by one
+//! `SET .. GET` that also returns what was there to check (value and TTL in one command), the
+//! stream entry carries the queued record so a worker claims without reading first, claims and
+//! outcomes go in batches, and acknowledged stream entries are trimmed periodically rather
+//! than deleted one by one. A run that is added, claimed and completed costs 6 commands (and
+//! one more for each read of its state).
 //!
 //! Keys (the docket name in braces is a Redis Cluster hash tag: one slot per docket). Runs live
-//! under `run:`, so no task key can collide with the docket's own keys:
+//! under `rec:`, so no task key can collide with the docket's own keys:
 //!
 //! | key | type | contents |
 //! |---|---|---|
-//! | `{name}:stream` | stream, group `workers` | due runs: `key`, `gen` |
+//! | `{name}:runs` | stream, group `workers` | due runs: `key`, `gen`, `r` (the queued record) |
 //! | `{name}:queue` | sorted set | scheduled runs by due time (ms) |
-//! | `{name}:run:{key}` | hash | state, function, args, policy, attempt, generation, worker, created, started, completed, error, stream_id |
-//! | `{name}:result:{key}` | string | the result (JSON), with the TTL |
+//! | `{name}:rec:{key}` | string | the run's record (`record.rs`): state, generation, attempt, times, worker, function, policy, args, error, result; kept for the result TTL once it ends |
 //! | `{name}:progress:{key}` | hash | current, total, message, generation |
-//! | `{name}:events` | channel | `{"key","state","generation"}` on every change; progress too |
+//! | `{name}:events` | channel | `{"key","state","generation"}` when a run is scheduled for later or ends; progress |
 //! | `{name}:cancel` | channel | keys of running runs that were cancelled |
 //! | `{name}:strikes` | stream | strike / restore instructions |
 //! | `{name}:task:{id}` | hash | an MCP task's record (owner, ttl, pending input, ...), expiring with the task |
@@ -23,11 +30,13 @@
 mod decode;
 mod keys;
 mod listeners;
+mod record;
 
 pub use decode::fuzz_decode;
 use decode::*;
 use keys::*;
 use listeners::*;
+use record::Record;
 
 use super::{
     Added, Backend, Claimed, DocketConfig, DocketError, Outcome, Policy, RunInfo, RunProgress, RunState, Schedule,
@@ -46,6 +55,12 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 const GROUP: &str = "workers";
+
+/// The stream of due runs (`runs`; earlier layouts used `stream`, whose entries had no record).
+const STREAM: &str = "runs";
+
+/// How often a worker drops acknowledged entries from the stream (when it finished any).
+const TRIM_EVERY_MS: u64 = 1_000;
 
 /// Errors of a connection that is (re)connecting, worth another try.
 fn is_transient(e: &redis::RedisError) -> bool {
@@ -73,6 +88,8 @@ pub(crate) struct RedisBackend {
     group_ready: std::sync::atomic::AtomicBool,
     /// The worker's connection for blocking reads (made on first use).
     blocking: tokio::sync::Mutex<Option<ConnectionManager>>,
+    /// When the stream is next trimmed (ms); see `TRIM_EVERY_MS`.
+    next_trim: AtomicU64,
 }
 
 struct SweepState {
@@ -121,18 +138,7 @@ impl RedisBackend {
             client,
             conn,
             keys,
-            scripts: Scripts {
-                schedule: Script::new(SCHEDULE),
-                due: Script::new(DUE),
-                claim: Script::new(CLAIM),
-                finish: Script::new(FINISH),
-                cancel: Script::new(CANCEL),
-                progress: Script::new(PROGRESS),
-                task_create: Script::new(TASK_CREATE),
-                task_update: Script::new(TASK_UPDATE),
-                task_claim: Script::new(TASK_CLAIM),
-                task_lease: Script::new(TASK_LEASE),
-            },
+            scripts: Scripts::new(),
             watchers: Watchers::default(),
             events: broadcast::channel(4096).0,
             cancel_tx: broadcast::channel(1024).0,
@@ -141,6 +147,7 @@ impl RedisBackend {
             sweep: Mutex::new(SweepState { cursor: "0-0".into(), next_at: 0 }),
             group_ready: false.into(),
             blocking: tokio::sync::Mutex::new(None),
+            next_trim: AtomicU64::new(0),
         };
         Ok(backend)
     }
@@ -158,7 +165,7 @@ impl RedisBackend {
         let mut conn = self.conn.clone();
         let created: redis::RedisResult<()> = redis::cmd("XGROUP")
             .arg("CREATE")
-            .arg(self.keys.k("stream"))
+            .arg(self.keys.k(STREAM))
             .arg(GROUP)
             .arg("0-0")
             .arg("MKSTREAM")
@@ -184,8 +191,7 @@ impl RedisBackend {
             .scripts
             .due
             .key(self.keys.k("queue"))
-            .key(self.keys.k("stream"))
-            .key(self.keys.k("events"))
+            .key(self.keys.k(STREAM))
             .arg(now)
             .arg(1000)
             .arg(&self.keys.prefix)
@@ -199,40 +205,74 @@ impl RedisBackend {
         Ok(())
     }
 
-    async fn claim(
-        &self,
-        worker: &str,
-        deliveries: Vec<(String, String, String)>,
-    ) -> Result<Vec<Claimed>, DocketError> {
+    /// Claims deliveries: each is written as running (built here from the queued record its
+    /// entry carries) by one script that checks it is still the run's current generation.
+    async fn claim(&self, worker: &str, deliveries: Vec<Delivery>) -> Result<Vec<Claimed>, DocketError> {
         if deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        let mut invocation = self.scripts.claim.key(self.keys.k("stream"));
-        invocation.key(self.keys.k("events")).arg(&self.keys.prefix).arg(worker).arg(now_ms());
-        for (key, generation, id) in &deliveries {
-            invocation.arg(key).arg(generation).arg(id);
+        let now = now_ms();
+        let mut invocation = self.scripts.claim.key(self.keys.k(STREAM));
+        invocation.arg(&self.keys.prefix);
+        let mut candidates = Vec::with_capacity(deliveries.len());
+        let mut unreadable = Vec::new();
+        for d in deliveries {
+            let record = d.record.as_deref().and_then(Record::decode);
+            let Some(mut record) = record.filter(|r| r.generation.to_string() == d.generation) else {
+                unreadable.push(d.id);
+                continue;
+            };
+            let claimed = Claimed {
+                key: d.key,
+                generation: record.generation,
+                function: std::mem::take(&mut record.function),
+                args: serde_json::from_str(&record.args).unwrap_or_default(),
+                attempt: record.attempt,
+                policy: serde_json::from_str::<Policy>(&record.policy).unwrap_or_default(),
+                delivery: d.id,
+                stored: None,
+            };
+            record.function.clone_from(&claimed.function);
+            record.state = RunState::Running;
+            record.worker = Some(worker.to_owned());
+            record.started = Some(now);
+            let stored = record.encode();
+            invocation.arg(&claimed.key).arg(&d.generation).arg(&claimed.delivery).arg(&stored);
+            candidates.push(Claimed { stored: Some(stored), ..claimed });
         }
         let mut conn = self.conn.clone();
-        let rows: Vec<Vec<String>> = invocation.invoke_async(&mut conn).await.map_err(backend_err)?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| {
-                let [key, generation, id, function, args, policy, attempt]: [String; 7] = row.try_into().ok()?;
-                Some(Claimed {
-                    key,
-                    generation: generation.parse().ok()?,
-                    function,
-                    args: serde_json::from_str(&args).unwrap_or_default(),
-                    attempt: attempt.parse().unwrap_or(1),
-                    policy: serde_json::from_str::<Policy>(&policy).unwrap_or_default(),
-                    delivery: id,
-                })
-            })
-            .collect())
+        if !unreadable.is_empty() {
+            // An entry from an earlier layout, or damaged: nothing can run it.
+            tracing::warn!(count = unreadable.len(), "dropping docket stream entries without a readable run record");
+            let mut pipe = redis::pipe();
+            pipe.xack(self.keys.k(STREAM), GROUP, &unreadable).xdel(self.keys.k(STREAM), &unreadable);
+            let _: RValue = pipe.query_async(&mut conn).await.map_err(backend_err)?;
+        }
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let accepted: Vec<usize> = invocation.invoke_async(&mut conn).await.map_err(backend_err)?;
+        let mut candidates: Vec<Option<Claimed>> = candidates.into_iter().map(Some).collect();
+        Ok(accepted.into_iter().filter_map(|i| candidates.get_mut(i.checked_sub(1)?)?.take()).collect())
+    }
+
+    /// Drops acknowledged entries from the stream, at most every `TRIM_EVERY_MS`.
+    async fn trim(&self) -> Result<(), DocketError> {
+        let now = now_ms();
+        let next = self.next_trim.load(Ordering::Relaxed);
+        if next > now
+            || self.next_trim.compare_exchange(next, now + TRIM_EVERY_MS, Ordering::Relaxed, Ordering::Relaxed).is_err()
+        {
+            return Ok(());
+        }
+        let mut conn = self.conn.clone();
+        let _: i64 =
+            self.scripts.trim.key(self.keys.k(STREAM)).arg(GROUP).invoke_async(&mut conn).await.map_err(backend_err)?;
+        Ok(())
     }
 
     /// Runs whose worker stopped renewing its claim (crashed) for the redelivery timeout.
-    async fn redeliveries(&self, worker: &str, max: usize) -> Result<Vec<(String, String, String)>, DocketError> {
+    async fn redeliveries(&self, worker: &str, max: usize) -> Result<Vec<Delivery>, DocketError> {
         let now = now_ms();
         let cursor = {
             let sweep = lock(&self.sweep);
@@ -243,7 +283,7 @@ impl RedisBackend {
         };
         let mut conn = self.conn.clone();
         let reply: RValue = redis::cmd("XAUTOCLAIM")
-            .arg(self.keys.k("stream"))
+            .arg(self.keys.k(STREAM))
             .arg(GROUP)
             .arg(worker)
             .arg(self.config.redelivery_timeout.as_millis() as u64)
@@ -284,12 +324,7 @@ impl RedisBackend {
         }
     }
 
-    async fn read_new(
-        &self,
-        worker: &str,
-        max: usize,
-        block: Duration,
-    ) -> Result<Vec<(String, String, String)>, DocketError> {
+    async fn read_new(&self, worker: &str, max: usize, block: Duration) -> Result<Vec<Delivery>, DocketError> {
         // A connection of its own: a blocking read must not hold up other commands.
         let mut conn = {
             let mut slot = self.blocking.lock().await;
@@ -311,7 +346,7 @@ impl RedisBackend {
             .arg("BLOCK")
             .arg(block.as_millis() as u64)
             .arg("STREAMS")
-            .arg(self.keys.k("stream"))
+            .arg(self.keys.k(STREAM))
             .arg(">")
             .query_async(&mut conn)
             .await
@@ -346,29 +381,41 @@ async fn manager(client: &redis::Client, response_timeout: Option<Duration>) -> 
 impl Backend for RedisBackend {
     fn schedule(self: Arc<Self>, s: Schedule) -> BoxFuture<Result<Added, DocketError>> {
         Box::pin(async move {
+            let now = now_ms();
+            let record = Record {
+                progress: false,
+                state: if s.when_ms <= now { RunState::Queued } else { RunState::Scheduled },
+                generation: 1,
+                attempt: 1,
+                created: now,
+                when: s.when_ms,
+                started: None,
+                completed: None,
+                worker: None,
+                function: s.function,
+                policy: serde_json::to_string(&s.policy).map_err(backend_err)?,
+                args: serde_json::to_string(&s.args).map_err(backend_err)?,
+                error: None,
+                result: None,
+            };
             let mut conn = self.conn.clone();
-            let args = serde_json::to_string(&s.args).map_err(backend_err)?;
-            let policy = serde_json::to_string(&s.policy).map_err(backend_err)?;
             let (status, _gen): (String, i64) = self
                 .scripts
                 .schedule
                 .key(self.keys.run(&s.key))
-                .key(self.keys.k("stream"))
+                .key(self.keys.k(STREAM))
                 .key(self.keys.k("queue"))
                 .key(self.keys.k("events"))
-                .key(self.keys.result(&s.key))
                 .key(self.keys.progress(&s.key))
                 .arg(&s.key)
-                .arg(&s.function)
-                .arg(args)
-                .arg(policy)
+                .arg(record.encode())
                 .arg(s.when_ms)
-                .arg(now_ms())
+                .arg(now)
                 .arg(if s.replace { "1" } else { "0" })
                 .invoke_async(&mut conn)
                 .await
                 .map_err(backend_err)?;
-            if s.when_ms > now_ms() {
+            if s.when_ms > now {
                 self.next_due.fetch_min(s.when_ms, Ordering::Relaxed);
             }
             Ok(if status == "EXISTS" { Added::Exists(s.key) } else { Added::Scheduled(s.key) })
@@ -382,10 +429,10 @@ impl Backend for RedisBackend {
                 .scripts
                 .cancel
                 .key(self.keys.run(&key))
-                .key(self.keys.k("stream"))
                 .key(self.keys.k("queue"))
                 .key(self.keys.k("events"))
                 .key(self.keys.k("cancel"))
+                .key(self.keys.progress(&key))
                 .arg(&key)
                 .arg(now_ms())
                 .arg(self.config.result_ttl.as_millis() as u64)
@@ -398,11 +445,19 @@ impl Backend for RedisBackend {
 
     fn info(self: Arc<Self>, key: String) -> BoxFuture<Result<Option<RunInfo>, DocketError>> {
         Box::pin(async move {
-            type Reply = (HashMap<String, String>, Option<String>, HashMap<String, String>);
             let mut pipe = redis::pipe();
-            pipe.hgetall(self.keys.run(&key)).get(self.keys.result(&key)).hgetall(self.keys.progress(&key));
-            let (h, result, progress): Reply = self.read(&pipe).await?;
-            Ok(parse_info(&key, h, result, progress))
+            pipe.get(self.keys.run(&key)).hgetall(self.keys.progress(&key));
+            let (record, progress): (Option<String>, HashMap<String, String>) = self.read(&pipe).await?;
+            Ok(parse_info(&key, record, &progress))
+        })
+    }
+
+    fn state(self: Arc<Self>, key: String) -> BoxFuture<Result<Option<RunState>, DocketError>> {
+        Box::pin(async move {
+            let mut pipe = redis::pipe();
+            pipe.getrange(self.keys.run(&key), 0, 63);
+            let (head,): (String,) = self.read(&pipe).await?;
+            Ok(record::state_of(&head))
         })
     }
 
@@ -458,35 +513,59 @@ impl Backend for RedisBackend {
 
     fn finish(self: Arc<Self>, batch: Vec<(Claimed, Outcome)>) -> BoxFuture<Result<(), DocketError>> {
         Box::pin(async move {
-            let mut invocation = self.scripts.finish.key(self.keys.k("stream"));
-            invocation.key(self.keys.k("events")).key(self.keys.k("queue")).arg(&self.keys.prefix).arg(now_ms());
-            let json = |r: &Option<Value>| r.as_ref().map(|r| r.to_string()).unwrap_or_default();
+            let now = now_ms();
+            let mut invocation = self.scripts.finish.key(self.keys.k(STREAM));
+            invocation.key(self.keys.k("events")).key(self.keys.k("queue")).arg(&self.keys.prefix);
+            let json = |r: &Option<Value>| r.as_ref().map(|r| r.to_string());
+            let event = |key: &str, state: RunState, generation: u64| {
+                serde_json::json!({ "key": key, "state": state.as_str(), "generation": generation }).to_string()
+            };
             for (c, outcome) in &batch {
                 let ttl = c.policy.result_ttl_ms.unwrap_or(self.config.result_ttl.as_millis() as u64).max(1);
-                invocation.arg(&c.key).arg(c.generation).arg(&c.delivery);
-                match outcome {
-                    Outcome::Done { state, result, error } => invocation
-                        .arg("done")
-                        .arg(state.as_str())
-                        .arg(json(result))
-                        .arg(error.clone().unwrap_or_default())
-                        .arg(0)
-                        .arg(c.attempt),
-                    Outcome::Again { delay_ms, attempt, result, error } => invocation
-                        .arg("again")
-                        .arg("")
-                        .arg(json(result))
-                        .arg(error.clone().unwrap_or_default())
-                        .arg(*delay_ms)
-                        .arg(*attempt),
-                    Outcome::HandBack => invocation.arg("back").arg("").arg("").arg("").arg(0).arg(c.attempt),
+                // The running record this worker wrote; a claim always carries it.
+                let Some(mut record) = c.stored.as_deref().and_then(Record::decode) else { continue };
+                let (kind, at, event) = match outcome {
+                    Outcome::Done { state, result, error } => {
+                        record.state = *state;
+                        record.completed = Some(now);
+                        record.error.clone_from(error);
+                        record.result = json(result);
+                        ("done", 0, event(&c.key, *state, c.generation))
+                    }
+                    Outcome::Again { delay_ms, attempt, result, error } => {
+                        let at = if *delay_ms > 0 { now + delay_ms } else { 0 };
+                        record.state = if at > 0 { RunState::Scheduled } else { RunState::Queued };
+                        record.generation = c.generation + 1;
+                        record.attempt = *attempt;
+                        record.when = at.max(now);
+                        (record.worker, record.started, record.completed) = (None, None, None);
+                        record.error.clone_from(error);
+                        record.result = json(result);
+                        ("again", at, event(&c.key, RunState::Scheduled, record.generation))
+                    }
+                    Outcome::HandBack => {
+                        record.state = RunState::Queued;
+                        (record.worker, record.started) = (None, None);
+                        ("back", 0, String::new())
+                    }
                 };
-                invocation.arg(ttl);
+                invocation
+                    .arg(&c.key)
+                    .arg(c.generation)
+                    .arg(&c.delivery)
+                    .arg(kind)
+                    .arg(record.encode())
+                    .arg(ttl)
+                    .arg(at)
+                    .arg(event);
             }
             let mut conn = self.conn.clone();
             let _: i64 = invocation.invoke_async(&mut conn).await.map_err(backend_err)?;
             if batch.iter().any(|(_, o)| matches!(o, Outcome::Again { delay_ms, .. } if *delay_ms > 0)) {
                 self.next_due.store(0, Ordering::Relaxed);
+            }
+            if let Err(e) = self.trim().await {
+                tracing::debug!("trimming the docket stream: {e}");
             }
             Ok(())
         })
@@ -497,7 +576,7 @@ impl Backend for RedisBackend {
             let mut conn = self.conn.clone();
             for chunk in deliveries.chunks(5000) {
                 let _: RValue = redis::cmd("XCLAIM")
-                    .arg(self.keys.k("stream"))
+                    .arg(self.keys.k(STREAM))
                     .arg(GROUP)
                     .arg(&worker)
                     .arg(0)
@@ -599,17 +678,14 @@ impl Backend for RedisBackend {
 
     fn task_get(self: Arc<Self>, id: String) -> BoxFuture<Result<Option<TaskRecord>, DocketError>> {
         Box::pin(async move {
-            type Reply = (TaskFields, HashMap<String, String>, Option<String>, HashMap<String, String>);
+            type Reply = (TaskFields, Option<String>, HashMap<String, String>);
             let mut pipe = redis::pipe();
-            pipe.hgetall(self.keys.task(&id))
-                .hgetall(self.keys.run(&id))
-                .get(self.keys.result(&id))
-                .hgetall(self.keys.progress(&id));
-            let (fields, h, result, progress): Reply = self.read(&pipe).await?;
+            pipe.hgetall(self.keys.task(&id)).get(self.keys.run(&id)).hgetall(self.keys.progress(&id));
+            let (fields, record, progress): Reply = self.read(&pipe).await?;
             if fields.is_empty() {
                 return Ok(None);
             }
-            Ok(Some((fields, parse_info(&id, h, result, progress))))
+            Ok(Some((fields, parse_info(&id, record, &progress))))
         })
     }
 
