@@ -45,6 +45,47 @@ impl fmt::Display for RequestId {
     }
 }
 
+/// A well-formed request as most messages are: decoded in one pass, without building the
+/// envelope as a `Value` first. Anything else (notifications, responses, every malformed
+/// message) fails here and goes through [`Message::from_value`], whose errors are exact.
+#[derive(Deserialize)]
+struct PlainRequest<'a> {
+    #[serde(borrow)]
+    jsonrpc: std::borrow::Cow<'a, str>,
+    id: PlainId,
+    method: String,
+    #[serde(default)]
+    params: Option<Map<String, Value>>,
+}
+
+/// An integer or string id (a float, null or anything else is not one).
+struct PlainId(RequestId);
+
+impl<'de> Deserialize<'de> for PlainId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = PlainId;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer or a string")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<PlainId, E> {
+                Ok(PlainId(RequestId::Number(n)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<PlainId, E> {
+                i64::try_from(n).map(|n| PlainId(RequestId::Number(n))).map_err(|_| E::custom("id out of range"))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<PlainId, E> {
+                Ok(PlainId(RequestId::String(s.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<PlainId, E> {
+                Ok(PlainId(RequestId::String(s)))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
 /// A JSON-RPC error object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message} (code {code})")]
@@ -167,12 +208,19 @@ impl Message {
 
     /// Decodes raw bytes (one stdio line or one HTTP body).
     pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+        // The common case in one pass, straight from the bytes into the request.
+        if let Ok(r) = serde_json::from_slice::<PlainRequest>(bytes)
+            && r.jsonrpc == "2.0"
+        {
+            return Ok(Message::Request(Request { id: r.id.0, method: r.method, params: r.params.map(Value::Object) }));
+        }
         let value: Value = serde_json::from_slice(bytes)
             .map_err(|e| DecodeError { id: None, error: ErrorObject::parse_error(format!("Parse error: {e}")) })?;
         Message::from_value(value)
     }
 
-    /// Validates the JSON-RPC 2.0 envelope of an already parsed value.
+    /// Validates the JSON-RPC 2.0 envelope of an already parsed value (and says exactly what
+    /// is wrong with it).
     pub fn from_value(value: Value) -> Result<Message, DecodeError> {
         let invalid = |id: Option<RequestId>, msg: &str| DecodeError {
             id,
@@ -815,6 +863,33 @@ pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_one_pass_decode_agrees_with_the_general_one() {
+        let cases = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"#,
+            r#"{"id":"x","method":"m","jsonrpc":"2.0"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":[1]}"#,
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"m"}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"m"}"#,
+            r#"{"jsonrpc":"2\u002e0","id":1,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":7}"#,
+            r#"{"jsonrpc":"2.0","method":"n"}"#,
+        ];
+        for case in cases {
+            let general = Message::from_value(serde_json::from_str(case).unwrap());
+            match (Message::decode(case.as_bytes()), general) {
+                (Ok(a), Ok(b)) => assert_eq!(a.to_json(), b.to_json(), "{case}"),
+                (Err(a), Err(b)) => assert_eq!(a.error.code, b.error.code, "{case}"),
+                (a, b) => panic!("{case}: {a:?} / {b:?}"),
+            }
+        }
+    }
 
     #[test]
     fn decodes_and_reencodes_each_kind() {

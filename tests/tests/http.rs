@@ -61,6 +61,26 @@ async fn hang() -> &'static str {
     "never"
 }
 
+/// How many `finish_line` calls ran to their end, and how many were dropped before it.
+static FINISHED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static ABANDONED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sleeps `ms`, then counts itself finished (or abandoned when dropped first).
+#[tool]
+async fn finish_line(ms: u64) -> &'static str {
+    struct Guard(bool);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let counter = if self.0 { &FINISHED } else { &ABANDONED };
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let mut guard = Guard(false);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    guard.0 = true;
+    "finished"
+}
+
 /// Works for `ms`, then asks the user's name (as a task when the client allows it).
 #[tool(task = "optional")]
 async fn long_job(ctx: Context, ms: u64) -> Result<String, fastmcp::ClientRequestError> {
@@ -544,4 +564,29 @@ async fn the_client_speaks_2026_07_28_over_http_and_in_memory() {
         }
         assert!(HANG_DROPPED.load(std::sync::atomic::Ordering::SeqCst) > before, "the handler was not cancelled");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_post_ends_a_stateless_call_but_not_a_sessions() {
+    use std::sync::atomic::Ordering::SeqCst;
+    // Stateful: the client's connection goes away mid-call; a disconnection is not a
+    // cancellation (2025-11-25 transports), so the call runs to its end.
+    let h = Http::start(HttpOptions::default()).await;
+    let session = h.init().await;
+    let (finished, abandoned) = (FINISHED.load(SeqCst), ABANDONED.load(SeqCst));
+    let post = h.post(Some(&session), Http::call(1, "finish_line", json!({"ms": 300}))).send();
+    assert!(tokio::time::timeout(Duration::from_millis(100), post).await.is_err(), "answered too soon");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!((FINISHED.load(SeqCst) - finished, ABANDONED.load(SeqCst) - abandoned), (1, 0));
+    // Stateless: nothing can follow the call once its POST is gone, so it stops with it.
+    let h = Http::start(HttpOptions { stateless: true, ..Default::default() }).await;
+    let (finished, abandoned) = (FINISHED.load(SeqCst), ABANDONED.load(SeqCst));
+    let post = h.post(None, Http::call(1, "finish_line", json!({"ms": 300}))).send();
+    assert!(tokio::time::timeout(Duration::from_millis(100), post).await.is_err(), "answered too soon");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!((FINISHED.load(SeqCst) - finished, ABANDONED.load(SeqCst) - abandoned), (0, 1));
+    // And a call whose client stays gets its answer, on either.
+    let v: Value =
+        h.post(None, Http::call(2, "finish_line", json!({"ms": 10}))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["result"]["content"][0]["text"], "finished");
 }

@@ -385,8 +385,17 @@ impl Server {
     /// Opens a session whose unsolicited notifications (list changes, resource updates) go to
     /// `notify`. Transports call this once per connection.
     pub(crate) fn new_session(&self, id: Option<String>, notify: Option<Outbound>) -> Arc<Session> {
+        let session = self.unlisted_session(id, notify);
+        lock(&self.inner.sessions).insert(session.id().to_owned(), Arc::downgrade(&session));
+        session
+    }
+
+    /// A session nobody else finds: not in the server's list (no lookups by id, no
+    /// broadcasts, no count, no cancel at shutdown beyond its requests' own). For sessions
+    /// that live for one request only; whoever holds it cancels what it runs when done.
+    pub(crate) fn unlisted_session(&self, id: Option<String>, notify: Option<Outbound>) -> Arc<Session> {
         let id = id.unwrap_or_else(|| format!("s{}", self.inner.session_counter.fetch_add(1, Ordering::Relaxed)));
-        let session = Arc::new(Session {
+        Arc::new(Session {
             id: id.clone(),
             server: self.inner.clone(),
             state: Mutex::new(SessionState::default()),
@@ -399,9 +408,7 @@ impl Server {
             ephemeral: false.into(),
             notify_live: Mutex::new(None),
             peer: Mutex::new(None),
-        });
-        lock(&self.inner.sessions).insert(id, Arc::downgrade(&session));
-        session
+        })
     }
 
     pub(crate) fn remove_session(&self, id: &str) {

@@ -191,6 +191,36 @@ impl Session {
     }
 
     fn handle_request(self: &Arc<Self>, req: Request, out: Outbound) {
+        if let Some(work) = self.prepare_request(req, out) {
+            self.server.tracker.spawn(work);
+        }
+    }
+
+    /// A request served by the caller's own task rather than a task of its own: for a
+    /// transport that waits for the answer anyway (one stateless HTTP request), where a spawn
+    /// would only add a hand-off between threads. The same work as [`Session::handle`]:
+    /// limits, cancellation, timeout, panics caught, shutdown tracked.
+    pub(crate) fn serve_request(
+        self: &Arc<Self>,
+        req: Request,
+        out: Outbound,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let work = self.prepare_request(req, out);
+        let tracker = self.server.tracker.clone();
+        async move {
+            if let Some(work) = work {
+                tracker.track_future(work).await;
+            }
+        }
+    }
+
+    /// Parses and admits a request; what is answered at once (parse errors, inline methods,
+    /// limits) is sent here, the rest comes back as the work that answers it.
+    fn prepare_request(
+        self: &Arc<Self>,
+        req: Request,
+        out: Outbound,
+    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
         tracing::debug!(session = %self.id, id = %req.id, method = %req.method, "request");
         let answer_now = |id: RequestId, outcome: Result<Value, ErrorObject>, out: Outbound| {
             let response = Message::Response(Response { id: Some(id), outcome });
@@ -209,14 +239,18 @@ impl Session {
         });
         let (revision, request) = match parsed {
             Ok(parsed) => parsed,
-            Err(error) => return answer_now(id, Err(error), out),
+            Err(error) => {
+                answer_now(id, Err(error), out);
+                return None;
+            }
         };
         // Cheap methods are answered inline; initialize must complete before anything else.
         if request.body.is_inline() {
             let dispatched = self.clone().dispatch(revision, request, out.clone(), CancellationToken::new());
             let outcome = futures::FutureExt::now_or_never(dispatched)
                 .unwrap_or_else(|| Err(ErrorObject::internal(format!("`{method}` could not be answered inline"))));
-            return answer_now(id, outcome, out);
+            answer_now(id, outcome, out);
+            return None;
         }
         // Not a child of the shutdown token: shutdown lets in-flight requests finish, and only
         // cancels them (cancel_all) once its wait runs out.
@@ -232,25 +266,25 @@ impl Session {
                     ),
                 );
                 drop(running);
-                let response = Message::Response(Response::err(Some(id), err));
-                tokio::spawn(async move { out.send(response).await });
-                return;
+                answer_now(id, Err(err), out);
+                return None;
             }
             if running.contains_key(&id) {
                 let err =
                     ErrorObject::invalid_request(format!("request id {id} is already in use by a request in flight"));
                 drop(running);
-                let response = Message::Response(Response::err(Some(id), err));
-                tokio::spawn(async move { out.send(response).await });
-                return;
+                answer_now(id, Err(err), out);
+                return None;
             }
             running.insert(id.clone(), cancel.clone());
         }
         let session = self.clone();
         // A listen stream lasts as long as the client keeps it.
         let timeout = if request.body.is_stream() { Duration::MAX } else { self.server.request_timeout };
-        self.server.tracker.spawn(async move {
-            let work = session.clone().dispatch(revision, request, out.clone(), cancel.clone());
+        Some(async move {
+            // Boxed: the dispatch future is large, and unboxed it would be copied into the
+            // task and moved again on every spawn.
+            let work = Box::pin(session.clone().dispatch(revision, request, out.clone(), cancel.clone()));
             // Handlers are isolated where they are called; this catches a panic anywhere else
             // on the request's path, so the id is always answered and its slot freed.
             let work = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(work));
@@ -282,7 +316,7 @@ impl Session {
             if let Some(outcome) = outcome {
                 let _ = out.send(Message::Response(Response { id: Some(id), outcome })).await;
             }
-        });
+        })
     }
 
     /// Sends a request to the client and waits for its answer.

@@ -6,13 +6,14 @@
 
 use super::*;
 
-/// `host[:port]` or `[v6]:port` -> host (lowercase, brackets kept for v6).
-pub(super) fn host_of(authority: &str) -> String {
-    let a = authority.trim().to_ascii_lowercase();
+/// `host[:port]` or `[v6]:port` -> host (as written, brackets kept for v6; compared without
+/// case).
+pub(super) fn host_of(authority: &str) -> &str {
+    let a = authority.trim();
     if a.starts_with('[') {
-        return a.split(']').next().map(|h| format!("{h}]")).unwrap_or(a);
+        return a.find(']').map_or(a, |end| &a[..=end]);
     }
-    a.split(':').next().unwrap_or_default().to_owned()
+    a.split(':').next().unwrap_or_default()
 }
 
 /// DNS-rebinding protection. Fails closed: every `Host` and `Origin` value (duplicates
@@ -28,7 +29,7 @@ pub(super) fn check_host_and_origin(
     }
     let allowed = |host: &str| options.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
     if let Some(authority) = uri.authority()
-        && !allowed(&host_of(authority.as_str()))
+        && !allowed(host_of(authority.as_str()))
     {
         return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid request target host: {authority}")));
     }
@@ -36,7 +37,7 @@ pub(super) fn check_host_and_origin(
         let Ok(host) = value.to_str() else {
             return Err(plain_error(StatusCode::FORBIDDEN, "Invalid Host: not UTF-8"));
         };
-        if !allowed(&host_of(host)) {
+        if !allowed(host_of(host)) {
             return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Host: {host}")));
         }
     }
@@ -46,7 +47,7 @@ pub(super) fn check_host_and_origin(
         };
         let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         let authority = authority.split('/').next().unwrap_or_default();
-        if origin == "null" || !allowed(&host_of(authority)) {
+        if origin == "null" || !allowed(host_of(authority)) {
             return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Origin: {origin}")));
         }
     }

@@ -24,6 +24,7 @@
 #![allow(clippy::result_large_err)]
 
 mod checks;
+mod inline;
 mod options;
 mod post;
 mod rev2026;
@@ -31,6 +32,7 @@ mod sessions;
 mod sse;
 
 use checks::*;
+use inline::*;
 pub use options::HttpOptions;
 use post::*;
 use rev2026::*;
@@ -282,7 +284,7 @@ mod tests {
     #[test]
     fn hosts_are_parsed_without_ports() {
         assert_eq!(host_of("127.0.0.1:8080"), "127.0.0.1");
-        assert_eq!(host_of("LOCALHOST"), "localhost");
+        assert_eq!(host_of("LOCALHOST"), "LOCALHOST", "compared without case");
         assert_eq!(host_of("[::1]:3000"), "[::1]");
         assert_eq!(host_of("evil.example.com"), "evil.example.com");
     }

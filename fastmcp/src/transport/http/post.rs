@@ -23,21 +23,35 @@ pub(super) enum Route {
 pub(super) struct Ephemeral {
     pub(super) server: Server,
     pub(super) session: Arc<Session>,
+    /// In the server's session list (2026-07-28: a task the request turns into finds its
+    /// requester there while the request lasts). A stateless 2025-11-25 request's session is
+    /// not: nothing looks it up, and listing it cost a lock every request shares.
+    listed: bool,
 }
 
 impl Ephemeral {
-    pub(super) fn open(state: &HttpState, principal: Option<String>, peer: Option<std::net::IpAddr>) -> Ephemeral {
-        let session = state.server.new_session(None, None);
+    pub(super) fn open(
+        state: &HttpState,
+        principal: Option<String>,
+        peer: Option<std::net::IpAddr>,
+        listed: bool,
+    ) -> Ephemeral {
+        let session =
+            if listed { state.server.new_session(None, None) } else { state.server.unlisted_session(None, None) };
         session.set_ephemeral();
         session.set_principal(principal);
         session.set_peer(peer);
-        Ephemeral { server: state.server.clone(), session }
+        Ephemeral { server: state.server.clone(), session, listed }
     }
 }
 
 impl Drop for Ephemeral {
     fn drop(&mut self) {
-        self.server.remove_session(self.session.id());
+        if self.listed {
+            self.server.remove_session(self.session.id());
+        } else {
+            self.session.cancel_all();
+        }
     }
 }
 
@@ -79,13 +93,13 @@ impl Route {
             check_rev2026_headers(headers, request, &envelope.version, &state.server)
                 .and_then(|()| crate::server::rev2026::check_version(&envelope))
                 .map_err(|e| json_error(StatusCode::BAD_REQUEST, Some(request.id.clone()), e))?;
-            return Ok(Route::Rev2026(Ephemeral::open(state, principal, peer)));
+            return Ok(Route::Rev2026(Ephemeral::open(state, principal, peer, true)));
         }
         if state.options.stateless {
             if !matches!(message, Message::Request(_)) {
                 return Err(StatusCode::ACCEPTED.into_response());
             }
-            return Ok(Route::Stateless(Ephemeral::open(state, principal, peer)));
+            return Ok(Route::Stateless(Ephemeral::open(state, principal, peer, false)));
         }
         if let Message::Request(r) = message
             && r.method == "initialize"
@@ -147,19 +161,33 @@ pub(super) async fn post(
         Ok(route) => route,
         Err(answered) => return answered,
     };
-    let Message::Request(request) = &message else {
+    let Message::Request(request) = message else {
         // Notifications and responses are the session's; they get no answer but 202.
         route.session().handle(message, detached_outbound());
         return StatusCode::ACCEPTED.into_response();
     };
     let request_id = request.id.clone();
     let (out, mut rx) = Outbound::channel();
-    route.session().handle(message, out);
-    let first = rx.recv().await;
+    // The work runs in this handler (`inline.rs`) until its answer takes a stream.
     match route {
-        Route::Session { http, initialize } => answer_in_session(&state, http, initialize, request_id, first, rx),
-        Route::Stateless(ephemeral) => answer_json_only(ephemeral, request_id, first, rx).await,
-        Route::Rev2026(ephemeral) => answer_rev2026(&state, ephemeral, request_id, first, rx),
+        Route::Stateless(ephemeral) => {
+            let work = ephemeral.session.serve_request(request, out);
+            let (_, response) = tokio::join!(work, answer_json_only(request_id, rx));
+            drop(ephemeral);
+            response
+        }
+        Route::Session { http, initialize } => {
+            let mut work = InlineWork::new(http.session.serve_request(request, out), WhenLeft::Continues);
+            let first = work.first(&mut rx).await;
+            work.detach();
+            answer_in_session(&state, http, initialize, request_id, first, rx)
+        }
+        Route::Rev2026(ephemeral) => {
+            let mut work = InlineWork::new(ephemeral.session.serve_request(request, out), WhenLeft::Stops);
+            let first = work.first(&mut rx).await;
+            work.detach();
+            answer_rev2026(&state, ephemeral, request_id, first, rx)
+        }
     }
 }
 
@@ -243,20 +271,13 @@ pub(super) fn answer_in_session(
 }
 
 /// Stateless 2025-11-25: only the response is returned.
-pub(super) async fn answer_json_only(
-    _session: Ephemeral,
-    request_id: RequestId,
-    first: Option<Outgoing>,
-    mut rx: mpsc::Receiver<Outgoing>,
-) -> Response {
-    let mut next = first;
-    while let Some(outgoing) = next {
+pub(super) async fn answer_json_only(request_id: RequestId, mut rx: mpsc::Receiver<Outgoing>) -> Response {
+    while let Some(outgoing) = rx.recv().await {
         if let Outgoing::Message(Message::Response(r)) = outgoing
             && r.id.as_ref() == Some(&request_id)
         {
             return json_response(&Message::Response(r), None);
         }
-        next = rx.recv().await;
     }
     StatusCode::ACCEPTED.into_response()
 }
