@@ -5,8 +5,8 @@
 //! - `memory://` — embedded and event-driven: the worker sleeps on a notification or on the next
 //!   due time, so an idle server uses no CPU.
 //! - `redis://` / `rediss://` — Redis Streams with a consumer group for due runs, a sorted set
-//!   for scheduled ones and a hash per run; each state change is one Lua script that also
-//!   publishes a state event. Several processes share the work.
+//!   for scheduled ones and one string record per run; each state change is one Lua script
+//!   that also publishes the events followers act on. Several processes share the work.
 //!
 //! Both give the same semantics: idempotent adds by key while scheduled or running, replace and
 //! cancel by key, delays, retries (fixed or exponential), timeouts, perpetual runs, strikes,

@@ -601,7 +601,9 @@ fn follow(session: &RequesterRef, docket: &Docket, id: &str, progress_token: Opt
     let shutdown = session.shutdown();
     let mut changes = docket.backend().watch(&id);
     tokio::spawn(async move {
-        let mut last_status: Option<(&'static str, Option<String>)> = None;
+        // What the CreateTaskResult said (a new task is `working`, without a message): a task
+        // that ended before this first looks still gets its terminal status sent.
+        let mut last_status: (&'static str, Option<String>) = ("working", None);
         let mut last_progress = None;
         loop {
             let Some(session) = weak.upgrade() else { return };
@@ -636,11 +638,10 @@ fn follow(session: &RequesterRef, docket: &Docket, id: &str, progress_token: Opt
                 last_progress = Some(progress);
             }
             let status = (view.status, view.message.clone());
-            // The first status (working) is the CreateTaskResult itself; later ones are news.
-            if last_status.is_some() && last_status.as_ref() != Some(&status) {
+            if last_status != status {
                 session.clone().notify(Message::notification("notifications/tasks/status", Some(view.to_json()))).await;
             }
-            last_status = Some(status);
+            last_status = status;
             if view.is_terminal() {
                 return;
             }

@@ -5,10 +5,11 @@
 //! What a run costs Redis is what bounds a deployment (every worker shares one redis-server),
 //! so the layout is built for few commands per run: the record is written whole by one
 //! `SET .. GET` that also returns what was there to check (value and TTL in one command), the
-//! stream entry carries the queued record so a worker claims without reading first, claims and
-//! outcomes go in batches, and acknowledged stream entries are trimmed periodically rather
-//! than deleted one by one. A run that is added, claimed and completed costs 6 commands (and
-//! one more for each read of its state).
+//! stream entry carries the queued record so a worker claims without reading first; adds,
+//! claims and outcomes go in batches, one script call each (adds gather while one call is in
+//! flight); acknowledged stream entries are trimmed every second rather than deleted one by
+//! one. A run that is added, claimed and completed costs 6 commands (and one more for each
+//! read of its state).
 //!
 //! Keys (the docket name in braces is a Redis Cluster hash tag: one slot per docket). Runs live
 //! under `rec:`, so no task key can collide with the docket's own keys:
@@ -52,7 +53,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 const GROUP: &str = "workers";
 
@@ -90,7 +91,24 @@ pub(crate) struct RedisBackend {
     blocking: tokio::sync::Mutex<Option<ConnectionManager>>,
     /// When the stream is next trimmed (ms); see `TRIM_EVERY_MS`.
     next_trim: AtomicU64,
+    /// Runs to add, for the batcher (`add_batches`); bounded (an add past 4,096 waiting ones
+    /// waits for room).
+    adds: mpsc::Sender<Add>,
+    adds_rx: Mutex<Option<mpsc::Receiver<Add>>>,
 }
+
+/// One run to add: the record built for a fresh key, and where its answer goes (true: added;
+/// false: a live run has the key).
+struct Add {
+    key: String,
+    record: String,
+    when_ms: u64,
+    replace: bool,
+    reply: tokio::sync::oneshot::Sender<Result<bool, DocketError>>,
+}
+
+/// Adds at most this many runs per script call.
+const ADD_BATCH: usize = 256;
 
 struct SweepState {
     cursor: String,
@@ -132,7 +150,15 @@ impl RedisBackend {
         if let Err(e) = pong {
             return Err(unreachable_redis(&shown, backend_err(e)));
         }
+        // The scripts use `SET .. NX GET` (Redis 7.0): an older server would fail every add.
+        // (A user not allowed INFO, a @dangerous command, is given the benefit of the doubt.)
+        let info: redis::RedisResult<String> = redis::cmd("INFO").arg("server").query_async(&mut conn).await;
+        if let Some(version) = info.as_deref().ok().and_then(too_old) {
+            let why = format!("Redis {version} is too old; the docket needs 7.0 or later (or Valkey)");
+            return Err(unreachable_redis(&shown, DocketError::Backend(why)));
+        }
         let keys = Keys { prefix: format!("{{{}}}", config.name) };
+        let (adds, adds_rx) = mpsc::channel(4096);
         let backend = RedisBackend {
             config,
             client,
@@ -148,6 +174,8 @@ impl RedisBackend {
             group_ready: false.into(),
             blocking: tokio::sync::Mutex::new(None),
             next_trim: AtomicU64::new(0),
+            adds,
+            adds_rx: Mutex::new(Some(adds_rx)),
         };
         Ok(backend)
     }
@@ -156,6 +184,27 @@ impl RedisBackend {
     pub fn start_listeners(self: &Arc<Self>) {
         tokio::spawn(listen_events(Arc::downgrade(self)));
         tokio::spawn(follow_strikes(Arc::downgrade(self)));
+        if let Some(rx) = lock(&self.adds_rx).take() {
+            tokio::spawn(add_batches(Arc::downgrade(self), rx));
+        }
+    }
+
+    /// Adds a batch of runs with one script call; every add gets its own answer.
+    async fn add_batch(&self, batch: Vec<Add>) {
+        let mut invocation = self.scripts.schedule.key(self.keys.k(STREAM));
+        invocation.key(self.keys.k("queue")).key(self.keys.k("events")).arg(&self.keys.prefix).arg(now_ms());
+        for add in &batch {
+            invocation.arg(&add.key).arg(&add.record).arg(add.when_ms).arg(if add.replace { "1" } else { "0" });
+        }
+        let mut conn = self.conn.clone();
+        let generations: Result<Vec<u64>, DocketError> = invocation.invoke_async(&mut conn).await.map_err(backend_err);
+        for (i, add) in batch.into_iter().enumerate() {
+            let answer = match &generations {
+                Ok(g) => g.get(i).map(|g| *g > 0).ok_or_else(|| backend_err("a short reply from the add script")),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = add.reply.send(answer);
+        }
     }
 
     async fn ensure_group(&self) -> Result<(), DocketError> {
@@ -360,6 +409,24 @@ impl RedisBackend {
     }
 }
 
+/// Adds runs in batches: while one script call is in flight, the adds that arrive meanwhile
+/// gather for the next (one add alone goes at once). Ends with the backend.
+async fn add_batches(backend: std::sync::Weak<RedisBackend>, mut rx: mpsc::Receiver<Add>) {
+    let mut batch = Vec::with_capacity(ADD_BATCH);
+    while rx.recv_many(&mut batch, ADD_BATCH).await > 0 {
+        let Some(b) = backend.upgrade() else { return };
+        b.add_batch(std::mem::take(&mut batch)).await;
+    }
+}
+
+/// The server's version from `INFO server` when it is older than 7.0 (an unreadable one is
+/// given the benefit of the doubt).
+fn too_old(info: &str) -> Option<&str> {
+    let version = info.lines().find_map(|l| l.strip_prefix("redis_version:"))?.trim();
+    let major: u32 = version.split('.').next()?.parse().ok()?;
+    (major < 7).then_some(version)
+}
+
 /// Startup could not use Redis: says where (password redacted) and why.
 fn unreachable_redis(shown: &str, e: DocketError) -> DocketError {
     let why = match e {
@@ -398,27 +465,15 @@ impl Backend for RedisBackend {
                 error: None,
                 result: None,
             };
-            let mut conn = self.conn.clone();
-            let (status, _gen): (String, i64) = self
-                .scripts
-                .schedule
-                .key(self.keys.run(&s.key))
-                .key(self.keys.k(STREAM))
-                .key(self.keys.k("queue"))
-                .key(self.keys.k("events"))
-                .key(self.keys.progress(&s.key))
-                .arg(&s.key)
-                .arg(record.encode())
-                .arg(s.when_ms)
-                .arg(now)
-                .arg(if s.replace { "1" } else { "0" })
-                .invoke_async(&mut conn)
-                .await
-                .map_err(backend_err)?;
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let add =
+                Add { key: s.key.clone(), record: record.encode(), when_ms: s.when_ms, replace: s.replace, reply };
+            self.adds.send(add).await.map_err(|_| DocketError::Stopped)?;
+            let added = answer.await.map_err(|_| DocketError::Stopped)??;
             if s.when_ms > now {
                 self.next_due.fetch_min(s.when_ms, Ordering::Relaxed);
             }
-            Ok(if status == "EXISTS" { Added::Exists(s.key) } else { Added::Scheduled(s.key) })
+            Ok(if added { Added::Scheduled(s.key) } else { Added::Exists(s.key) })
         })
     }
 
@@ -758,5 +813,16 @@ impl Backend for RedisBackend {
             let live: Vec<bool> = pipe.query_async(&mut conn).await.map_err(backend_err)?;
             Ok(ids.into_iter().zip(live).filter_map(|(id, live)| live.then_some(id)).collect())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn servers_older_than_7_are_refused() {
+        assert_eq!(super::too_old("# Server\r\nredis_version:6.2.14\r\n"), Some("6.2.14"));
+        assert_eq!(super::too_old("redis_version:7.0.15\r\n"), None);
+        assert_eq!(super::too_old("redis_version:8.2.1"), None);
+        assert_eq!(super::too_old("no version here"), None);
     }
 }
