@@ -360,6 +360,7 @@ pub(crate) struct Claimed {
     pub delivery: String,
     /// The backend's stored form of the claimed run, for `finish` to rewrite (Redis: the
     /// running record); `None` where the backend keeps runs itself.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))] // only Redis keeps records outside
     pub stored: Option<String>,
 }
 

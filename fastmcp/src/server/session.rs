@@ -200,6 +200,7 @@ impl Session {
     /// transport that waits for the answer anyway (one stateless HTTP request), where a spawn
     /// would only add a hand-off between threads. The same work as [`Session::handle`]:
     /// limits, cancellation, timeout, panics caught, shutdown tracked.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // stdio and in-memory spawn
     pub(crate) fn serve_request(
         self: &Arc<Self>,
         req: Request,
