@@ -510,3 +510,22 @@ async fn two_dockets_of_one_process_never_share_a_generated_key() {
     assert_eq!(other.docket().unwrap().wait(&b, WAIT).await.unwrap().tool_result().unwrap().text_content(), "8");
     other.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_complete_when_the_redis_user_may_not_trim() {
+    // A user without XTRIM: the trim fails (warned once), every run still completes, and the
+    // acknowledged entries simply stay in the stream.
+    let e = env(Kind::Redis).await;
+    let port = e.redis.as_ref().unwrap().port;
+    assert_eq!(redis_cli(port, &["ACL", "SETUSER", "default", "-xtrim"]), "OK");
+    let keys = futures::future::join_all((0..300).map(|x| e.docket.add("double", json!({ "x": x })))).await;
+    for key in &keys {
+        assert_eq!(e.docket.wait(key.as_ref().unwrap(), WAIT).await.unwrap().state, RunState::Completed);
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let last = e.docket.add("double", json!({ "x": 1 })).await.unwrap();
+    assert_eq!(e.docket.wait(&last, WAIT).await.unwrap().state, RunState::Completed);
+    let len: usize = redis_cli(port, &["XLEN", "{tests}:runs"]).parse().unwrap();
+    assert_eq!(len, 301, "nothing trimmed without XTRIM");
+    assert!(redis_cli(port, &["XPENDING", "{tests}:runs", "workers"]).starts_with('0'));
+}

@@ -91,6 +91,8 @@ pub(crate) struct RedisBackend {
     blocking: tokio::sync::Mutex<Option<ConnectionManager>>,
     /// When the stream is next trimmed (ms); see `TRIM_EVERY_MS`.
     next_trim: AtomicU64,
+    /// A trim failed (warned once).
+    trim_failed: std::sync::atomic::AtomicBool,
     /// Runs to add, for the batcher (`add_batches`); bounded (an add past 4,096 waiting ones
     /// waits for room).
     adds: mpsc::Sender<Add>,
@@ -174,6 +176,7 @@ impl RedisBackend {
             group_ready: false.into(),
             blocking: tokio::sync::Mutex::new(None),
             next_trim: AtomicU64::new(0),
+            trim_failed: false.into(),
             adds,
             adds_rx: Mutex::new(Some(adds_rx)),
         };
@@ -619,8 +622,13 @@ impl Backend for RedisBackend {
             if batch.iter().any(|(_, o)| matches!(o, Outcome::Again { delay_ms, .. } if *delay_ms > 0)) {
                 self.next_due.store(0, Ordering::Relaxed);
             }
-            if let Err(e) = self.trim().await {
-                tracing::debug!("trimming the docket stream: {e}");
+            if let Err(e) = self.trim().await
+                && !self.trim_failed.swap(true, Ordering::Relaxed)
+            {
+                // Once: until it works, acknowledged entries stay in the stream (memory grows).
+                tracing::warn!(
+                    "the docket cannot trim its stream (the Redis user needs XINFO, XPENDING and XTRIM): {e}"
+                );
             }
             Ok(())
         })
