@@ -225,7 +225,8 @@ impl Session {
         tracing::debug!(session = %self.id, id = %req.id, method = %req.method, "request");
         let answer_now = |id: RequestId, outcome: Result<Value, ErrorObject>, out: Outbound| {
             let response = Message::Response(Response { id: Some(id), outcome });
-            if out.try_send(response.clone()).is_err() {
+            // A full queue hands the message back: sent when there is room.
+            if let Err(response) = out.try_send(response) {
                 tokio::spawn(async move {
                     let _ = out.send(response).await;
                 });

@@ -277,14 +277,13 @@ impl RedisBackend {
             let claimed = Claimed {
                 key: d.key,
                 generation: record.generation,
-                function: std::mem::take(&mut record.function),
+                function: record.function.clone(),
                 args: serde_json::from_str(&record.args).unwrap_or_default(),
                 attempt: record.attempt,
                 policy: serde_json::from_str::<Policy>(&record.policy).unwrap_or_default(),
                 delivery: d.id,
                 stored: None,
             };
-            record.function.clone_from(&claimed.function);
             record.state = RunState::Running;
             record.worker = Some(worker.to_owned());
             record.started = Some(now);
