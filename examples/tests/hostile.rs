@@ -251,6 +251,52 @@ fn sigterm_on_stdio_shuts_down_gracefully() {
     drop(stdin);
 }
 
+/// A stdio client that stops reading our answers cannot keep the server alive: once its pipe
+/// is full, SIGTERM still ends the process (the answers it will not read are dropped).
+#[test]
+fn sigterm_on_stdio_ends_a_server_whose_client_stopped_reading() {
+    let mut child = Command::new(fixture_bin())
+        .arg("--stdio")
+        .env_remove("FASTMCP_ENABLE_TASKS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"t","version":"0"}}}}}}"#).unwrap();
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains("protocolVersion"), "{line}");
+    // 40 answers of 32 KiB each: far more than a pipe holds, and nobody reads them.
+    let text = "x".repeat(32 * 1024);
+    for id in 2..42 {
+        writeln!(
+            stdin,
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"chatty_echo","arguments":{{"text":"{text}"}}}}}}"#
+        )
+        .unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let start = Instant::now();
+    let exited = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    println!("FIGURE stdio exit after SIGTERM with a client not reading: {:?}", start.elapsed());
+    assert!(exited.is_some(), "a stdio server whose client stopped reading ignored SIGTERM for 10 s");
+    drop((stdin, stdout));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopping_worker_hands_its_runs_back_at_once() {
     let redis = RedisServer::start(false);

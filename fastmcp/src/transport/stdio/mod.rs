@@ -4,17 +4,30 @@
 use crate::protocol::{Message, Response};
 use crate::server::{Server, ServerError};
 use crate::transport::{Outbound, Outgoing};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use std_streams::{stdin_reader, stdout_writer};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
+
+mod std_streams;
 
 /// Longest accepted line; longer lines are answered with a parse error and skipped.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// At the end, how long the output may make no progress before the answers still unwritten
+/// are dropped: a client that stopped reading must not keep the process alive.
+pub const OUTPUT_STALL_LIMIT: Duration = Duration::from_secs(2);
 
 impl Server {
     /// Serves one client over stdin/stdout until stdin closes, then shuts down gracefully.
     ///
     /// Ctrl-C and SIGTERM shut down as gracefully as the end of stdin: reading stops, requests
     /// in flight are answered, the worker drains and the lifespan teardowns run.
+    ///
+    /// At the end, answers still unwritten are flushed while the client reads them; when it
+    /// has read nothing for [`OUTPUT_STALL_LIMIT`] they are dropped and this returns.
     ///
     /// With `FASTMCP_MANIFEST=json|fastmcp|markdown` set it prints the server's manifest to
     /// stdout instead, and returns.
@@ -30,55 +43,40 @@ impl Server {
                 token.cancel();
             })
         };
-        let served = serve(self, stdin_reader(), tokio::io::stdout()).await;
+        let reader = stdin_reader();
+        let (writer, output) = stdout_writer();
+        let served = serve_lines(self, reader, writer, output).await;
         signals.abort();
         served
     }
 }
 
-/// Stdin, read on a thread of its own. A blocking read cannot be cancelled: on tokio's
-/// blocking pool (`tokio::io::stdin`) it would keep the runtime, and so the process, alive
-/// after a SIGTERM until the client wrote another line. A detached thread does not hold the
-/// process. The channel is small, so a client that floods stdin is still read no faster than
-/// the server handles its messages.
-fn stdin_reader() -> impl AsyncBufRead + Unpin {
-    use std::io::Read;
-    let (tx, rx) = mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
-    let spawned = std::thread::Builder::new().name("fastmcp-stdin".into()).stack_size(64 * 1024).spawn(move || {
-        let mut stdin = std::io::stdin().lock();
-        let mut buf = vec![0u8; 16 * 1024];
-        loop {
-            match stdin.read(&mut buf) {
-                Ok(0) => return,
-                Ok(n) => {
-                    if tx.blocking_send(Ok(bytes::Bytes::copy_from_slice(&buf[..n]))).is_err() {
-                        return;
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(e));
-                    return;
-                }
-            }
-        }
-    });
-    if let Err(e) = spawned {
-        tracing::error!("cannot start the stdin reader thread: {e}");
-    }
-    let chunks = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
-    tokio_util::io::StreamReader::new(Box::pin(chunks))
+/// How the end of serving learns that the output is written, or stuck.
+#[derive(Default)]
+struct Output {
+    /// Bumped by every completed write, in the write loop and in a writer thread.
+    progress: Arc<AtomicU64>,
+    /// A writer thread's signal that it wrote everything it was given.
+    written: Option<oneshot::Receiver<()>>,
 }
 
 /// Serves one client over any line-oriented byte streams (used by `run_stdio` and by tests).
-pub async fn serve<R, W>(server: &Server, mut reader: R, writer: W) -> Result<(), ServerError>
+pub async fn serve<R, W>(server: &Server, reader: R, writer: W) -> Result<(), ServerError>
+where
+    R: AsyncBufRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    serve_lines(server, reader, writer, Output::default()).await
+}
+
+async fn serve_lines<R, W>(server: &Server, mut reader: R, writer: W, output: Output) -> Result<(), ServerError>
 where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
     server.start().await?;
     let (tx, rx) = Outbound::channel();
-    let writer_task = tokio::spawn(write_loop(rx, writer));
+    let mut writer_task = tokio::spawn(write_loop(rx, writer, output.progress.clone()));
     let session = server.new_session(None, Some(tx.clone()));
     server.mark_transport_ready();
     tracing::debug!(server = server.name(), "serving over stdio");
@@ -112,8 +110,36 @@ where
     server.remove_session(session.id());
     drop(session);
     drop(tx);
-    let _ = writer_task.await;
+    let flushed = async {
+        let _ = (&mut writer_task).await;
+        if let Some(written) = output.written {
+            let _ = written.await;
+        }
+    };
+    if !unless_stalled(flushed, &output.progress).await {
+        writer_task.abort();
+        tracing::warn!("the client read no output for {OUTPUT_STALL_LIMIT:?}; the answers left are dropped");
+    }
     Ok(())
+}
+
+/// Runs `work` to its end while `progress` keeps moving; false when it stood still for
+/// [`OUTPUT_STALL_LIMIT`].
+async fn unless_stalled(work: impl Future<Output = ()>, progress: &AtomicU64) -> bool {
+    tokio::pin!(work);
+    let mut seen = progress.load(Ordering::Relaxed);
+    loop {
+        tokio::select! {
+            () = &mut work => return true,
+            () = tokio::time::sleep(OUTPUT_STALL_LIMIT) => {
+                let now = progress.load(Ordering::Relaxed);
+                if now == seen {
+                    return false;
+                }
+                seen = now;
+            }
+        }
+    }
 }
 
 async fn handle_line(session: &std::sync::Arc<crate::server::Session>, line: &[u8], tx: &Outbound) {
@@ -171,7 +197,7 @@ async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) 
     }
 }
 
-async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Outgoing>, mut writer: W) {
+async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Outgoing>, mut writer: W, progress: Arc<AtomicU64>) {
     let mut buf = Vec::with_capacity(4096);
     while let Some(first) = rx.recv().await {
         buf.clear();
@@ -187,6 +213,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Outgoing>, mut
             tracing::error!("stdout closed; dropping further output");
             return;
         }
+        progress.fetch_add(1, Ordering::Relaxed);
     }
 }
 
