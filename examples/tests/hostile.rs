@@ -297,6 +297,57 @@ fn sigterm_on_stdio_ends_a_server_whose_client_stopped_reading() {
     drop((stdin, stdout));
 }
 
+/// The other side of the stall limit: a client that closes stdin and then reads a large answer
+/// slowly (over 3 s, longer than the limit) still gets all of it.
+#[test]
+fn a_slow_reader_still_gets_the_last_answer_whole() {
+    let mut child = Command::new(fixture_bin())
+        .arg("--stdio")
+        .env_remove("FASTMCP_ENABLE_TASKS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"t","version":"0"}}}}}}"#).unwrap();
+    let text = "y".repeat(512 * 1024);
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"chatty_echo","arguments":{{"text":"{text}"}}}}}}"#
+    )
+    .unwrap();
+    drop(stdin);
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    // Bounded: at most 200 reads of 100 ms.
+    for _ in 0..200 {
+        let n = stdout.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let elapsed = start.elapsed();
+    let answer = String::from_utf8(out).unwrap().lines().find(|l| l.contains(r#""id":2"#)).map(str::to_owned);
+    let answer: Value = serde_json::from_str(&answer.expect("the answer to id 2")).expect("a whole JSON answer");
+    assert_eq!(answer["result"]["content"][0]["text"].as_str().map(str::len), Some(text.len()));
+    assert!(elapsed > Duration::from_secs(3), "the read took {elapsed:?}: too fast to test the limit");
+    let mut exited = None;
+    for _ in 0..250 {
+        if let Some(s) = child.try_wait().unwrap() {
+            exited = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    assert!(exited.is_some_and(|s| s.success()), "{exited:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopping_worker_hands_its_runs_back_at_once() {
     let redis = RedisServer::start(false);

@@ -4,12 +4,14 @@
 use crate::protocol::{Message, Response};
 use crate::server::{Server, ServerError};
 use crate::transport::{Outbound, Outgoing};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use std_streams::{stdin_reader, stdout_writer};
+use std_streams::{stdin_reader, stdout_thread};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 mod std_streams;
 
@@ -44,21 +46,24 @@ impl Server {
             })
         };
         let reader = stdin_reader();
-        let (writer, output) = stdout_writer();
-        let served = serve_lines(self, reader, writer, output).await;
+        let served = serve_lines(self, reader, |rx, progress| match stdout_thread(rx, progress.clone()) {
+            Ok(written) => Box::pin(async move {
+                let _ = written.await;
+            }),
+            Err((e, rx)) => {
+                tracing::warn!("cannot start the stdout thread ({e}); writing on tokio's blocking pool");
+                write_in_task(rx, tokio::io::stdout(), progress)
+            }
+        })
+        .await;
         signals.abort();
         served
     }
 }
 
-/// How the end of serving learns that the output is written, or stuck.
-#[derive(Default)]
-struct Output {
-    /// Bumped by every completed write, in the write loop and in a writer thread.
-    progress: Arc<AtomicU64>,
-    /// A writer thread's signal that it wrote everything it was given.
-    written: Option<oneshot::Receiver<()>>,
-}
+/// The end of writing: it resolves when everything sent to the client is written (or the
+/// output failed); dropping it gives up on what is left.
+type Written = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Serves one client over any line-oriented byte streams (used by `run_stdio` and by tests).
 pub async fn serve<R, W>(server: &Server, reader: R, writer: W) -> Result<(), ServerError>
@@ -66,17 +71,34 @@ where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    serve_lines(server, reader, writer, Output::default()).await
+    serve_lines(server, reader, |rx, progress| write_in_task(rx, writer, progress)).await
 }
 
-async fn serve_lines<R, W>(server: &Server, mut reader: R, writer: W, output: Output) -> Result<(), ServerError>
+/// Writes the outbound queue to `writer` from a task of its own.
+fn write_in_task<W>(rx: mpsc::Receiver<Outgoing>, writer: W, progress: Arc<AtomicU64>) -> Written
+where
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(write_loop(rx, writer, progress)));
+    Box::pin(async move {
+        let _ = task.await;
+    })
+}
+
+/// `write` takes the outbound queue and a progress counter to bump on every write that
+/// completes, and starts the writing.
+async fn serve_lines<R>(
+    server: &Server,
+    mut reader: R,
+    write: impl FnOnce(mpsc::Receiver<Outgoing>, Arc<AtomicU64>) -> Written,
+) -> Result<(), ServerError>
 where
     R: AsyncBufRead + Unpin,
-    W: AsyncWrite + Unpin + Send + 'static,
 {
     server.start().await?;
     let (tx, rx) = Outbound::channel();
-    let mut writer_task = tokio::spawn(write_loop(rx, writer, output.progress.clone()));
+    let progress = Arc::new(AtomicU64::new(0));
+    let written = write(rx, progress.clone());
     let session = server.new_session(None, Some(tx.clone()));
     server.mark_transport_ready();
     tracing::debug!(server = server.name(), "serving over stdio");
@@ -110,14 +132,7 @@ where
     server.remove_session(session.id());
     drop(session);
     drop(tx);
-    let flushed = async {
-        let _ = (&mut writer_task).await;
-        if let Some(written) = output.written {
-            let _ = written.await;
-        }
-    };
-    if !unless_stalled(flushed, &output.progress).await {
-        writer_task.abort();
+    if !unless_stalled(written, &progress).await {
         tracing::warn!("the client read no output for {OUTPUT_STALL_LIMIT:?}; the answers left are dropped");
     }
     Ok(())
@@ -217,6 +232,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Outgoing>, mut
     }
 }
 
+/// Appends `outgoing` to `buf` as one line (nothing for a stream marker, which stdio has not).
 fn push(buf: &mut Vec<u8>, outgoing: &Outgoing) {
     let Outgoing::Message(message) = outgoing else {
         return;

@@ -2,10 +2,11 @@
 //! own: a blocking read or write cannot be cancelled, and a detached thread does not keep the
 //! process alive when the client stops writing or reading.
 
-use super::Output;
+use super::push;
+use crate::transport::Outgoing;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use tokio::io::{AsyncBufRead, AsyncWrite};
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::AsyncBufRead;
 use tokio::sync::{mpsc, oneshot};
 
 /// Stdin, read on a thread of its own. A blocking read cannot be cancelled: on tokio's
@@ -42,77 +43,55 @@ pub(super) fn stdin_reader() -> impl AsyncBufRead + Unpin {
     tokio_util::io::StreamReader::new(Box::pin(chunks))
 }
 
-/// Stdout, written on a thread of its own, for the reason stdin is read on one: a write to a
-/// client that stopped reading blocks and cannot be cancelled. On tokio's blocking pool it
-/// would hold the runtime, and so the process, forever; a detached thread does not. An
-/// answer costs one hand-off over a small channel, so a client that does not read stops the
-/// write loop, and through it the reading of new requests.
-pub(super) struct StdoutThread {
-    tx: tokio_util::sync::PollSender<bytes::Bytes>,
-    /// Starts the thread, at the first write: spawning it is then off the path that the
-    /// request before the first answer takes.
-    start: Option<Box<dyn FnOnce() -> std::io::Result<()> + Send>>,
-}
-
-pub(super) fn stdout_writer() -> (StdoutThread, Output) {
+/// Stdout, written by a thread of its own straight from the outbound queue, for the reason
+/// stdin is read on one: a write to a client that stopped reading blocks and cannot be
+/// cancelled. On tokio's blocking pool it would hold the runtime, and so the process,
+/// forever; a detached thread does not. Taking the queue itself, the thread is the one
+/// hand-off between an answer and stdout (no write task in between). The queue is bounded,
+/// so a client that does not read stops the server reading new requests.
+///
+/// The returned receiver resolves when the queue is closed and all of it written, or stdout
+/// failed. When the thread cannot start, the queue is handed back.
+pub(super) fn stdout_thread(
+    rx: mpsc::Receiver<Outgoing>,
+    progress: Arc<AtomicU64>,
+) -> Result<oneshot::Receiver<()>, (std::io::Error, mpsc::Receiver<Outgoing>)> {
     use std::io::Write;
-    let (tx, mut rx) = mpsc::channel::<bytes::Bytes>(4);
-    let (done_tx, done_rx) = oneshot::channel();
-    let output = Output { progress: Arc::default(), written: Some(done_rx) };
-    let progress = output.progress.clone();
-    let start = move || {
-        std::thread::Builder::new().name("fastmcp-stdout".into()).stack_size(64 * 1024).spawn(move || {
-            while let Some(chunk) = rx.blocking_recv() {
-                // Locked per chunk, not for the thread's life: a stray `println!` in a handler
-                // then interleaves whole lines instead of waiting forever for the lock.
-                let mut stdout = std::io::stdout().lock();
-                if let Err(e) = stdout.write_all(&chunk).and_then(|()| stdout.flush()) {
+    let (done_tx, done_rx) = oneshot::channel::<()>();
+    // The thread takes the queue from here; if it cannot start, the queue is taken back.
+    let slot = Arc::new(std::sync::Mutex::new(Some(rx)));
+    let theirs = slot.clone();
+    let spawned = std::thread::Builder::new().name("fastmcp-stdout".into()).stack_size(64 * 1024).spawn(move || {
+        let _done = done_tx;
+        let Some(mut rx) = theirs.lock().ok().and_then(|mut slot| slot.take()) else { return };
+        let mut buf = Vec::with_capacity(4096);
+        while let Some(first) = rx.blocking_recv() {
+            buf.clear();
+            push(&mut buf, &first);
+            // Whatever else is already queued goes in the same write.
+            while let Ok(more) = rx.try_recv() {
+                push(&mut buf, &more);
+            }
+            // Locked per write, not for the thread's life: a stray `println!` in a handler
+            // then interleaves whole lines instead of waiting forever for the lock.
+            let mut stdout = std::io::stdout().lock();
+            // In pieces of a pipe's size, so that a client reading a large answer slowly
+            // still shows progress to the end of serving.
+            for piece in buf.chunks(64 * 1024) {
+                if let Err(e) = stdout.write_all(piece).and_then(|()| stdout.flush()) {
                     tracing::error!("stdout closed ({e}); dropping further output");
                     return;
                 }
                 progress.fetch_add(1, Ordering::Relaxed);
             }
-            let _ = done_tx.send(());
-        })?;
-        Ok(())
-    };
-    let writer = StdoutThread { tx: tokio_util::sync::PollSender::new(tx), start: Some(Box::new(start)) };
-    (writer, output)
-}
-
-impl AsyncWrite for StdoutThread {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        use std::task::Poll;
-        if let Some(start) = self.start.take() {
-            start()?;
         }
-        let gone = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
-        match self.tx.poll_reserve(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(_)) => Poll::Ready(Err(gone())),
-            Poll::Ready(Ok(())) => match self.tx.send_item(bytes::Bytes::copy_from_slice(buf)) {
-                Ok(()) => Poll::Ready(Ok(buf.len())),
-                Err(_) => Poll::Ready(Err(gone())),
-            },
-        }
-    }
-
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        self.tx.close();
-        std::task::Poll::Ready(Ok(()))
+    });
+    match spawned {
+        Ok(_) => Ok(done_rx),
+        Err(e) => match slot.lock().ok().and_then(|mut slot| slot.take()) {
+            Some(rx) => Err((e, rx)),
+            // Unreachable in practice: the thread took the queue, so it did start.
+            None => Ok(done_rx),
+        },
     }
 }
