@@ -213,14 +213,9 @@ async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) 
 }
 
 async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Outgoing>, mut writer: W, progress: Arc<AtomicU64>) {
-    let mut buf = Vec::with_capacity(4096);
+    let mut buf = Vec::new();
     while let Some(first) = rx.recv().await {
-        buf.clear();
-        push(&mut buf, &first);
-        // Batch whatever else is already queued into one write.
-        while let Ok(more) = rx.try_recv() {
-            push(&mut buf, &more);
-        }
+        batch(&mut buf, &first, || rx.try_recv().ok());
         if buf.is_empty() {
             continue;
         }
@@ -232,6 +227,24 @@ async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Outgoing>, mut
     }
 }
 
+/// A write batches the messages already queued up to this size.
+const BATCH_BYTES: usize = 1024 * 1024;
+
+/// Fills `buf` with `first` and whatever `next` has ready, as lines, up to [`BATCH_BYTES`]
+/// (one message may be larger). A buffer that a large answer grew is given back first.
+fn batch(buf: &mut Vec<u8>, first: &Outgoing, mut next: impl FnMut() -> Option<Outgoing>) {
+    if buf.capacity() > BATCH_BYTES * 2 {
+        *buf = Vec::new();
+    }
+    buf.clear();
+    push(buf, first);
+    while buf.len() < BATCH_BYTES
+        && let Some(more) = next()
+    {
+        push(buf, &more);
+    }
+}
+
 /// Appends `outgoing` to `buf` as one line (nothing for a stream marker, which stdio has not).
 fn push(buf: &mut Vec<u8>, outgoing: &Outgoing) {
     let Outgoing::Message(message) = outgoing else {
@@ -240,5 +253,33 @@ fn push(buf: &mut Vec<u8>, outgoing: &Outgoing) {
     // serde_json never emits raw newlines in compact output, as stdio framing requires.
     if serde_json::to_writer(&mut *buf, message).is_ok() {
         buf.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(bytes: usize) -> Outgoing {
+        Outgoing::Message(Message::notification("n", Some(serde_json::json!({ "text": "x".repeat(bytes) }))))
+    }
+
+    #[test]
+    fn a_batch_stops_near_its_size_and_gives_back_a_grown_buffer() {
+        let mut queued: std::collections::VecDeque<Outgoing> = (0..8).map(|_| note(300 * 1024)).collect();
+        let mut buf = Vec::new();
+        let first = queued.pop_front().unwrap();
+        batch(&mut buf, &first, || queued.pop_front());
+        // Four messages reach 1 MiB; the other four wait for the next write.
+        assert_eq!(buf.iter().filter(|b| **b == b'\n').count(), 4);
+        assert_eq!(queued.len(), 4);
+        let lines = buf.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+        assert!(lines.map(Message::decode).all(|m| m.is_ok()), "whole JSON-RPC lines");
+
+        let huge = note(5 * 1024 * 1024);
+        batch(&mut buf, &huge, || None);
+        assert!(buf.len() > 5 * 1024 * 1024, "one message larger than a batch is written whole");
+        batch(&mut buf, &note(10), || None);
+        assert!(buf.capacity() <= BATCH_BYTES, "the buffer the large answer grew is given back");
     }
 }

@@ -2,7 +2,7 @@
 //! own: a blocking read or write cannot be cancelled, and a detached thread does not keep the
 //! process alive when the client stops writing or reading.
 
-use super::push;
+use super::batch;
 use crate::transport::Outgoing;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,14 +64,9 @@ pub(super) fn stdout_thread(
     let spawned = std::thread::Builder::new().name("fastmcp-stdout".into()).stack_size(64 * 1024).spawn(move || {
         let _done = done_tx;
         let Some(mut rx) = theirs.lock().ok().and_then(|mut slot| slot.take()) else { return };
-        let mut buf = Vec::with_capacity(4096);
+        let mut buf = Vec::new();
         while let Some(first) = rx.blocking_recv() {
-            buf.clear();
-            push(&mut buf, &first);
-            // Whatever else is already queued goes in the same write.
-            while let Ok(more) = rx.try_recv() {
-                push(&mut buf, &more);
-            }
+            batch(&mut buf, &first, || rx.try_recv().ok());
             // Locked per write, not for the thread's life: a stray `println!` in a handler
             // then interleaves whole lines instead of waiting forever for the lock.
             let mut stdout = std::io::stdout().lock();
