@@ -11,7 +11,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,14 +55,7 @@ impl Fixture {
 
     /// Waits (bounded) for the process to exit.
     fn exited_within(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        wait_exit(&mut self.child, limit)
     }
 
     fn rss_kb(&self) -> u64 {
@@ -81,6 +74,36 @@ impl Drop for Fixture {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Waits (bounded) for `child` to exit.
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// The fixture serving stdio (with `args` too), its `initialize` sent: the child, its stdin
+/// and its stdout.
+fn stdio_fixture(args: &[&str]) -> (Child, ChildStdin, ChildStdout) {
+    let mut child = Command::new(fixture_bin())
+        .arg("--stdio")
+        .args(args)
+        .env_remove("FASTMCP_ENABLE_TASKS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"t","version":"0"}}}}}}"#).unwrap();
+    (child, stdin, stdout)
 }
 
 fn rss_kb(pid: u32) -> u64 {
@@ -213,17 +236,8 @@ async fn requests_still_running_at_the_deadline_get_an_error() {
 #[test]
 fn sigterm_on_stdio_shuts_down_gracefully() {
     let teardown = teardown_file("stdio");
-    let mut child = Command::new(fixture_bin())
-        .args(["--stdio", "--teardown-file", &teardown])
-        .env_remove("FASTMCP_ENABLE_TASKS")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"t","version":"0"}}}}}}"#).unwrap();
+    let (mut child, mut stdin, stdout) = stdio_fixture(&["--teardown-file", &teardown]);
+    let mut stdout = BufReader::new(stdout);
     writeln!(
         stdin,
         r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"slow","arguments":{{"ms":700}}}}}}"#
@@ -238,14 +252,7 @@ fn sigterm_on_stdio_shuts_down_gracefully() {
     line.clear();
     stdout.read_line(&mut line).unwrap();
     assert!(line.contains("slept 700"), "{line}");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(5), "stdio server ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_exit(&mut child, Duration::from_secs(5)).expect("stdio server ignored SIGTERM");
     assert!(status.success());
     assert_eq!(std::fs::read_to_string(&teardown).unwrap_or_default(), "teardown done");
     drop(stdin);
@@ -255,17 +262,8 @@ fn sigterm_on_stdio_shuts_down_gracefully() {
 /// is full, SIGTERM still ends the process (the answers it will not read are dropped).
 #[test]
 fn sigterm_on_stdio_ends_a_server_whose_client_stopped_reading() {
-    let mut child = Command::new(fixture_bin())
-        .arg("--stdio")
-        .env_remove("FASTMCP_ENABLE_TASKS")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"t","version":"0"}}}}}}"#).unwrap();
+    let (mut child, mut stdin, stdout) = stdio_fixture(&[]);
+    let mut stdout = BufReader::new(stdout);
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     assert!(line.contains("protocolVersion"), "{line}");
@@ -281,15 +279,7 @@ fn sigterm_on_stdio_ends_a_server_whose_client_stopped_reading() {
     std::thread::sleep(Duration::from_millis(300));
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let start = Instant::now();
-    let exited = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break Some(s);
-        }
-        if start.elapsed() > Duration::from_secs(10) {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let exited = wait_exit(&mut child, Duration::from_secs(10));
     let _ = child.kill();
     let _ = child.wait();
     println!("FIGURE stdio exit after SIGTERM with a client not reading: {:?}", start.elapsed());
@@ -301,17 +291,7 @@ fn sigterm_on_stdio_ends_a_server_whose_client_stopped_reading() {
 /// slowly (over 3 s, longer than the limit) still gets all of it.
 #[test]
 fn a_slow_reader_still_gets_the_last_answer_whole() {
-    let mut child = Command::new(fixture_bin())
-        .arg("--stdio")
-        .env_remove("FASTMCP_ENABLE_TASKS")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"t","version":"0"}}}}}}"#).unwrap();
+    let (mut child, mut stdin, mut stdout) = stdio_fixture(&[]);
     let text = "y".repeat(512 * 1024);
     writeln!(
         stdin,
@@ -336,14 +316,7 @@ fn a_slow_reader_still_gets_the_last_answer_whole() {
     let answer: Value = serde_json::from_str(&answer.expect("the answer to id 2")).expect("a whole JSON answer");
     assert_eq!(answer["result"]["content"][0]["text"].as_str().map(str::len), Some(text.len()));
     assert!(elapsed > Duration::from_secs(3), "the read took {elapsed:?}: too fast to test the limit");
-    let mut exited = None;
-    for _ in 0..250 {
-        if let Some(s) = child.try_wait().unwrap() {
-            exited = Some(s);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let exited = wait_exit(&mut child, Duration::from_secs(5));
     let _ = child.kill();
     assert!(exited.is_some_and(|s| s.success()), "{exited:?}");
 }
@@ -374,22 +347,17 @@ async fn a_stopping_worker_hands_its_runs_back_at_once() {
 
 #[test]
 fn a_panicking_handler_is_answered_and_frees_its_slot() {
-    let mut child = Command::new(fixture_bin())
-        .arg("--stdio")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut stdin, stdout) = stdio_fixture(&[]);
+    let mut stdout = BufReader::new(stdout);
+    let mut initialized = String::new();
+    stdout.read_line(&mut initialized).unwrap();
+    assert!(initialized.contains("protocolVersion"), "{initialized}");
     let mut ask = |line: String| -> Value {
         writeln!(stdin, "{line}").unwrap();
         let mut answer = String::new();
         stdout.read_line(&mut answer).unwrap();
         serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer:?}"))
     };
-    ask(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#.into());
     // More panics than the 64 requests a connection may have in flight, all with one id.
     for _ in 0..70 {
         let r =
