@@ -287,6 +287,27 @@ fn sigterm_on_stdio_ends_a_server_whose_client_stopped_reading() {
     drop((stdin, stdout));
 }
 
+/// Deeply nested output (a tool's own value, 1,000 levels) is written like any other: the
+/// thread that serializes answers for stdout has a worker's stack, not a small one.
+#[test]
+fn deeply_nested_output_reaches_a_stdio_client() {
+    let (mut child, mut stdin, stdout) = stdio_fixture(&[]);
+    let mut stdout = BufReader::new(stdout);
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"nested","arguments":{{"depth":1000}}}}}}"#
+    )
+    .unwrap();
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with(r#"{"jsonrpc":"2.0","id":2,"result""#), "{}", &line[..line.len().min(200)]);
+    assert!(line.contains(&format!("{}0{}", "[".repeat(1000), "]".repeat(1000))));
+    drop(stdin);
+    assert!(wait_exit(&mut child, Duration::from_secs(5)).is_some_and(|s| s.success()));
+}
+
 /// The other side of the stall limit: a client that closes stdin and then reads a large answer
 /// slowly (over 3 s, longer than the limit) still gets all of it.
 #[test]

@@ -74,6 +74,17 @@ async fn chatty_echo(ctx: Context, text: String) -> String {
     text
 }
 
+/// A JSON value `depth` arrays deep (at most 3,000): output that a transport must serialize
+/// without running out of stack.
+#[tool]
+fn nested(depth: u32) -> serde_json::Value {
+    let mut value = serde_json::json!(0);
+    for _ in 0..depth.min(3000) {
+        value = serde_json::Value::Array(vec![value]);
+    }
+    value
+}
+
 /// Reports `steps` progress steps as fast as it can, then answers.
 #[tool(task = "optional")]
 async fn quick_progress(progress: Progress, steps: u64) -> String {

@@ -43,6 +43,11 @@ pub(super) fn stdin_reader() -> impl AsyncBufRead + Unpin {
     tokio_util::io::StreamReader::new(Box::pin(chunks))
 }
 
+/// The stdout thread serializes answers, which recurses once per level of nesting: it gets
+/// the stack of a tokio worker (where answers are serialized on the other transports), not a
+/// small one, so output that HTTP can send does not overflow it.
+const STDOUT_STACK: usize = 2 * 1024 * 1024;
+
 /// Stdout, written by a thread of its own straight from the outbound queue, for the reason
 /// stdin is read on one: a write to a client that stopped reading blocks and cannot be
 /// cancelled. On tokio's blocking pool it would hold the runtime, and so the process,
@@ -61,7 +66,7 @@ pub(super) fn stdout_thread(
     // The thread takes the queue from here; if it cannot start, the queue is taken back.
     let slot = Arc::new(std::sync::Mutex::new(Some(rx)));
     let theirs = slot.clone();
-    let spawned = std::thread::Builder::new().name("fastmcp-stdout".into()).stack_size(64 * 1024).spawn(move || {
+    let spawned = std::thread::Builder::new().name("fastmcp-stdout".into()).stack_size(STDOUT_STACK).spawn(move || {
         let _done = done_tx;
         let Some(mut rx) = theirs.lock().ok().and_then(|mut slot| slot.take()) else { return };
         let mut buf = Vec::new();
