@@ -88,9 +88,9 @@ fn wait_exit(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     None
 }
 
-/// The fixture serving stdio (with `args` too), its `initialize` sent: the child, its stdin
-/// and its stdout.
-fn stdio_fixture(args: &[&str]) -> (Child, ChildStdin, ChildStdout) {
+/// The fixture serving stdio (with `args` too), initialized: the child, its stdin and its
+/// stdout, past the `initialize` answer.
+fn stdio_fixture(args: &[&str]) -> (Child, ChildStdin, BufReader<ChildStdout>) {
     let mut child = Command::new(fixture_bin())
         .arg("--stdio")
         .args(args)
@@ -101,8 +101,11 @@ fn stdio_fixture(args: &[&str]) -> (Child, ChildStdin, ChildStdout) {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"t","version":"0"}}}}}}"#).unwrap();
+    let mut initialized = String::new();
+    stdout.read_line(&mut initialized).unwrap();
+    assert!(initialized.contains("protocolVersion"), "{initialized}");
     (child, stdin, stdout)
 }
 
@@ -236,16 +239,13 @@ async fn requests_still_running_at_the_deadline_get_an_error() {
 #[test]
 fn sigterm_on_stdio_shuts_down_gracefully() {
     let teardown = teardown_file("stdio");
-    let (mut child, mut stdin, stdout) = stdio_fixture(&["--teardown-file", &teardown]);
-    let mut stdout = BufReader::new(stdout);
+    let (mut child, mut stdin, mut stdout) = stdio_fixture(&["--teardown-file", &teardown]);
     writeln!(
         stdin,
         r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"slow","arguments":{{"ms":700}}}}}}"#
     )
     .unwrap();
     let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert!(line.contains("protocolVersion"), "{line}");
     std::thread::sleep(Duration::from_millis(200));
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     // The request in flight is still answered, then the process exits with stdin still open.
@@ -263,10 +263,6 @@ fn sigterm_on_stdio_shuts_down_gracefully() {
 #[test]
 fn sigterm_on_stdio_ends_a_server_whose_client_stopped_reading() {
     let (mut child, mut stdin, stdout) = stdio_fixture(&[]);
-    let mut stdout = BufReader::new(stdout);
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert!(line.contains("protocolVersion"), "{line}");
     // 40 answers of 32 KiB each: far more than a pipe holds, and nobody reads them.
     let text = "x".repeat(32 * 1024);
     for id in 2..42 {
@@ -291,10 +287,8 @@ fn sigterm_on_stdio_ends_a_server_whose_client_stopped_reading() {
 /// thread that serializes answers for stdout has a worker's stack, not a small one.
 #[test]
 fn deeply_nested_output_reaches_a_stdio_client() {
-    let (mut child, mut stdin, stdout) = stdio_fixture(&[]);
-    let mut stdout = BufReader::new(stdout);
+    let (mut child, mut stdin, mut stdout) = stdio_fixture(&[]);
     let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
     writeln!(
         stdin,
         r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"nested","arguments":{{"depth":1000}}}}}}"#
@@ -368,11 +362,7 @@ async fn a_stopping_worker_hands_its_runs_back_at_once() {
 
 #[test]
 fn a_panicking_handler_is_answered_and_frees_its_slot() {
-    let (mut child, mut stdin, stdout) = stdio_fixture(&[]);
-    let mut stdout = BufReader::new(stdout);
-    let mut initialized = String::new();
-    stdout.read_line(&mut initialized).unwrap();
-    assert!(initialized.contains("protocolVersion"), "{initialized}");
+    let (mut child, mut stdin, mut stdout) = stdio_fixture(&[]);
     let mut ask = |line: String| -> Value {
         writeln!(stdin, "{line}").unwrap();
         let mut answer = String::new();
