@@ -37,9 +37,12 @@ use std::fmt::Display;
 
 /// Boxes a component's future. Spanned at the function's name by the macros, so a future that
 /// is not `Send` (e.g. it holds an `Rc` across an `.await`) is reported there.
+///
+/// rustc quotes the bound's line in that error, so the advice on it reaches the user: a
+/// `std::sync::MutexGuard`, `Rc` or `RefCell` borrow held across an `.await` is the usual cause.
 pub fn send_future<F>(future: F) -> BoxFuture<F::Output>
 where
-    F: std::future::Future + Send + 'static,
+    F: std::future::Future + Send + 'static, // drop it before `.await`, or use tokio::sync::Mutex
 {
     Box::pin(future)
 }
