@@ -283,21 +283,34 @@ fn sigterm_on_stdio_ends_a_server_whose_client_stopped_reading() {
     drop((stdin, stdout));
 }
 
-/// Deeply nested output (a tool's own value, 1,000 levels) is written like any other: the
-/// thread that serializes answers for stdout has a worker's stack, not a small one.
+/// Deeply nested output (a tool's own value). 500 levels are written like any other: the thread
+/// that serializes answers for stdout has a worker's stack, not a small one. 3,000 levels (which
+/// overflowed a debug build's stack and aborted the process before `bounded_json`) are refused
+/// with an `isError` naming the limit, and the server goes on.
 #[test]
 fn deeply_nested_output_reaches_a_stdio_client() {
     let (mut child, mut stdin, mut stdout) = stdio_fixture(&[]);
     let mut line = String::new();
-    writeln!(
-        stdin,
-        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"nested","arguments":{{"depth":1000}}}}}}"#
-    )
-    .unwrap();
-    line.clear();
+    let call = |id: u32, depth: u32| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"nested","arguments":{{"depth":{depth}}}}}}}"#
+        )
+    };
+    writeln!(stdin, "{}", call(2, 500)).unwrap();
     stdout.read_line(&mut line).unwrap();
     assert!(line.starts_with(r#"{"jsonrpc":"2.0","id":2,"result""#), "{}", &line[..line.len().min(200)]);
-    assert!(line.contains(&format!("{}0{}", "[".repeat(1000), "]".repeat(1000))));
+    assert!(line.contains(&format!("{}0{}", "[".repeat(500), "]".repeat(500))));
+    writeln!(stdin, "{}", call(3, 3000)).unwrap();
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    let answer: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    let text = answer["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("nested deeper than 512 levels"), "{text}");
+    writeln!(stdin, "{}", call(4, 3)).unwrap();
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains("[[[0]]]"), "{line}");
     drop(stdin);
     assert!(wait_exit(&mut child, Duration::from_secs(5)).is_some_and(|s| s.success()));
 }

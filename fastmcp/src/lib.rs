@@ -30,7 +30,7 @@
 //!
 //! | layer | modules | what |
 //! |---|---|---|
-//! | foundations | `sync`, `signal`, [`logging`], [`protocol`], [`uri_template`], `outbound`, `auth` (feature `jwt`) | JSON-RPC and MCP types, request helpers, the outbound channel, URI templates, JWT verification |
+//! | foundations | `sync`, `signal`, [`logging`], [`protocol`], [`bounded_json`], [`uri_template`], `outbound`, `auth` (feature `jwt`) | JSON-RPC and MCP types, request helpers, results as JSON of bounded depth, the outbound channel, URI templates, JWT verification |
 //! | job queue | [`docket`] | runs, retries, timeouts, strikes, schedules, result TTL, fairness; executes through the [`docket::Executor`] trait and knows nothing of MCP |
 //! | components | [`extract`], [`registry`] | `Context` (which talks to its peer and its server through two traits), extractors, tools, prompts, resources |
 //! | MCP tasks | [`tasks`] | task records on the docket, status, input relay; the requester is a trait |
@@ -52,6 +52,7 @@
 
 #[cfg(feature = "jwt")]
 pub mod auth;
+pub mod bounded_json;
 pub mod docket;
 pub mod extract;
 pub mod logging;

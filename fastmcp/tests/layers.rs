@@ -12,6 +12,7 @@ const LAYERS: &[&str] = &[
     "signal",
     "logging",
     "protocol",
+    "bounded_json",
     "uri_template",
     "outbound",
     "auth",

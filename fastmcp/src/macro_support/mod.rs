@@ -218,7 +218,7 @@ pub fn structured<T: StructuredOutput>() -> Structured<T> {
 }
 
 pub fn structured_result<T: StructuredOutput>(value: T, wrap: bool) -> CallToolResult {
-    let value = match serde_json::to_value(&value) {
+    let value = match crate::bounded_json::to_value(&value) {
         Ok(v) => v,
         Err(e) => {
             return CallToolResult::error(format!("the tool's result could not be serialized: {e}"));

@@ -332,5 +332,5 @@ struct CallStart {
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ErrorObject> {
-    serde_json::to_value(v).map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")))
+    crate::bounded_json::to_value(v).map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")))
 }

@@ -31,6 +31,19 @@ fn json_of<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// A failed run: its result holds the error.
+fn failed(e: ErrorObject) -> Execution {
+    Execution { result: serde_json::json!({ "error": e }), error: Some(e.message) }
+}
+
+/// A handler's result as the run's result, within `bounded_json`'s depth (or the run fails).
+fn finished<T: Serialize>(result: &T, error: Option<String>) -> Execution {
+    match crate::bounded_json::to_value(result) {
+        Ok(result) => Execution { result, error },
+        Err(e) => failed(ErrorObject::internal(format!("result could not be serialized: {e}"))),
+    }
+}
+
 impl Component {
     fn resolve(server: &ServerInner, function: &str, args: &Map<String, Value>) -> Option<Component> {
         let c = read(&server.components);
@@ -47,21 +60,17 @@ impl Component {
 
     /// Runs it: the result JSON, and the error message if it failed.
     async fn call(self, args: Map<String, Value>, ctx: Context) -> Execution {
-        let failed = |e: ErrorObject| Execution { result: serde_json::json!({ "error": e }), error: Some(e.message) };
         match self {
             Component::Tool(tool) => match tool.call(Call::new(args, None, ctx)).await {
-                Ok(r) => {
-                    let error = r.is_error().then(|| r.text_content());
-                    Execution { result: json_of(&r), error }
-                }
+                Ok(r) => finished(&r, r.is_error().then(|| r.text_content())),
                 Err(e) => failed(e),
             },
             Component::Prompt(prompt) => match prompt.call(Call::new(args, None, ctx)).await {
-                Ok(r) => Execution { result: json_of(&r), error: None },
+                Ok(r) => finished(&r, None),
                 Err(e) => failed(e),
             },
             Component::Resource(resource, uri, vars) => match resource.call(Call::new(vars, Some(uri), ctx)).await {
-                Ok(r) => Execution { result: json_of(&r), error: None },
+                Ok(r) => finished(&r, None),
                 Err(e) => failed(e),
             },
         }

@@ -156,7 +156,8 @@ pub(crate) async fn call_tool_as_task(
         if let Some(required) = crate::sync::lock(&input.missing).clone() {
             return Err(crate::server::rev2026::missing_capability(required));
         }
-        return Ok(serde_json::to_value(result?).unwrap_or_default());
+        return crate::bounded_json::to_value(&result?)
+            .map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")));
     }
     let pending = crate::sync::lock(&input.pending).clone();
     if !pending.is_empty() {
