@@ -348,7 +348,9 @@ impl FastMcp {
         let keep = |tags: &[String]| filters.iter().all(|f| f.keeps(tags));
         let unclaimed = |id: TypeId| !claimed.contains(&id);
         let not_annotated = |what: &str, name: &str| {
-            ServerError::Config(format!("`{name}` was passed to `.{what}()` but is not a #[{what}] function"))
+            ServerError::Config(format!(
+                "`{name}` was passed to `.{what}()` but is not a #[{what}] function: add `#[{what}]` above its `fn`"
+            ))
         };
         let mut tools = Vec::new();
         let mut prompts = Vec::new();
