@@ -689,7 +689,10 @@ async fn configuration_errors_at_startup() {
     let Err(ServerError::Config(msg)) = FastMcp::new("bad").tool(not_a_tool).build() else {
         panic!("expected an error")
     };
-    assert!(msg.contains("not_a_tool") && msg.contains("not a #[tool] function: add `#[tool]` above its `fn`"), "{msg}");
+    assert!(
+        msg.contains("not_a_tool") && msg.contains("not a #[tool] function: add `#[tool]` above its `fn`"),
+        "{msg}"
+    );
     let sub = FastMcp::new("sub").tool(add);
     let Err(ServerError::Config(msg)) =
         FastMcp::new("p").tool(add).mount("x", sub).mount("x", FastMcp::new("s2").tool(add)).build()

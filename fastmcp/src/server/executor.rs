@@ -135,3 +135,25 @@ impl RunInfo {
         self.result_as()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_nested_too_deeply_fails_the_run_with_the_reason() {
+        let mut deep = Value::from(0);
+        for _ in 0..=crate::bounded_json::MAX_DEPTH {
+            deep = Value::Array(vec![deep]);
+        }
+        let result = CallToolResult { structured_content: Some(deep), ..CallToolResult::text("deep") };
+        let run = finished(&result, None);
+        let error = run.error.expect("the run fails");
+        assert!(error.contains("nested deeper than 512 levels"), "{error}");
+        assert_eq!(run.result["error"]["code"], -32603);
+        let shallow = CallToolResult::text("fine");
+        let run = finished(&shallow, None);
+        assert!(run.error.is_none());
+        assert_eq!(run.result["content"][0]["text"], "fine");
+    }
+}
