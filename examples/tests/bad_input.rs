@@ -59,7 +59,37 @@ fn matrix() -> Vec<Case> {
         ),
         ("unknown notification", br#"{"jsonrpc":"2.0","method":"notifications/whatever"}"#.to_vec(), None),
         ("huge string id", huge_string_id.into_bytes(), None),
+        // Error messages quote what was sent, elided: checked below to stay short.
+        (
+            "huge unknown method",
+            format!(r#"{{"jsonrpc":"2.0","id":10,"method":"{}"}}"#, "m".repeat(1_000_000)).into_bytes(),
+            Some((json!(10), -32601)),
+        ),
+        (
+            "huge unknown tool name",
+            format!(
+                r#"{{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{{"name":"{}"}}}}"#,
+                "t".repeat(1_000_000)
+            )
+            .into_bytes(),
+            Some((json!(11), -32602)),
+        ),
+        (
+            "huge unknown resource",
+            format!(
+                r#"{{"jsonrpc":"2.0","id":12,"method":"resources/read","params":{{"uri":"x://{}"}}}}"#,
+                "r".repeat(1_000_000)
+            )
+            .into_bytes(),
+            Some((json!(12), -32002)),
+        ),
     ]
+}
+
+/// An error message quotes at most a few hundred characters of what the client sent.
+fn assert_short_message(case: &str, answer: &Value) {
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.len() < 1000, "{case}: a {} byte message", message.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,8 +129,19 @@ async fn stdio_answers_every_bad_input_and_stays_up() {
             let answer = got.iter().find(|m| m["id"] != "alive").unwrap_or_else(|| panic!("{case}: {got:?}"));
             assert_eq!(answer["error"]["code"], code, "{case}: {answer}");
             assert_eq!(answer["id"], id, "{case}");
+            assert_short_message(case, answer);
         }
     }
+    // An argument value of 1 MB of the wrong type: an isError that says why, quoting a little.
+    let huge_arg = format!(
+        r#"{{"jsonrpc":"2.0","id":"arg","method":"tools/call","params":{{"name":"add","arguments":{{"a":"{}","b":1}}}}}}"#,
+        "z".repeat(1_000_000)
+    );
+    stdin.write_all(format!("{huge_arg}\n").as_bytes()).await.unwrap();
+    let answer = next().await;
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    let text = answer["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.len() < 1000 && text.contains("argument `a`") && text.contains("bytes left out"), "{text}");
     // Duplicate ids in flight: the second is refused, the first still answers.
     let slow =
         r#"{"jsonrpc":"2.0","id":"dup","method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}"#;
@@ -151,6 +192,7 @@ async fn http_answers_every_bad_input_and_stays_up() {
                 let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{case}: {text}"));
                 assert_eq!(body["error"]["code"], code, "{case}: {body}");
                 assert_eq!(body["id"], id, "{case}");
+                assert_short_message(case, &body);
                 if code == -32700 || (code == -32600 && id.is_null()) {
                     assert_eq!(status, 400, "{case}: undecodable messages are a bad request");
                 }

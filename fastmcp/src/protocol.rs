@@ -119,7 +119,7 @@ impl ErrorObject {
     }
     /// -32601 naming the method.
     pub fn method_not_found(method: &str) -> Self {
-        Self::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
+        Self::new(METHOD_NOT_FOUND, format!("Method not found: {}", elide(method, QUOTED_CHARS)))
     }
     /// -32602.
     pub fn invalid_params(msg: impl Into<String>) -> Self {
@@ -131,7 +131,8 @@ impl ErrorObject {
     }
     /// -32002 with the URI in `data`.
     pub fn resource_not_found(uri: &str) -> Self {
-        Self::new(RESOURCE_NOT_FOUND, format!("Resource not found: {uri}")).with_data(serde_json::json!({ "uri": uri }))
+        Self::new(RESOURCE_NOT_FOUND, format!("Resource not found: {}", elide(uri, QUOTED_CHARS)))
+            .with_data(serde_json::json!({ "uri": uri }))
     }
 }
 
@@ -841,6 +842,25 @@ pub(crate) fn decode_cursor(cursor: &str) -> Option<usize> {
     std::str::from_utf8(&raw).ok()?.strip_prefix("o:")?.parse().ok()
 }
 
+/// How much of a client's string an error message quotes (names, URIs, method names).
+pub const QUOTED_CHARS: usize = 200;
+
+/// `text` as an error message quotes it: whole when at most `max` characters, else its start
+/// and end around a note of what was left out. Error messages quote what the client sent (a
+/// tool name, a URI, an argument's value), and a message read by a model should not carry
+/// megabytes of it back.
+pub fn elide(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let chars = text.chars().count();
+    if chars <= max {
+        return text.into();
+    }
+    let half = max / 2;
+    let head_end = text.char_indices().nth(half).map_or(text.len(), |(i, _)| i);
+    let tail_start = text.char_indices().nth(chars - half).map_or(text.len(), |(i, _)| i);
+    let left_out = tail_start - head_end;
+    format!("{}…[{left_out} bytes left out]…{}", &text[..head_end], &text[tail_start..]).into()
+}
+
 /// Decodes request params; failures name the offending field (-32602).
 pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
     let value = params.unwrap_or_else(|| serde_json::json!({}));
@@ -852,9 +872,14 @@ pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         if path == "." {
-            ErrorObject::invalid_params(format!("Invalid params: {}", e.into_inner()))
+            ErrorObject::invalid_params(format!("Invalid params: {}", elide(&e.into_inner().to_string(), QUOTED_CHARS)))
         } else {
-            ErrorObject::invalid_params(format!("Invalid params: `{path}`: {}", e.into_inner()))
+            let why = e.into_inner().to_string();
+            ErrorObject::invalid_params(format!(
+                "Invalid params: `{}`: {}",
+                elide(&path, QUOTED_CHARS),
+                elide(&why, QUOTED_CHARS)
+            ))
         }
     })
 }
@@ -863,6 +888,16 @@ pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn elide_keeps_short_text_and_both_ends_of_long_text() {
+        assert_eq!(elide("short", 10), "short");
+        assert_eq!(elide("exactly10!", 10), "exactly10!");
+        assert_eq!(elide("abcdefghijklmnop", 10), "abcde…[6 bytes left out]…lmnop");
+        // Cut on character boundaries: of 23 characters, 2 + 2 kept and 19 three-byte ones left out.
+        let wide = "é".repeat(2) + &"€".repeat(20) + "ü";
+        assert_eq!(elide(&wide, 4), "éé…[57 bytes left out]…€ü");
+    }
 
     #[test]
     fn the_one_pass_decode_agrees_with_the_general_one() {

@@ -112,7 +112,8 @@ impl<T: FromCall, W> ViaExtractor<T> for &&Probe<T, W> {
             take: |call, tool| {
                 T::from_call(call).map_err(|e| match e {
                     ExtractError::InvalidArguments(why) => Rejection::Argument(CallToolResult::error(format!(
-                        "Invalid arguments for tool `{tool}`: {why}"
+                        "Invalid arguments for tool `{tool}`: {}",
+                        crate::protocol::elide(&why.to_string(), crate::protocol::QUOTED_CHARS)
                     ))),
                     e => Rejection::Extract(e.into()),
                 })
@@ -158,9 +159,10 @@ pub fn argument_slot<T, W: ArgField<T>>() -> ToolSlot<T> {
 /// Decodes one argument. A bad argument is a tool execution error (visible to the model, so it
 /// can correct itself), and its message names the argument and says why.
 fn decode_argument<T, W: ArgField<T>>(args: &Map<String, Value>, tool: &str) -> Result<T, CallToolResult> {
-    crate::extract::decode_arguments::<W>(args)
-        .map(W::into_inner)
-        .map_err(|why| CallToolResult::error(format!("Invalid arguments for tool `{tool}`: {why}")))
+    crate::extract::decode_arguments::<W>(args).map(W::into_inner).map_err(|why| {
+        let why = crate::protocol::elide(&why.to_string(), crate::protocol::QUOTED_CHARS).into_owned();
+        CallToolResult::error(format!("Invalid arguments for tool `{tool}`: {why}"))
+    })
 }
 
 /// Second priority for prompts: `T` decodes from a string argument.

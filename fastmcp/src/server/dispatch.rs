@@ -11,7 +11,7 @@ use super::requester::requester;
 use super::rev2026::{self, Ran, Rev2026Input, Rev2026Peer};
 use crate::extract::{Call, Context, Peer, RequestCtx};
 use crate::outbound::Outbound;
-use crate::protocol::{ErrorObject, METHOD_NOT_FOUND, RESOURCE_NOT_FOUND, RequestId};
+use crate::protocol::{ErrorObject, METHOD_NOT_FOUND, QUOTED_CHARS, RESOURCE_NOT_FOUND, RequestId, elide};
 use crate::registry::{Prompt, Resource, TaskSupport, Tool};
 use crate::sync::lock;
 use crate::tasks::{self, Kind, TaskParams};
@@ -174,7 +174,9 @@ impl Session {
         let handler = match target {
             CallTarget::Tool { name, arguments, task } => {
                 let tool = crate::sync::read(&self.server.components).tools.get(&name).cloned();
-                let tool = tool.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {name}")))?;
+                let tool = tool.ok_or_else(|| {
+                    ErrorObject::invalid_params(format!("Unknown tool: {}", elide(&name, QUOTED_CHARS)))
+                })?;
                 match self.task_plan(revision, Kind::Tool, &name, tool.task, task)? {
                     TaskPlan::Inline => {}
                     TaskPlan::Requested(task) => {
@@ -191,7 +193,9 @@ impl Session {
             }
             CallTarget::Prompt { name, arguments, task } => {
                 let prompt = crate::sync::read(&self.server.components).prompts.get(&name).cloned();
-                let prompt = prompt.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {name}")))?;
+                let prompt = prompt.ok_or_else(|| {
+                    ErrorObject::invalid_params(format!("Unknown prompt: {}", elide(&name, QUOTED_CHARS)))
+                })?;
                 for (arg, _, required) in &prompt.arguments {
                     if *required && !arguments.contains_key(arg) {
                         return Err(ErrorObject::invalid_params(format!(

@@ -7,7 +7,8 @@ use super::request::{CompleteParams, InitializeParams, ListKind, Revision};
 use crate::Server;
 use crate::extract::{Call, Context};
 use crate::protocol::{
-    ErrorObject, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, decode_cursor, encode_cursor,
+    ErrorObject, LATEST_PROTOCOL_VERSION, QUOTED_CHARS, SUPPORTED_PROTOCOL_VERSIONS, decode_cursor, elide,
+    encode_cursor,
 };
 use crate::registry::{Prompt, Resource};
 use crate::sync::{lock, read};
@@ -117,10 +118,9 @@ impl Session {
             let hooks = match p.reference.kind.as_str() {
                 "ref/prompt" => {
                     let name = p.reference.name.unwrap_or_default();
-                    let prompt = c
-                        .prompts
-                        .get(&name)
-                        .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {name}")))?;
+                    let prompt = c.prompts.get(&name).ok_or_else(|| {
+                        ErrorObject::invalid_params(format!("Unknown prompt: {}", elide(&name, QUOTED_CHARS)))
+                    })?;
                     if !prompt.arguments.iter().any(|(n, _, _)| *n == p.argument.name) {
                         return Err(ErrorObject::invalid_params(format!(
                             "prompt `{name}` has no argument `{}`",

@@ -13,7 +13,7 @@ pub(crate) mod tasks;
 
 use crate::extract::{ClientRequestError, Peer};
 use crate::outbound::Outbound;
-use crate::protocol::{ErrorObject, LoggingLevel, Message, RequestId};
+use crate::protocol::{ErrorObject, LoggingLevel, Message, QUOTED_CHARS, RequestId, elide};
 use crate::server::Session;
 use crate::server::request::{InputRound, ListenFilter};
 use crate::sync::BoxFuture;
@@ -496,7 +496,7 @@ impl Session {
             .find(|uri| crate::sync::read(&self.server().components).find_resource(uri).is_none())
         {
             // 2026-07-28 names a missing resource with -32602.
-            return Err(ErrorObject::invalid_params(format!("Resource not found: {unknown}"))
+            return Err(ErrorObject::invalid_params(format!("Resource not found: {}", elide(unknown, QUOTED_CHARS)))
                 .with_data(json!({ "uri": unknown })));
         }
         if !f.resource_subscriptions.is_empty() && caps.get("resources").is_some() {
