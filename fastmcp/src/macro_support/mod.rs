@@ -132,7 +132,12 @@ pub fn string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) ->
         Some(s) => serde_json::from_str::<T>(s).map_err(|e| e.to_string()),
         None => Err(format!("expected a string, got {value}")),
     };
-    parsed.map(Some).map_err(|why| ErrorObject::invalid_params(format!("invalid argument `{name}`: {why}")))
+    parsed.map(Some).map_err(|why| {
+        ErrorObject::invalid_params(format!(
+            "invalid argument `{name}`: {}",
+            crate::protocol::elide(&why.to_string(), crate::protocol::QUOTED_CHARS)
+        ))
+    })
 }
 
 /// A required string-valued argument.

@@ -199,7 +199,8 @@ impl Session {
                 for (arg, _, required) in &prompt.arguments {
                     if *required && !arguments.contains_key(arg) {
                         return Err(ErrorObject::invalid_params(format!(
-                            "missing required argument `{arg}` for prompt `{name}`"
+                            "missing required argument `{arg}` for prompt `{}`",
+                            elide(&name, QUOTED_CHARS)
                         )));
                     }
                 }

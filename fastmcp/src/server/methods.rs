@@ -60,7 +60,8 @@ impl Session {
     pub(super) fn list(&self, kind: ListKind, cursor: Option<&str>, revision: &Revision) -> Result<Value, ErrorObject> {
         let start = match cursor {
             None => 0,
-            Some(c) => decode_cursor(c).ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {c:?}")))?,
+            Some(c) => decode_cursor(c)
+                .ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {:?}", elide(c, QUOTED_CHARS))))?,
         };
         let all = {
             let c: &Components = &read(&self.server.components);
@@ -124,7 +125,7 @@ impl Session {
                     if !prompt.arguments.iter().any(|(n, _, _)| *n == p.argument.name) {
                         return Err(ErrorObject::invalid_params(format!(
                             "prompt `{name}` has no argument `{}`",
-                            p.argument.name
+                            elide(&p.argument.name, QUOTED_CHARS)
                         )));
                     }
                     &prompt.completions
@@ -132,10 +133,16 @@ impl Session {
                 "ref/resource" => {
                     let uri = p.reference.uri.unwrap_or_default();
                     let r = c.templates.get(&uri).or_else(|| c.resources.get(&uri));
-                    &r.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown resource: {uri}")))?.completions
+                    &r.ok_or_else(|| {
+                        ErrorObject::invalid_params(format!("Unknown resource: {}", elide(&uri, QUOTED_CHARS)))
+                    })?
+                    .completions
                 }
                 other => {
-                    return Err(ErrorObject::invalid_params(format!("unknown reference type {other:?}")));
+                    return Err(ErrorObject::invalid_params(format!(
+                        "unknown reference type {:?}",
+                        elide(other, QUOTED_CHARS)
+                    )));
                 }
             };
             hooks.iter().find(|(n, _)| *n == p.argument.name).map(|(_, f)| *f)

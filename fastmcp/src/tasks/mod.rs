@@ -283,7 +283,10 @@ pub(crate) fn backend_error(e: impl std::fmt::Display) -> ErrorObject {
 }
 
 pub(crate) fn not_found(id: &str) -> ErrorObject {
-    ErrorObject::invalid_params(format!("Failed to retrieve task: Task not found: {id}"))
+    ErrorObject::invalid_params(format!(
+        "Failed to retrieve task: Task not found: {}",
+        crate::protocol::elide(id, crate::protocol::QUOTED_CHARS)
+    ))
 }
 
 /// Reads a task; `None` when unknown or expired.
@@ -423,8 +426,12 @@ pub(crate) async fn get(session: &RequesterRef, task_id: &str) -> Result<Value, 
 pub(crate) async fn list(session: &RequesterRef, cursor: Option<&str>, page: usize) -> Result<Value, ErrorObject> {
     let start = match cursor {
         None => 0,
-        Some(c) => crate::protocol::decode_cursor(c)
-            .ok_or_else(|| ErrorObject::invalid_params(format!("Failed to list tasks: Invalid cursor: {c}")))?,
+        Some(c) => crate::protocol::decode_cursor(c).ok_or_else(|| {
+            ErrorObject::invalid_params(format!(
+                "Failed to list tasks: Invalid cursor: {}",
+                crate::protocol::elide(c, crate::protocol::QUOTED_CHARS)
+            ))
+        })?,
     };
     let docket = docket_of(&**session)?;
     // An anonymous requester cannot show which tasks are its own: it lists none (its tasks

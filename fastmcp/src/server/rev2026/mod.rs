@@ -112,10 +112,12 @@ pub fn envelope(params: Option<&Value>) -> Result<Envelope, ErrorObject> {
     let version = version.and_then(Value::as_str).unwrap_or_default().to_owned();
     let log_level = match meta.and_then(|m| m.get(META_LOG_LEVEL)) {
         None => None,
-        Some(l) => Some(
-            serde_json::from_value(l.clone())
-                .map_err(|_| ErrorObject::invalid_params(format!("Invalid params: unknown log level {l}")))?,
-        ),
+        Some(l) => Some(serde_json::from_value(l.clone()).map_err(|_| {
+            ErrorObject::invalid_params(format!(
+                "Invalid params: unknown log level {}",
+                elide(&l.to_string(), QUOTED_CHARS)
+            ))
+        })?),
     };
     Ok(Envelope { version, capabilities: capabilities.cloned().unwrap_or_else(|| json!({})), log_level })
 }
@@ -236,7 +238,8 @@ pub(crate) fn answers_of(
             for (key, response) in responses {
                 if !response.is_object() {
                     return Err(ErrorObject::invalid_params(format!(
-                        "Invalid params: inputResponses.{key} must be an object"
+                        "Invalid params: inputResponses.{} must be an object",
+                        elide(key, QUOTED_CHARS)
                     )));
                 }
                 answers.insert(key.clone(), response.clone());
