@@ -185,6 +185,12 @@ async fn discovery_errors_and_headers() {
     assert_eq!((a.status, a.error_code()), (400, -32020), "Mcp-Name is required for tools/call");
     let a = post_raw(url, tool.clone(), &[h[0], h[1], ("mcp-name", "other")]).await;
     assert_eq!((a.status, a.error_code()), (400, -32020));
+    // A 1 MB name in the body: the message quotes a little of it, not all.
+    let huge = json!({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"n".repeat(1_000_000),"_meta": meta(json!({}))}});
+    let a = post_raw(url, huge, &[h[0], h[1], ("mcp-name", "other")]).await;
+    assert_eq!((a.status, a.error_code()), (400, -32020));
+    let message = a.last()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.len() < 1000 && message.contains("bytes left out"), "{} bytes", message.len());
     // base64 form: =?base64?{b64("test_simple_text")}?=
     let a = post_raw(url, tool, &[h[0], h[1], ("mcp-name", "=?base64?dGVzdF9zaW1wbGVfdGV4dA==?=")]).await;
     assert_eq!(a.status, 200, "{:?}", a.messages);

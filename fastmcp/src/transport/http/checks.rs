@@ -65,7 +65,8 @@ pub(super) fn check_version_header(headers: &HeaderMap) -> Result<(), Response> 
             StatusCode::BAD_REQUEST,
             None,
             ErrorObject::invalid_request(format!(
-                "Unsupported MCP-Protocol-Version: {v} (supported: {})",
+                "Unsupported MCP-Protocol-Version: {} (supported: {})",
+                crate::protocol::elide(v, crate::protocol::QUOTED_CHARS),
                 SUPPORTED_PROTOCOL_VERSIONS.join(", ")
             )),
         )),

@@ -18,6 +18,11 @@ pub(super) fn decode_header_value(raw: &str) -> Option<String> {
     }
 }
 
+/// A header's or body's value as a message quotes it (elided past `QUOTED_CHARS`).
+fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::protocol::elide(text, crate::protocol::QUOTED_CHARS)
+}
+
 pub(super) fn header_mismatch(message: String) -> ErrorObject {
     ErrorObject::new(crate::server::rev2026::HEADER_MISMATCH, message)
 }
@@ -33,7 +38,9 @@ pub(super) fn check_rev2026_headers(
         None => return Err(header_mismatch("missing required MCP-Protocol-Version header".into())),
         Some(v) if v != version => {
             return Err(header_mismatch(format!(
-                "MCP-Protocol-Version header ({v}) does not match request _meta protocolVersion ({version})"
+                "MCP-Protocol-Version header ({}) does not match request _meta protocolVersion ({})",
+                quoted(v),
+                quoted(version)
             )));
         }
         _ => {}
@@ -42,8 +49,9 @@ pub(super) fn check_rev2026_headers(
         None => return Err(header_mismatch("missing required Mcp-Method header".into())),
         Some(m) if m != request.method => {
             return Err(header_mismatch(format!(
-                "Mcp-Method header `{m}` does not match body method `{}`",
-                request.method
+                "Mcp-Method header `{}` does not match body method `{}`",
+                quoted(m),
+                quoted(&request.method)
             )));
         }
         _ => {}
@@ -63,12 +71,16 @@ pub(super) fn check_rev2026_headers(
             if field == "taskId" {
                 return Ok(());
             }
-            return Err(header_mismatch(format!("missing required Mcp-Name header for `{}`", request.method)));
+            return Err(header_mismatch(format!("missing required Mcp-Name header for `{}`", quoted(&request.method))));
         };
         let decoded =
             decode_header_value(raw).ok_or_else(|| header_mismatch("Mcp-Name header is not valid base64".into()))?;
         if decoded != body {
-            return Err(header_mismatch(format!("Mcp-Name header `{decoded}` does not match body value `{body}`")));
+            return Err(header_mismatch(format!(
+                "Mcp-Name header `{}` does not match body value `{}`",
+                quoted(&decoded),
+                quoted(body)
+            )));
         }
     }
     if request.method == "tools/call"
@@ -103,7 +115,9 @@ pub(super) fn check_rev2026_headers(
                         };
                         if !matches {
                             return Err(header_mismatch(format!(
-                                "Mcp-Param-{header} header `{decoded}` does not match body value {v}"
+                                "Mcp-Param-{header} header `{}` does not match body value {}",
+                                quoted(&decoded),
+                                quoted(&v.to_string())
                             )));
                         }
                     }
