@@ -28,6 +28,59 @@ pub fn to_value_within<T: Serialize + ?Sized>(value: &T, max_depth: usize) -> Re
     value.serialize(Bounded { inner: serde_json::value::Serializer, room: max_depth, max_depth })
 }
 
+/// Whether `value` nests arrays and objects deeper than `max_depth` levels. Walks with a stack
+/// of its own (at most `max_depth + 1` entries), not by recursion, so any depth is safe to ask
+/// about. For JSON a handler hands over already built (a notification's params).
+pub fn nests_deeper_than(value: &Value, max_depth: usize) -> bool {
+    let Some(first) = Members::of(value) else { return false };
+    if max_depth == 0 {
+        return true;
+    }
+    let mut open = vec![first];
+    while let Some(members) = open.last_mut() {
+        match members.next() {
+            Some(member) => {
+                if let Some(inner) = Members::of(member) {
+                    if open.len() == max_depth {
+                        return true;
+                    }
+                    open.push(inner);
+                }
+            }
+            None => {
+                open.pop();
+            }
+        }
+    }
+    false
+}
+
+/// The members of an array or object, in a walk.
+enum Members<'a> {
+    Array(std::slice::Iter<'a, Value>),
+    Object(serde_json::map::Values<'a>),
+}
+
+impl<'a> Members<'a> {
+    fn of(value: &'a Value) -> Option<Self> {
+        match value {
+            Value::Array(items) => Some(Members::Array(items.iter())),
+            Value::Object(map) => Some(Members::Object(map.values())),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = &'a Value;
+    fn next(&mut self) -> Option<&'a Value> {
+        match self {
+            Members::Array(items) => items.next(),
+            Members::Object(values) => values.next(),
+        }
+    }
+}
+
 /// A serializer that lets `room` more levels of arrays and objects through.
 struct Bounded<S> {
     inner: S,
@@ -312,6 +365,33 @@ mod tests {
         let map: BTreeMap<String, Vec<u8>> = [("k".to_string(), vec![1, 2])].into();
         assert_eq!(to_value_within(&map, 2).unwrap(), json!({"k": [1, 2]}));
         assert!(to_value_within(&map, 1).is_err());
+    }
+
+    #[test]
+    fn nesting_is_measured_as_the_serializer_counts_it() {
+        for depth in [0, 1, 2, 40] {
+            assert!(!nests_deeper_than(&arrays(depth), depth), "{depth}");
+            assert_eq!(
+                nests_deeper_than(&arrays(depth + 1), depth),
+                to_value_within(&arrays(depth + 1), depth).is_err()
+            );
+        }
+        let wide = json!({"a": [1, 2, {"b": [[]]}], "c": {"d": 1}});
+        // object, array, object, array, array: five levels.
+        assert!(!nests_deeper_than(&wide, 5));
+        assert!(nests_deeper_than(&wide, 4));
+        assert_eq!(to_value_within(&wide, 5).unwrap(), wide);
+        assert!(to_value_within(&wide, 4).is_err());
+        assert!(!nests_deeper_than(&json!("text"), 0));
+        let mut deep = arrays(0);
+        for _ in 0..100_000 {
+            deep = Value::Array(vec![deep]);
+        }
+        assert!(nests_deeper_than(&deep, MAX_DEPTH));
+        let mut next = Some(deep);
+        while let Some(Value::Array(mut items)) = next {
+            next = items.pop();
+        }
     }
 
     #[test]

@@ -209,6 +209,25 @@ async fn a_tool_taking_extractors_is_unit_tested_with_a_test_context() {
     assert!(t.context().is_cancelled());
 }
 
+/// Params a handler builds too deep for the writer's stack are not sent: a notification is
+/// dropped (and logged), a request to the client fails with `TooDeep`.
+#[tokio::test]
+async fn notifications_and_client_requests_nested_too_deeply_are_not_sent() {
+    let t = TestContext::new();
+    let ctx = t.context();
+    let nested = |depth: usize| (0..depth).fold(json!(0), |v, _| Value::Array(vec![v]));
+    let limit = fastmcp::bounded_json::MAX_DEPTH;
+    // `data` sits two levels down in the params: {"level", "data": ...}.
+    ctx.log(fastmcp::protocol::LoggingLevel::Info, None, nested(limit - 1)).await;
+    assert_eq!(t.notifications().len(), 1);
+    ctx.log(fastmcp::protocol::LoggingLevel::Info, None, nested(limit)).await;
+    ctx.log(fastmcp::protocol::LoggingLevel::Info, None, nested(3000)).await;
+    ctx.send_notification("notifications/custom", nested(3000)).await;
+    assert_eq!(t.notifications().len(), 1, "neither deep message was sent");
+    let refused = ctx.request::<Value>("sampling/createMessage", nested(3000)).await;
+    assert!(matches!(refused, Err(fastmcp::ClientRequestError::TooDeep(512))), "{refused:?}");
+}
+
 #[tokio::test]
 async fn a_detached_context_errors_instead_of_panicking() {
     let ctx = Context::detached();

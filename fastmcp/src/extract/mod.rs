@@ -178,6 +178,10 @@ pub enum ClientRequestError {
     #[error("the connection closed before the client answered")]
     /// The connection closed first.
     Closed,
+    #[error("the request was not sent: its params nest deeper than {0} levels")]
+    /// The params nest deeper than [`crate::bounded_json::MAX_DEPTH`] levels, which the
+    /// transport's writer would overflow its stack on.
+    TooDeep(usize),
 }
 
 impl Context {
@@ -246,6 +250,20 @@ impl Context {
     }
 
     async fn send(&self, message: Message) {
+        // Handlers build these params themselves; too deep, they would overflow the writer's
+        // stack (and abort the process), so they are not sent.
+        if let Message::Notification(n) = &message
+            && n.params
+                .as_ref()
+                .is_some_and(|p| crate::bounded_json::nests_deeper_than(p, crate::bounded_json::MAX_DEPTH))
+        {
+            tracing::warn!(
+                method = %n.method,
+                "notification not sent: its params nest deeper than {} levels",
+                crate::bounded_json::MAX_DEPTH
+            );
+            return;
+        }
         self.inner.peer.clone().send(message).await
     }
 
@@ -266,11 +284,14 @@ impl Context {
         if !self.inner.peer.logs(level) {
             return;
         }
-        let mut params = json!({ "level": level, "data": data.into() });
+        // Moved in, not through `json!` (which would copy `data` by serializing it, recursively).
+        let mut params = Map::with_capacity(3);
+        params.insert("level".into(), serde_json::to_value(level).unwrap_or_default());
+        params.insert("data".into(), data.into());
         if let Some(logger) = logger {
-            params["logger"] = Value::from(logger);
+            params.insert("logger".into(), Value::from(logger));
         }
-        self.send_notification("notifications/message", params).await
+        self.send_notification("notifications/message", Value::Object(params)).await
     }
 
     /// Logs at `debug`.
@@ -337,6 +358,9 @@ impl Context {
         method: &str,
         params: Value,
     ) -> Result<R, ClientRequestError> {
+        if crate::bounded_json::nests_deeper_than(&params, crate::bounded_json::MAX_DEPTH) {
+            return Err(ClientRequestError::TooDeep(crate::bounded_json::MAX_DEPTH));
+        }
         let peer = self.inner.peer.clone();
         let value = peer.request(key.map(str::to_owned), method.to_owned(), params, self.inner.cancel.clone()).await?;
         serde_json::from_value(value).map_err(|e| ClientRequestError::Decode(e.to_string()))
