@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::*;
+use crate::protocol::{QUOTED_CHARS, elide};
 
 /// `host[:port]` or `[v6]:port` -> host (as written, brackets kept for v6; compared without
 /// case).
@@ -31,14 +32,17 @@ pub(super) fn check_host_and_origin(
     if let Some(authority) = uri.authority()
         && !allowed(host_of(authority.as_str()))
     {
-        return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid request target host: {authority}")));
+        return Err(plain_error(
+            StatusCode::FORBIDDEN,
+            &format!("Invalid request target host: {}", elide(authority.as_str(), QUOTED_CHARS)),
+        ));
     }
     for value in headers.get_all(header::HOST) {
         let Ok(host) = value.to_str() else {
             return Err(plain_error(StatusCode::FORBIDDEN, "Invalid Host: not UTF-8"));
         };
         if !allowed(host_of(host)) {
-            return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Host: {host}")));
+            return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Host: {}", elide(host, QUOTED_CHARS))));
         }
     }
     for value in headers.get_all(header::ORIGIN) {
@@ -48,7 +52,10 @@ pub(super) fn check_host_and_origin(
         let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         let authority = authority.split('/').next().unwrap_or_default();
         if origin == "null" || !allowed(host_of(authority)) {
-            return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Origin: {origin}")));
+            return Err(plain_error(
+                StatusCode::FORBIDDEN,
+                &format!("Invalid Origin: {}", elide(origin, QUOTED_CHARS)),
+            ));
         }
     }
     Ok(())
@@ -66,7 +73,7 @@ pub(super) fn check_version_header(headers: &HeaderMap) -> Result<(), Response> 
             None,
             ErrorObject::invalid_request(format!(
                 "Unsupported MCP-Protocol-Version: {} (supported: {})",
-                crate::protocol::elide(v, crate::protocol::QUOTED_CHARS),
+                elide(v, QUOTED_CHARS),
                 SUPPORTED_PROTOCOL_VERSIONS.join(", ")
             )),
         )),
