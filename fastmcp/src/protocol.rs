@@ -119,7 +119,7 @@ impl ErrorObject {
     }
     /// -32601 naming the method.
     pub fn method_not_found(method: &str) -> Self {
-        Self::new(METHOD_NOT_FOUND, format!("Method not found: {}", elide(method, QUOTED_CHARS)))
+        Self::new(METHOD_NOT_FOUND, format!("Method not found: {}", quoted(method)))
     }
     /// -32602.
     pub fn invalid_params(msg: impl Into<String>) -> Self {
@@ -131,7 +131,7 @@ impl ErrorObject {
     }
     /// -32002 with the URI in `data`.
     pub fn resource_not_found(uri: &str) -> Self {
-        Self::new(RESOURCE_NOT_FOUND, format!("Resource not found: {}", elide(uri, QUOTED_CHARS)))
+        Self::new(RESOURCE_NOT_FOUND, format!("Resource not found: {}", quoted(uri)))
             .with_data(serde_json::json!({ "uri": uri }))
     }
 }
@@ -850,6 +850,10 @@ pub const QUOTED_CHARS: usize = 200;
 /// tool name, a URI, an argument's value), and a message read by a model should not carry
 /// megabytes of it back.
 pub fn elide(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    // No more bytes than `max` is no more characters either: the common case counts nothing.
+    if text.len() <= max {
+        return text.into();
+    }
     let chars = text.chars().count();
     if chars <= max {
         return text.into();
@@ -859,6 +863,11 @@ pub fn elide(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     let tail_start = text.char_indices().nth(chars - half).map_or(text.len(), |(i, _)| i);
     let left_out = tail_start - head_end;
     format!("{}…[{left_out} bytes left out]…{}", &text[..head_end], &text[tail_start..]).into()
+}
+
+/// [`elide`] to [`QUOTED_CHARS`]: how every error message quotes the client's input.
+pub fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
+    elide(text, QUOTED_CHARS)
 }
 
 /// Decodes request params; failures name the offending field (-32602).
@@ -872,14 +881,10 @@ pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         if path == "." {
-            ErrorObject::invalid_params(format!("Invalid params: {}", elide(&e.into_inner().to_string(), QUOTED_CHARS)))
+            ErrorObject::invalid_params(format!("Invalid params: {}", quoted(&e.into_inner().to_string())))
         } else {
             let why = e.into_inner().to_string();
-            ErrorObject::invalid_params(format!(
-                "Invalid params: `{}`: {}",
-                elide(&path, QUOTED_CHARS),
-                elide(&why, QUOTED_CHARS)
-            ))
+            ErrorObject::invalid_params(format!("Invalid params: `{}`: {}", quoted(&path), quoted(&why)))
         }
     })
 }

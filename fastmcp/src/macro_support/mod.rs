@@ -133,10 +133,7 @@ pub fn string_arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) ->
         None => Err(format!("expected a string, got {value}")),
     };
     parsed.map(Some).map_err(|why| {
-        ErrorObject::invalid_params(format!(
-            "invalid argument `{name}`: {}",
-            crate::protocol::elide(&why.to_string(), crate::protocol::QUOTED_CHARS)
-        ))
+        ErrorObject::invalid_params(format!("invalid argument `{name}`: {}", crate::protocol::quoted(&why.to_string())))
     })
 }
 

@@ -113,7 +113,7 @@ impl<T: FromCall, W> ViaExtractor<T> for &&Probe<T, W> {
                 T::from_call(call).map_err(|e| match e {
                     ExtractError::InvalidArguments(why) => Rejection::Argument(CallToolResult::error(format!(
                         "Invalid arguments for tool `{tool}`: {}",
-                        crate::protocol::elide(&why.to_string(), crate::protocol::QUOTED_CHARS)
+                        crate::protocol::quoted(&why.to_string())
                     ))),
                     e => Rejection::Extract(e.into()),
                 })
@@ -160,7 +160,7 @@ pub fn argument_slot<T, W: ArgField<T>>() -> ToolSlot<T> {
 /// can correct itself), and its message names the argument and says why.
 fn decode_argument<T, W: ArgField<T>>(args: &Map<String, Value>, tool: &str) -> Result<T, CallToolResult> {
     crate::extract::decode_arguments::<W>(args).map(W::into_inner).map_err(|why| {
-        let why = crate::protocol::elide(&why.to_string(), crate::protocol::QUOTED_CHARS).into_owned();
+        let why = crate::protocol::quoted(&why.to_string()).into_owned();
         CallToolResult::error(format!("Invalid arguments for tool `{tool}`: {why}"))
     })
 }

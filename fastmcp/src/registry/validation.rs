@@ -6,7 +6,7 @@
 //! The validator is compiled once per tool, on its first call. A schema that does not compile
 //! (a hand-written one, for a dynamic tool) is logged once and not enforced.
 
-use crate::protocol::{CallToolResult, QUOTED_CHARS, elide};
+use crate::protocol::{CallToolResult, quoted};
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
 
@@ -60,14 +60,14 @@ fn describe(error: &jsonschema::ValidationError<'_>) -> String {
     if let jsonschema::error::ValidationErrorKind::Required { property } = error.kind() {
         let name = property.as_str().map(str::to_owned).unwrap_or_else(|| property.to_string());
         return match path.is_empty() {
-            true => format!("missing required argument `{}`", elide(&name, QUOTED_CHARS)),
-            false => format!("argument `{}`: missing field `{name}`", elide(&path.join("."), QUOTED_CHARS)),
+            true => format!("missing required argument `{name}`"),
+            false => format!("argument `{}`: missing field `{name}`", quoted(&path.join("."))),
         };
     }
     // The error quotes the value it refused, which can be as large as the request.
     let why = error.to_string();
     match path.is_empty() {
-        true => elide(&why, QUOTED_CHARS).into_owned(),
-        false => format!("argument `{}`: {}", elide(&path.join("."), QUOTED_CHARS), elide(&why, QUOTED_CHARS)),
+        true => quoted(&why).into_owned(),
+        false => format!("argument `{}`: {}", quoted(&path.join(".")), quoted(&why)),
     }
 }

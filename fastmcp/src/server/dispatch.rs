@@ -11,7 +11,7 @@ use super::requester::requester;
 use super::rev2026::{self, Ran, Rev2026Input, Rev2026Peer};
 use crate::extract::{Call, Context, Peer, RequestCtx};
 use crate::outbound::Outbound;
-use crate::protocol::{ErrorObject, METHOD_NOT_FOUND, QUOTED_CHARS, RESOURCE_NOT_FOUND, RequestId, elide};
+use crate::protocol::{ErrorObject, METHOD_NOT_FOUND, RESOURCE_NOT_FOUND, RequestId, quoted};
 use crate::registry::{Prompt, Resource, TaskSupport, Tool};
 use crate::sync::lock;
 use crate::tasks::{self, Kind, TaskParams};
@@ -174,9 +174,8 @@ impl Session {
         let handler = match target {
             CallTarget::Tool { name, arguments, task } => {
                 let tool = crate::sync::read(&self.server.components).tools.get(&name).cloned();
-                let tool = tool.ok_or_else(|| {
-                    ErrorObject::invalid_params(format!("Unknown tool: {}", elide(&name, QUOTED_CHARS)))
-                })?;
+                let tool =
+                    tool.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {}", quoted(&name))))?;
                 match self.task_plan(revision, Kind::Tool, &name, tool.task, task)? {
                     TaskPlan::Inline => {}
                     TaskPlan::Requested(task) => {
@@ -193,14 +192,13 @@ impl Session {
             }
             CallTarget::Prompt { name, arguments, task } => {
                 let prompt = crate::sync::read(&self.server.components).prompts.get(&name).cloned();
-                let prompt = prompt.ok_or_else(|| {
-                    ErrorObject::invalid_params(format!("Unknown prompt: {}", elide(&name, QUOTED_CHARS)))
-                })?;
+                let prompt =
+                    prompt.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {}", quoted(&name))))?;
                 for (arg, _, required) in &prompt.arguments {
                     if *required && !arguments.contains_key(arg) {
                         return Err(ErrorObject::invalid_params(format!(
                             "missing required argument `{arg}` for prompt `{}`",
-                            elide(&name, QUOTED_CHARS)
+                            quoted(&name)
                         )));
                     }
                 }
@@ -320,9 +318,11 @@ enum Handler {
 impl Handler {
     async fn run(self, ctx: Context) -> Result<Value, ErrorObject> {
         match self {
-            Handler::Tool(tool, arguments) => to_value(&tool.call(Call::new(arguments, None, ctx)).await?),
-            Handler::Prompt(prompt, arguments) => to_value(&prompt.call(Call::new(arguments, None, ctx)).await?),
-            Handler::Resource(resource, vars, uri) => to_value(&resource.call(Call::new(vars, Some(uri), ctx)).await?),
+            Handler::Tool(tool, arguments) => result_json(&tool.call(Call::new(arguments, None, ctx)).await?),
+            Handler::Prompt(prompt, arguments) => result_json(&prompt.call(Call::new(arguments, None, ctx)).await?),
+            Handler::Resource(resource, vars, uri) => {
+                result_json(&resource.call(Call::new(vars, Some(uri), ctx)).await?)
+            }
         }
     }
 }
@@ -336,6 +336,7 @@ struct CallStart {
     cancel: CancellationToken,
 }
 
-fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ErrorObject> {
+/// A handler's result as JSON, within `bounded_json`'s depth; -32603 saying why otherwise.
+pub(crate) fn result_json<T: serde::Serialize>(v: &T) -> Result<Value, ErrorObject> {
     crate::bounded_json::to_value(v).map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")))
 }

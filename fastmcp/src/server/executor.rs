@@ -38,9 +38,9 @@ fn failed(e: ErrorObject) -> Execution {
 
 /// A handler's result as the run's result, within `bounded_json`'s depth (or the run fails).
 fn finished<T: Serialize>(result: &T, error: Option<String>) -> Execution {
-    match crate::bounded_json::to_value(result) {
+    match crate::server::dispatch::result_json(result) {
         Ok(result) => Execution { result, error },
-        Err(e) => failed(ErrorObject::internal(format!("result could not be serialized: {e}"))),
+        Err(e) => failed(e),
     }
 }
 

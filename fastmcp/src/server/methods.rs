@@ -7,8 +7,7 @@ use super::request::{CompleteParams, InitializeParams, ListKind, Revision};
 use crate::Server;
 use crate::extract::{Call, Context};
 use crate::protocol::{
-    ErrorObject, LATEST_PROTOCOL_VERSION, QUOTED_CHARS, SUPPORTED_PROTOCOL_VERSIONS, decode_cursor, elide,
-    encode_cursor,
+    ErrorObject, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, decode_cursor, encode_cursor, quoted,
 };
 use crate::registry::{Prompt, Resource};
 use crate::sync::{lock, read};
@@ -61,7 +60,7 @@ impl Session {
         let start = match cursor {
             None => 0,
             Some(c) => decode_cursor(c)
-                .ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {:?}", elide(c, QUOTED_CHARS))))?,
+                .ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {:?}", quoted(c))))?,
         };
         let all = {
             let c: &Components = &read(&self.server.components);
@@ -119,13 +118,14 @@ impl Session {
             let hooks = match p.reference.kind.as_str() {
                 "ref/prompt" => {
                     let name = p.reference.name.unwrap_or_default();
-                    let prompt = c.prompts.get(&name).ok_or_else(|| {
-                        ErrorObject::invalid_params(format!("Unknown prompt: {}", elide(&name, QUOTED_CHARS)))
-                    })?;
+                    let prompt = c
+                        .prompts
+                        .get(&name)
+                        .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown prompt: {}", quoted(&name))))?;
                     if !prompt.arguments.iter().any(|(n, _, _)| *n == p.argument.name) {
                         return Err(ErrorObject::invalid_params(format!(
                             "prompt `{name}` has no argument `{}`",
-                            elide(&p.argument.name, QUOTED_CHARS)
+                            quoted(&p.argument.name)
                         )));
                     }
                     &prompt.completions
@@ -133,16 +133,11 @@ impl Session {
                 "ref/resource" => {
                     let uri = p.reference.uri.unwrap_or_default();
                     let r = c.templates.get(&uri).or_else(|| c.resources.get(&uri));
-                    &r.ok_or_else(|| {
-                        ErrorObject::invalid_params(format!("Unknown resource: {}", elide(&uri, QUOTED_CHARS)))
-                    })?
-                    .completions
+                    &r.ok_or_else(|| ErrorObject::invalid_params(format!("Unknown resource: {}", quoted(&uri))))?
+                        .completions
                 }
                 other => {
-                    return Err(ErrorObject::invalid_params(format!(
-                        "unknown reference type {:?}",
-                        elide(other, QUOTED_CHARS)
-                    )));
+                    return Err(ErrorObject::invalid_params(format!("unknown reference type {:?}", quoted(other))));
                 }
             };
             hooks.iter().find(|(n, _)| *n == p.argument.name).map(|(_, f)| *f)

@@ -283,10 +283,7 @@ pub(crate) fn backend_error(e: impl std::fmt::Display) -> ErrorObject {
 }
 
 pub(crate) fn not_found(id: &str) -> ErrorObject {
-    ErrorObject::invalid_params(format!(
-        "Failed to retrieve task: Task not found: {}",
-        crate::protocol::elide(id, crate::protocol::QUOTED_CHARS)
-    ))
+    ErrorObject::invalid_params(format!("Failed to retrieve task: Task not found: {}", crate::protocol::quoted(id)))
 }
 
 /// Reads a task; `None` when unknown or expired.
@@ -427,10 +424,7 @@ pub(crate) async fn list(session: &RequesterRef, cursor: Option<&str>, page: usi
     let start = match cursor {
         None => 0,
         Some(c) => crate::protocol::decode_cursor(c).ok_or_else(|| {
-            ErrorObject::invalid_params(format!(
-                "Failed to list tasks: Invalid cursor: {}",
-                crate::protocol::elide(c, crate::protocol::QUOTED_CHARS)
-            ))
+            ErrorObject::invalid_params(format!("Failed to list tasks: Invalid cursor: {}", crate::protocol::quoted(c)))
         })?,
     };
     let docket = docket_of(&**session)?;

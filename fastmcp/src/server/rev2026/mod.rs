@@ -13,7 +13,7 @@ pub(crate) mod tasks;
 
 use crate::extract::{ClientRequestError, Peer};
 use crate::outbound::Outbound;
-use crate::protocol::{ErrorObject, LoggingLevel, Message, QUOTED_CHARS, RequestId, elide};
+use crate::protocol::{ErrorObject, LoggingLevel, Message, RequestId, quoted};
 use crate::server::Session;
 use crate::server::request::{InputRound, ListenFilter};
 use crate::sync::BoxFuture;
@@ -113,10 +113,7 @@ pub fn envelope(params: Option<&Value>) -> Result<Envelope, ErrorObject> {
     let log_level = match meta.and_then(|m| m.get(META_LOG_LEVEL)) {
         None => None,
         Some(l) => Some(serde_json::from_value(l.clone()).map_err(|_| {
-            ErrorObject::invalid_params(format!(
-                "Invalid params: unknown log level {}",
-                elide(&l.to_string(), QUOTED_CHARS)
-            ))
+            ErrorObject::invalid_params(format!("Invalid params: unknown log level {}", quoted(&l.to_string())))
         })?),
     };
     Ok(Envelope { version, capabilities: capabilities.cloned().unwrap_or_else(|| json!({})), log_level })
@@ -239,7 +236,7 @@ pub(crate) fn answers_of(
                 if !response.is_object() {
                     return Err(ErrorObject::invalid_params(format!(
                         "Invalid params: inputResponses.{} must be an object",
-                        elide(key, QUOTED_CHARS)
+                        quoted(key)
                     )));
                 }
                 answers.insert(key.clone(), response.clone());
@@ -499,7 +496,7 @@ impl Session {
             .find(|uri| crate::sync::read(&self.server().components).find_resource(uri).is_none())
         {
             // 2026-07-28 names a missing resource with -32602.
-            return Err(ErrorObject::invalid_params(format!("Resource not found: {}", elide(unknown, QUOTED_CHARS)))
+            return Err(ErrorObject::invalid_params(format!("Resource not found: {}", quoted(unknown)))
                 .with_data(json!({ "uri": unknown })));
         }
         if !f.resource_subscriptions.is_empty() && caps.get("resources").is_some() {

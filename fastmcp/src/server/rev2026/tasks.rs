@@ -156,8 +156,7 @@ pub(crate) async fn call_tool_as_task(
         if let Some(required) = crate::sync::lock(&input.missing).clone() {
             return Err(crate::server::rev2026::missing_capability(required));
         }
-        return crate::bounded_json::to_value(&result?)
-            .map_err(|e| ErrorObject::internal(format!("result could not be serialized: {e}")));
+        return crate::server::dispatch::result_json(&result?);
     }
     let pending = crate::sync::lock(&input.pending).clone();
     if !pending.is_empty() {

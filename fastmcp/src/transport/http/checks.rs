@@ -5,7 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::*;
-use crate::protocol::{QUOTED_CHARS, elide};
+use crate::protocol::quoted;
 
 /// `host[:port]` or `[v6]:port` -> host (as written, brackets kept for v6; compared without
 /// case).
@@ -34,7 +34,7 @@ pub(super) fn check_host_and_origin(
     {
         return Err(plain_error(
             StatusCode::FORBIDDEN,
-            &format!("Invalid request target host: {}", elide(authority.as_str(), QUOTED_CHARS)),
+            &format!("Invalid request target host: {}", quoted(authority.as_str())),
         ));
     }
     for value in headers.get_all(header::HOST) {
@@ -42,7 +42,7 @@ pub(super) fn check_host_and_origin(
             return Err(plain_error(StatusCode::FORBIDDEN, "Invalid Host: not UTF-8"));
         };
         if !allowed(host_of(host)) {
-            return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Host: {}", elide(host, QUOTED_CHARS))));
+            return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Host: {}", quoted(host))));
         }
     }
     for value in headers.get_all(header::ORIGIN) {
@@ -52,10 +52,7 @@ pub(super) fn check_host_and_origin(
         let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         let authority = authority.split('/').next().unwrap_or_default();
         if origin == "null" || !allowed(host_of(authority)) {
-            return Err(plain_error(
-                StatusCode::FORBIDDEN,
-                &format!("Invalid Origin: {}", elide(origin, QUOTED_CHARS)),
-            ));
+            return Err(plain_error(StatusCode::FORBIDDEN, &format!("Invalid Origin: {}", quoted(origin))));
         }
     }
     Ok(())
@@ -73,7 +70,7 @@ pub(super) fn check_version_header(headers: &HeaderMap) -> Result<(), Response> 
             None,
             ErrorObject::invalid_request(format!(
                 "Unsupported MCP-Protocol-Version: {} (supported: {})",
-                elide(v, QUOTED_CHARS),
+                quoted(v),
                 SUPPORTED_PROTOCOL_VERSIONS.join(", ")
             )),
         )),

@@ -4,6 +4,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::*;
+use crate::protocol::quoted;
 
 /// Decodes a header value: trimmed; `=?base64?...?=` is base64 (standard, padded) of UTF-8.
 pub(super) fn decode_header_value(raw: &str) -> Option<String> {
@@ -16,11 +17,6 @@ pub(super) fn decode_header_value(raw: &str) -> Option<String> {
         }
         None => Some(v.to_owned()),
     }
-}
-
-/// A header's or body's value as a message quotes it (elided past `QUOTED_CHARS`).
-fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
-    crate::protocol::elide(text, crate::protocol::QUOTED_CHARS)
 }
 
 pub(super) fn header_mismatch(message: String) -> ErrorObject {
