@@ -1,8 +1,12 @@
 //! The docket alone: a stub executor (plain JSON, no server, no MCP types) on `memory://`.
 
 use super::*;
+use crate::sync::BoxFuture;
+use serde_json::Value;
 use serde_json::json;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// Functions: `echo` (returns its arguments), `flaky` (fails until attempt `ok_at`), `sleepy`
 /// (sleeps `ms`, then returns `"woke"`), `count` (counts its executions).
