@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions per tools/call in an HTTP server (repeatable, unlike wall-clock figures): the
 # server runs under valgrind's callgrind, its counters are zeroed once it listens, one client
-# connection calls `add` for 5 s, then the counters are dumped: Ir / calls.
+# connection calls `add` for 1 s (warm-up), the counters are zeroed, it calls for 5 s more, then
+# the counters are dumped: Ir / calls.
 #   bench/callgrind_http.sh                    # fastmcp stateless, and the floor server
 #   bench/callgrind_http.sh BIN [SERVER_FLAG] [LABEL] [LOAD_FLAGS]
 set -euo pipefail
@@ -14,7 +15,9 @@ measure() { # bin, server flag, label, load flags...
   coproc SRV { exec valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" $flag 2>/dev/null; }
   read -r -t 120 line <&"${SRV[0]}"
   local url=${line#listening on }
-  sleep 1
+  # Warm up first: what a server does once (fastmcp compiles a tool's argument validator, and
+  # jsonschema its meta-schema, on the first call: ~30M instructions) is not a per-call cost.
+  target/release/http_load "$url" --connections 1 --seconds 1 "$@" >/dev/null
   callgrind_control -z >/dev/null 2>&1
   local res; res=$(target/release/http_load "$url" --connections 1 --seconds 5 "$@")
   callgrind_control -d >/dev/null 2>&1
