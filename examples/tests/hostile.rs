@@ -760,6 +760,40 @@ async fn anonymous_requesters_do_not_share_tasks_or_quotas() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_creating_short_tasks_in_a_loop_is_bounded() {
+    // Finished tasks are kept until their TTL ends; a loop of short tasks would otherwise grow
+    // the server for as long as the TTL, and make each new task of its costlier to admit.
+    let fx = Fixture::http(&["--stateless", "--max-kept", "40"]);
+    let from = |ip: [u8; 4]| reqwest::Client::builder().local_address(std::net::IpAddr::from(ip)).build().unwrap();
+    let (one, two) = (from([127, 0, 0, 1]), from([127, 0, 0, 2]));
+    let call = |client: &reqwest::Client, params: Value| {
+        client
+            .post(&fx.url)
+            .header("accept", "application/json, text/event-stream")
+            .json(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":params}))
+            .send()
+    };
+    let short = json!({"name": "slow", "arguments": {"ms": 1}, "task": {}});
+    let (mut created, mut refused) = (0, 0);
+    for _ in 0..60 {
+        let r: Value = call(&one, short.clone()).await.unwrap().json().await.unwrap();
+        if r["result"]["task"]["taskId"].is_string() {
+            created += 1;
+        } else {
+            assert_eq!(r["error"]["code"], -32000, "{r}");
+            assert!(r["error"]["message"].as_str().unwrap().contains("Too many tasks kept"), "{r}");
+            refused += 1;
+        }
+    }
+    assert_eq!((created, refused), (40, 20), "finished tasks count against the bound");
+    // The same client's inline calls, and another client's tasks, are served as before.
+    let r: Value = call(&one, json!({"name": "slow", "arguments": {"ms": 1}})).await.unwrap().json().await.unwrap();
+    assert_eq!(r["result"]["content"][0]["text"], "slept 1", "{r}");
+    let r: Value = call(&two, short.clone()).await.unwrap().json().await.unwrap();
+    assert!(r["result"]["task"]["taskId"].is_string(), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_for_a_result_is_not_a_task_failure() {
     let fx = Fixture::http(&["--request-timeout-ms", "1500"]);
     let mcp = McpHttp::connect(&fx.url, None).await;

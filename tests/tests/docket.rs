@@ -54,6 +54,12 @@ fn tick(id: String) -> usize {
     *n
 }
 
+/// Answers at once; may run as a task.
+#[tool(task = "optional")]
+fn quick(x: i64) -> i64 {
+    x
+}
+
 /// A greeting prompt.
 #[prompt]
 fn greeting_prompt(name: String) -> String {
@@ -528,4 +534,36 @@ async fn runs_complete_when_the_redis_user_may_not_trim() {
     let len: usize = redis_cli(port, &["XLEN", "{tests}:runs"]).parse().unwrap();
     assert_eq!(len, 301, "nothing trimmed without XTRIM");
     assert!(redis_cli(port, &["XPENDING", "{tests}:runs", "workers"]).starts_with('0'));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_tasks_are_bounded_and_leave_the_redis_index_when_they_expire() {
+    let redis = RedisServer::start(false);
+    let config = DocketConfig {
+        url: redis.url(),
+        name: "kept".into(),
+        redelivery_timeout: Duration::from_secs(2),
+        result_ttl: Duration::from_secs(60),
+        concurrency: 8,
+        group_share: 0,
+        tls_ca_file: None,
+    };
+    let settings = fastmcp::tasks::TaskSettings { max_kept_per_requester: 3, ..Default::default() };
+    let server = FastMcp::new("kept").tool(quick).docket(config).task_settings(settings).build().unwrap();
+    let c = Client::connect(&server).await.unwrap();
+    let create = || c.request("tools/call", json!({"name": "quick", "arguments": {"x": 1}, "task": {"ttl": 1000}}));
+    for _ in 0..3 {
+        let created = create().await.unwrap();
+        c.request("tasks/result", json!({"taskId": created["task"]["taskId"]})).await.unwrap();
+    }
+    let err = create().await.unwrap_err();
+    assert!(err.to_string().contains("Too many tasks kept"), "{err}");
+    let index = redis_cli(redis.port, &["--scan", "--pattern", "{kept}:tasks:*"]);
+    assert_eq!(redis_cli(redis.port, &["ZCARD", &index]), "3", "{index}");
+    // Once the records expire there is room again, and reading the index removed their entries:
+    // the new task's is the one left.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert!(create().await.is_ok());
+    assert_eq!(redis_cli(redis.port, &["ZCARD", &index]), "1");
+    server.shutdown().await;
 }

@@ -195,6 +195,27 @@ async fn working_tasks_per_requester_are_bounded() {
 }
 
 #[tokio::test]
+async fn kept_tasks_per_requester_are_bounded() {
+    // Finished tasks count too: their records are kept until their TTL ends.
+    let settings = TaskSettings { max_kept_per_requester: 3, ..TaskSettings::default() };
+    let s = FastMcp::new("kept").tool(nap).task_settings(settings).build().unwrap();
+    let c = Client::connect(&s).await.unwrap();
+    let create = || c.request("tools/call", json!({"name":"nap","arguments":{"ms":1},"task":{"ttl":1000}}));
+    for _ in 0..3 {
+        let created = create().await.unwrap();
+        c.request("tasks/result", json!({"taskId": created["task"]["taskId"]})).await.unwrap();
+    }
+    let err = create().await.unwrap_err();
+    assert_eq!(err.rpc().map(|e| e.code), Some(-32000), "{err:?}");
+    assert!(err.to_string().contains("Too many tasks kept") && err.to_string().contains("limit 3"), "{err}");
+    // Inline calls are not tasks and still work.
+    assert!(c.call_tool("nap", json!({"ms": 1})).await.is_ok());
+    // Once the records expire, there is room again.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert!(create().await.is_ok());
+}
+
+#[tokio::test]
 async fn deeply_nested_json_is_refused_cleanly() {
     let s = FastMcp::new("depth").tool(nap).build().unwrap();
     let (server, url) = (s.clone(), {

@@ -47,7 +47,11 @@ async fn follow_cost(url: String, port: u16, tasks: usize, seconds: u64, over_sh
         group_share: if over_share { tasks / 2 } else { tasks + 8 },
         tls_ca_file: None,
     };
-    let settings = fastmcp::tasks::TaskSettings { max_active_per_requester: tasks + 1, ..Default::default() };
+    let settings = fastmcp::tasks::TaskSettings {
+        max_active_per_requester: tasks + 1,
+        max_kept_per_requester: tasks + 1,
+        ..Default::default()
+    };
     let server = FastMcp::new("follow").docket(config).tasks(true).task_settings(settings).build().unwrap();
     server.start().await.unwrap();
     let client = Client::connect(&server).await.unwrap();

@@ -10,7 +10,7 @@
 //! `--max-connections N`, `--header-timeout-ms MS`, `--body-timeout-ms MS`, `--max-body N`,
 //! `--max-sessions N`, `--max-sessions-per-principal N`, `--max-sse-streams N`, `--sse-keep-alive-ms MS`,
 //! `--shutdown-timeout-ms MS`, `--request-timeout-ms MS`, `--max-tasks N` (working tasks per
-//! requester), `--teardown-file PATH` (the lifespan teardown writes `teardown done` there).
+//! requester), `--max-kept N` (tasks kept per requester), `--teardown-file PATH` (the lifespan teardown writes `teardown done` there).
 //! The docket comes from `FASTMCP_DOCKET_URL` (memory:// by default). Over HTTP the address is
 //! printed on stdout as `listening on http://ADDR/mcp` once the server accepts connections.
 
@@ -135,9 +135,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(t) = flag_ms(&args, "--request-timeout-ms") {
         builder = builder.request_timeout(t);
     }
+    let mut tasks = TaskSettings::default();
     if let Some(n) = flag_n(&args, "--max-tasks") {
-        builder = builder.task_settings(TaskSettings { max_active_per_requester: n, ..TaskSettings::default() });
+        tasks.max_active_per_requester = n;
     }
+    if let Some(n) = flag_n(&args, "--max-kept") {
+        tasks.max_kept_per_requester = n;
+    }
+    builder = builder.task_settings(tasks);
     let server = builder.build()?;
     if args.iter().any(|a| a == "--stdio") {
         server.run_stdio().await?;

@@ -91,6 +91,11 @@ pub struct TaskSettings {
     pub max_ttl: Duration,
     /// Tasks one requester may have working at once (default 100); more are refused.
     pub max_active_per_requester: usize,
+    /// Tasks one requester may have kept at once, finished ones included (default 1,000): a
+    /// task's record (and result) is kept until its TTL ends, so without this bound a client
+    /// creating short tasks in a loop would grow the server's memory for as long as the TTL,
+    /// and every new task of its would cost more to admit. More are refused until some expire.
+    pub max_kept_per_requester: usize,
     /// Lease of a task that runs in this process rather than on the docket (2026-07-28 tasks):
     /// renewed every third of it while the process lives; once it lapses, any instance reports
     /// the task failed. Default 15 s, or `FASTMCP_TASK_LEASE_MS`.
@@ -107,6 +112,7 @@ impl Default for TaskSettings {
             poll_interval: Duration::from_millis(500),
             max_ttl: Duration::from_secs(3600),
             max_active_per_requester: 100,
+            max_kept_per_requester: 1_000,
             inline_lease: std::env::var("FASTMCP_TASK_LEASE_MS")
                 .ok()
                 .and_then(|v| v.trim().parse().ok())
@@ -366,11 +372,22 @@ static KNOWN_TERMINAL: std::sync::LazyLock<std::sync::Mutex<std::collections::Ha
     std::sync::LazyLock::new(Default::default);
 const KNOWN_TERMINAL_MAX: usize = 100_000;
 
-/// Refuses a new task when the requester already has the maximum working.
+/// Refuses a new task when the requester already has the maximum working, or the maximum kept.
 pub(crate) async fn check_quota(session: &dyn Requester, docket: &Docket) -> Result<(), ErrorObject> {
     use futures::StreamExt;
     let limit = session.task_settings().max_active_per_requester;
+    let kept = session.task_settings().max_kept_per_requester;
     let ids = docket.backend().task_ids(session.owner()).await.map_err(backend_error)?;
+    // Checked first, it also bounds what the rest of this check reads (all of them, at worst).
+    if ids.len() >= kept {
+        return Err(ErrorObject::new(
+            -32000,
+            format!(
+                "Too many tasks kept for this requester (limit {kept}): a task is kept until its TTL ends; \
+                 wait for some to expire, or ask for shorter TTLs (`task.ttl`)"
+            ),
+        ));
+    }
     if ids.len() < limit {
         return Ok(());
     }

@@ -17,6 +17,9 @@ pub(super) const TASK_UPDATE: &str = include_str!("../lua/task_update.lua");
 
 pub(super) const TASK_CLAIM: &str = include_str!("../lua/task_claim.lua");
 
+/// The live ids of an owner's index (its expired entries removed).
+pub(super) const TASK_IDS: &str = include_str!("../lua/task_ids.lua");
+
 /// Renews a lease field quietly (no change event): only on a record that still exists.
 pub(super) const TASK_LEASE: &str = include_str!("../lua/task_lease.lua");
 
@@ -35,6 +38,7 @@ impl Keys {
     pub(super) fn progress(&self, key: &str) -> String {
         format!("{}:progress:{key}", self.prefix)
     }
+    /// A task record (`task_ids.lua` builds the same name).
     pub(super) fn task(&self, id: &str) -> String {
         format!("{}:task:{id}", self.prefix)
     }
@@ -55,6 +59,7 @@ pub(super) struct Scripts {
     pub(super) task_update: Script,
     pub(super) task_claim: Script,
     pub(super) task_lease: Script,
+    pub(super) task_ids: Script,
 }
 
 impl Scripts {
@@ -71,6 +76,7 @@ impl Scripts {
             task_update: Script::new(TASK_UPDATE),
             task_claim: Script::new(TASK_CLAIM),
             task_lease: Script::new(TASK_LEASE),
+            task_ids: Script::new(TASK_IDS),
         }
     }
 }

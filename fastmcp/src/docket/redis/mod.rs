@@ -807,18 +807,11 @@ impl Backend for RedisBackend {
 
     fn task_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>> {
         Box::pin(async move {
+            // One script, not ZRANGE and an EXISTS per id: admitting a task reads this list.
+            let mut invocation = self.scripts.task_ids.key(self.keys.tasks_of(&owner));
+            invocation.arg(&self.keys.prefix);
             let mut conn = self.conn.clone();
-            let ids: Vec<String> = conn.zrange(self.keys.tasks_of(&owner), 0, -1).await.map_err(backend_err)?;
-            if ids.is_empty() {
-                return Ok(ids);
-            }
-            // Drop the ids whose record expired.
-            let mut pipe = redis::pipe();
-            for id in &ids {
-                pipe.exists(self.keys.task(id));
-            }
-            let live: Vec<bool> = pipe.query_async(&mut conn).await.map_err(backend_err)?;
-            Ok(ids.into_iter().zip(live).filter_map(|(id, live)| live.then_some(id)).collect())
+            invocation.invoke_async(&mut conn).await.map_err(backend_err)
         })
     }
 }
