@@ -559,11 +559,17 @@ async fn kept_tasks_are_bounded_and_leave_the_redis_index_when_they_expire() {
     let err = create().await.unwrap_err();
     assert!(err.to_string().contains("Too many tasks kept"), "{err}");
     let index = redis_cli(redis.port, &["--scan", "--pattern", "{kept}:tasks:*"]);
+    let expiring = redis_cli(redis.port, &["--scan", "--pattern", "{kept}:tasks-expiring:*"]);
     assert_eq!(redis_cli(redis.port, &["ZCARD", &index]), "3", "{index}");
-    // Once the records expire there is room again, and reading the index removed their entries:
-    // the new task's is the one left.
+    assert_eq!(redis_cli(redis.port, &["ZCARD", &expiring]), "3", "{expiring}");
+    // Once the records expire there is room again: admitting the new task counted the live
+    // ones (dropping the expired from the expiry index), and listing drops them from the other.
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    assert!(create().await.is_ok());
+    let created = create().await.unwrap();
+    assert_eq!(redis_cli(redis.port, &["ZCARD", &expiring]), "1");
+    let listed = c.request("tasks/list", json!({})).await.unwrap();
+    assert_eq!(listed["tasks"].as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed["tasks"][0]["taskId"], created["task"]["taskId"]);
     assert_eq!(redis_cli(redis.port, &["ZCARD", &index]), "1");
     server.shutdown().await;
 }

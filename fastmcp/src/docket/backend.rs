@@ -111,6 +111,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Sets a record's `lease` (ms since the epoch) without announcing a change; false when the
     /// record is gone.
     fn task_lease(self: Arc<Self>, id: String, until_ms: u64) -> BoxFuture<Result<bool, DocketError>>;
+    /// How many live task records `owner` has. Admitting a task reads it, so it is cheap
+    /// (no listing): a count on `memory://`, two commands on Redis.
+    fn task_count(self: Arc<Self>, owner: String) -> BoxFuture<Result<usize, DocketError>>;
+    /// Ids of the live tasks of `owner`, in no particular order, read as cheaply as the
+    /// backend can (one command on Redis, where listing in order checks every record).
+    fn task_live_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>>;
     /// Ids of the live tasks of `owner`, oldest first.
     fn task_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>>;
 }

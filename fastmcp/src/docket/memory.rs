@@ -467,6 +467,19 @@ impl Backend for MemoryBackend {
         Box::pin(async move { Ok(renewed) })
     }
 
+    fn task_count(self: Arc<Self>, owner: String) -> BoxFuture<Result<usize, DocketError>> {
+        let n = {
+            let mut tasks = lock(&self.tasks);
+            tasks.purge_expired(now_ms());
+            tasks.by_owner.get(&owner).map_or(0, Vec::len)
+        };
+        Box::pin(async move { Ok(n) })
+    }
+
+    fn task_live_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>> {
+        self.task_ids(owner)
+    }
+
     fn task_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>> {
         let ids = {
             let mut tasks = lock(&self.tasks);

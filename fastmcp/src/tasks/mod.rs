@@ -377,9 +377,10 @@ pub(crate) async fn check_quota(session: &dyn Requester, docket: &Docket) -> Res
     use futures::StreamExt;
     let limit = session.task_settings().max_active_per_requester;
     let kept = session.task_settings().max_kept_per_requester;
-    let ids = docket.backend().task_ids(session.owner()).await.map_err(backend_error)?;
-    // Checked first, it also bounds what the rest of this check reads (all of them, at worst).
-    if ids.len() >= kept {
+    // A count first (cheap): most requesters have fewer tasks than either limit, and one at
+    // the kept limit is refused without its tasks being listed.
+    let count = docket.backend().task_count(session.owner()).await.map_err(backend_error)?;
+    if count >= kept {
         return Err(ErrorObject::new(
             -32000,
             format!(
@@ -388,6 +389,11 @@ pub(crate) async fn check_quota(session: &dyn Requester, docket: &Docket) -> Res
             ),
         ));
     }
+    if count < limit {
+        return Ok(());
+    }
+    // Enough tasks to be at the working limit: which are still working? (At most `kept`.)
+    let ids = docket.backend().task_live_ids(session.owner()).await.map_err(backend_error)?;
     if ids.len() < limit {
         return Ok(());
     }

@@ -20,6 +20,9 @@ pub(super) const TASK_CLAIM: &str = include_str!("../lua/task_claim.lua");
 /// The live ids of an owner's index (its expired entries removed).
 pub(super) const TASK_IDS: &str = include_str!("../lua/task_ids.lua");
 
+/// The live task records of an owner, counted or listed (from its expiry index).
+pub(super) const TASK_COUNT: &str = include_str!("../lua/task_count.lua");
+
 /// Renews a lease field quietly (no change event): only on a record that still exists.
 pub(super) const TASK_LEASE: &str = include_str!("../lua/task_lease.lua");
 
@@ -42,8 +45,13 @@ impl Keys {
     pub(super) fn task(&self, id: &str) -> String {
         format!("{}:task:{id}", self.prefix)
     }
+    /// An owner's task ids by creation time (for listing).
     pub(super) fn tasks_of(&self, owner: &str) -> String {
         format!("{}:tasks:{owner}", self.prefix)
+    }
+    /// The same ids by expiry time (for counting the live ones).
+    pub(super) fn tasks_expiring(&self, owner: &str) -> String {
+        format!("{}:tasks-expiring:{owner}", self.prefix)
     }
 }
 
@@ -60,6 +68,7 @@ pub(super) struct Scripts {
     pub(super) task_claim: Script,
     pub(super) task_lease: Script,
     pub(super) task_ids: Script,
+    pub(super) task_count: Script,
 }
 
 impl Scripts {
@@ -77,6 +86,7 @@ impl Scripts {
             task_claim: Script::new(TASK_CLAIM),
             task_lease: Script::new(TASK_LEASE),
             task_ids: Script::new(TASK_IDS),
+            task_count: Script::new(TASK_COUNT),
         }
     }
 }

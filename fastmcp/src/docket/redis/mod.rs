@@ -722,6 +722,7 @@ impl Backend for RedisBackend {
             let mut invocation = self.scripts.task_create.key(self.keys.task(&id));
             invocation
                 .key(self.keys.tasks_of(&owner))
+                .key(self.keys.tasks_expiring(&owner))
                 .arg(&id)
                 .arg(now_ms())
                 .arg(ttl_ms.max(1))
@@ -802,6 +803,24 @@ impl Backend for RedisBackend {
                 .await
                 .map_err(backend_err)?;
             Ok(done == 1)
+        })
+    }
+
+    fn task_count(self: Arc<Self>, owner: String) -> BoxFuture<Result<usize, DocketError>> {
+        Box::pin(async move {
+            let mut invocation = self.scripts.task_count.key(self.keys.tasks_expiring(&owner));
+            invocation.arg(now_ms()).arg("count");
+            let mut conn = self.conn.clone();
+            invocation.invoke_async(&mut conn).await.map_err(backend_err)
+        })
+    }
+
+    fn task_live_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>> {
+        Box::pin(async move {
+            let mut invocation = self.scripts.task_count.key(self.keys.tasks_expiring(&owner));
+            invocation.arg(now_ms()).arg("ids");
+            let mut conn = self.conn.clone();
+            invocation.invoke_async(&mut conn).await.map_err(backend_err)
         })
     }
 
