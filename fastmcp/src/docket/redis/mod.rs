@@ -24,7 +24,8 @@
 //! | `{name}:cancel` | channel | keys of running runs that were cancelled |
 //! | `{name}:strikes` | stream | strike / restore instructions |
 //! | `{name}:task:{id}` | hash | an MCP task's record (owner, ttl, pending input, ...), expiring with the task |
-//! | `{name}:tasks:{owner}` | sorted set | the owner's task ids by creation time (for `tasks/list`) |
+//! | `{name}:tasks:{owner}` | sorted set | the owner's task ids by creation time (for `tasks/list`; listing drops the ids whose record expired) |
+//! | `{name}:tasks-expiring:{owner}` | sorted set | the same ids by expiry time: admitting a task counts the live ones in two commands |
 
 // Files: `keys.rs` (key names, Lua scripts), `decode.rs` (reply decoders), `listeners.rs`
 // (event channel, strikes); the backend itself is here.
