@@ -448,6 +448,16 @@ async fn manager(client: &redis::Client, response_timeout: Option<Duration>) -> 
     client.get_connection_manager_with_config(config).await.map_err(backend_err)
 }
 
+impl RedisBackend {
+    /// An owner's live task records from its expiry index: `what` is `count` or `ids`.
+    async fn live_tasks<T: redis::FromRedisValue>(&self, owner: &str, what: &str) -> Result<T, DocketError> {
+        let mut invocation = self.scripts.task_count.key(self.keys.tasks_expiring(owner));
+        invocation.arg(now_ms()).arg(what);
+        let mut conn = self.conn.clone();
+        invocation.invoke_async(&mut conn).await.map_err(backend_err)
+    }
+}
+
 impl Backend for RedisBackend {
     fn schedule(self: Arc<Self>, s: Schedule) -> BoxFuture<Result<Added, DocketError>> {
         Box::pin(async move {
@@ -808,26 +818,16 @@ impl Backend for RedisBackend {
     }
 
     fn task_count(self: Arc<Self>, owner: String) -> BoxFuture<Result<usize, DocketError>> {
-        Box::pin(async move {
-            let mut invocation = self.scripts.task_count.key(self.keys.tasks_expiring(&owner));
-            invocation.arg(now_ms()).arg("count");
-            let mut conn = self.conn.clone();
-            invocation.invoke_async(&mut conn).await.map_err(backend_err)
-        })
+        Box::pin(async move { self.live_tasks(&owner, "count").await })
     }
 
     fn task_live_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>> {
-        Box::pin(async move {
-            let mut invocation = self.scripts.task_count.key(self.keys.tasks_expiring(&owner));
-            invocation.arg(now_ms()).arg("ids");
-            let mut conn = self.conn.clone();
-            invocation.invoke_async(&mut conn).await.map_err(backend_err)
-        })
+        Box::pin(async move { self.live_tasks(&owner, "ids").await })
     }
 
     fn task_ids(self: Arc<Self>, owner: String) -> BoxFuture<Result<Vec<String>, DocketError>> {
         Box::pin(async move {
-            // One script, not ZRANGE and an EXISTS per id: admitting a task reads this list.
+            // One script, not ZRANGE and an EXISTS per id; it drops the entries of expired records.
             let mut invocation = self.scripts.task_ids.key(self.keys.tasks_of(&owner));
             invocation.arg(&self.keys.prefix);
             let mut conn = self.conn.clone();
