@@ -8,6 +8,7 @@
 //! (repeatable; turns bearer auth on), `--page-size N` (list pages, default 100),
 //! `--require-task TOOL` (repeatable; the tool must run as a task: the 2026-07-28 conformance
 //! suite registers `failing_job` so, where the 2025-11-25 fixture has it optional),
+//! `--max-kept N` (tasks kept per requester, finished ones included; default 1,000),
 //! `--worker-only` (no HTTP: a worker process for a shared Redis docket), `--stdio` (serve stdio
 //! instead of HTTP). The docket comes from `FASTMCP_DOCKET_URL` (memory://
 //! by default; with Redis, several instances share tasks). The address is printed on stdout as
@@ -197,6 +198,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(size) = flag_values(&args, "--page-size").pop() {
         builder = builder.page_size(size.parse()?);
+    }
+    if let Some(n) = flag_values(&args, "--max-kept").pop() {
+        builder = builder
+            .task_settings(fastmcp::tasks::TaskSettings { max_kept_per_requester: n.parse()?, ..Default::default() });
     }
     let server = builder.build()?;
     if args.iter().any(|a| a == "--worker-only") {
