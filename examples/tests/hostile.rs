@@ -726,36 +726,42 @@ async fn one_requester_cannot_starve_another() {
     assert!(took < Duration::from_secs(1), "{took:?}");
 }
 
+/// An HTTP client that connects from `ip` (a loopback address): another anonymous requester.
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder().local_address(std::net::IpAddr::from(ip)).build().unwrap()
+}
+
+/// One JSON-RPC request over stateless HTTP, its answer as JSON.
+async fn rpc(client: &reqwest::Client, url: &str, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let response =
+        client.post(url).header("accept", "application/json, text/event-stream").json(&body).send().await.unwrap();
+    response.json().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_requesters_do_not_share_tasks_or_quotas() {
     let fx = Fixture::http(&["--stateless", "--max-tasks", "2"]);
-    let from = |ip: [u8; 4]| reqwest::Client::builder().local_address(std::net::IpAddr::from(ip)).build().unwrap();
-    let (one, two) = (from([127, 0, 0, 1]), from([127, 0, 0, 2]));
-    let call = |client: &reqwest::Client, method: &str, params: Value| {
-        client
-            .post(&fx.url)
-            .header("accept", "application/json, text/event-stream")
-            .json(&json!({"jsonrpc":"2.0","id":1,"method":method,"params":params}))
-            .send()
-    };
+    let (one, two) = (client_from([127, 0, 0, 1]), client_from([127, 0, 0, 2]));
+    let call = |client, method, params| rpc(client, &fx.url, method, params);
     let long = json!({"name": "slow", "arguments": {"ms": 60_000}, "task": {}});
     let mut first = String::new();
     for _ in 0..2 {
-        let r: Value = call(&one, "tools/call", long.clone()).await.unwrap().json().await.unwrap();
+        let r: Value = call(&one, "tools/call", long.clone()).await;
         first = r["result"]["task"]["taskId"].as_str().expect("created").to_owned();
     }
-    let r: Value = call(&one, "tools/call", long.clone()).await.unwrap().json().await.unwrap();
+    let r: Value = call(&one, "tools/call", long.clone()).await;
     assert_eq!(r["error"]["code"], -32000, "the first client's quota is full: {r}");
     // Another client (another address) has its own quota...
-    let r: Value = call(&two, "tools/call", long.clone()).await.unwrap().json().await.unwrap();
+    let r: Value = call(&two, "tools/call", long.clone()).await;
     assert!(r["result"]["task"]["taskId"].is_string(), "{r}");
     // ...and nobody anonymous can list anyone's tasks.
     for client in [&one, &two] {
-        let r: Value = call(client, "tasks/list", json!({})).await.unwrap().json().await.unwrap();
+        let r: Value = call(client, "tasks/list", json!({})).await;
         assert_eq!(r["result"]["tasks"], json!([]), "{r}");
     }
     // A task stays reachable by its (unguessable) id.
-    let r: Value = call(&one, "tasks/get", json!({"taskId": first})).await.unwrap().json().await.unwrap();
+    let r: Value = call(&one, "tasks/get", json!({"taskId": first})).await;
     assert_eq!(r["result"]["status"], "working", "{r}");
 }
 
@@ -764,19 +770,12 @@ async fn a_client_creating_short_tasks_in_a_loop_is_bounded() {
     // Finished tasks are kept until their TTL ends; a loop of short tasks would otherwise grow
     // the server for as long as the TTL, and make each new task of its costlier to admit.
     let fx = Fixture::http(&["--stateless", "--max-kept", "40"]);
-    let from = |ip: [u8; 4]| reqwest::Client::builder().local_address(std::net::IpAddr::from(ip)).build().unwrap();
-    let (one, two) = (from([127, 0, 0, 1]), from([127, 0, 0, 2]));
-    let call = |client: &reqwest::Client, params: Value| {
-        client
-            .post(&fx.url)
-            .header("accept", "application/json, text/event-stream")
-            .json(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":params}))
-            .send()
-    };
+    let (one, two) = (client_from([127, 0, 0, 1]), client_from([127, 0, 0, 2]));
+    let call = |client, params| rpc(client, &fx.url, "tools/call", params);
     let short = json!({"name": "slow", "arguments": {"ms": 1}, "task": {}});
     let (mut created, mut refused) = (0, 0);
     for _ in 0..60 {
-        let r: Value = call(&one, short.clone()).await.unwrap().json().await.unwrap();
+        let r: Value = call(&one, short.clone()).await;
         if r["result"]["task"]["taskId"].is_string() {
             created += 1;
         } else {
@@ -787,9 +786,9 @@ async fn a_client_creating_short_tasks_in_a_loop_is_bounded() {
     }
     assert_eq!((created, refused), (40, 20), "finished tasks count against the bound");
     // The same client's inline calls, and another client's tasks, are served as before.
-    let r: Value = call(&one, json!({"name": "slow", "arguments": {"ms": 1}})).await.unwrap().json().await.unwrap();
+    let r: Value = call(&one, json!({"name": "slow", "arguments": {"ms": 1}})).await;
     assert_eq!(r["result"]["content"][0]["text"], "slept 1", "{r}");
-    let r: Value = call(&two, short.clone()).await.unwrap().json().await.unwrap();
+    let r: Value = call(&two, short.clone()).await;
     assert!(r["result"]["task"]["taskId"].is_string(), "{r}");
 }
 

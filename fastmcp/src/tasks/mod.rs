@@ -375,8 +375,8 @@ const KNOWN_TERMINAL_MAX: usize = 100_000;
 /// Refuses a new task when the requester already has the maximum working, or the maximum kept.
 pub(crate) async fn check_quota(session: &dyn Requester, docket: &Docket) -> Result<(), ErrorObject> {
     use futures::StreamExt;
-    let limit = session.task_settings().max_active_per_requester;
-    let kept = session.task_settings().max_kept_per_requester;
+    let settings = session.task_settings();
+    let (limit, kept) = (settings.max_active_per_requester, settings.max_kept_per_requester);
     // A count first (cheap): most requesters have fewer tasks than either limit, and one at
     // the kept limit is refused without its tasks being listed.
     let count = docket.backend().task_count(session.owner()).await.map_err(backend_error)?;
