@@ -17,7 +17,7 @@ pub enum Outgoing {
 /// Where a session writes what is meant for one client stream. Bounded, so a client that stops
 /// reading slows its own handlers down instead of growing memory.
 #[derive(Clone, Debug)]
-pub struct Outbound(mpsc::Sender<Outgoing>);
+pub struct Outbound(Option<mpsc::Sender<Outgoing>>);
 
 /// Capacity of one outbound stream.
 pub(crate) const OUTBOUND_CAPACITY: usize = 256;
@@ -26,29 +26,43 @@ impl Outbound {
     /// A new stream and its reading end.
     pub fn channel() -> (Outbound, mpsc::Receiver<Outgoing>) {
         let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
-        (Outbound(tx), rx)
+        (Outbound(Some(tx)), rx)
+    }
+
+    /// A stream with no reader: everything sent to it is refused at once. For a request whose
+    /// transport returns only its response (stateless HTTP answers with JSON, so there is no
+    /// stream for notifications); creating it allocates nothing.
+    pub fn closed() -> Outbound {
+        Outbound(None)
     }
 
     /// Waits until the stream has room for one more message (`false` when it is gone). A
     /// reader calls this before taking the next message, so a client that stops reading its
     /// answers stops being read from instead of queueing answers without bound.
     pub async fn ready(&self) -> bool {
-        self.0.reserve().await.is_ok()
+        match &self.0 {
+            Some(tx) => tx.reserve().await.is_ok(),
+            None => false,
+        }
     }
 
     /// Whether the reading end is gone.
     pub fn is_closed(&self) -> bool {
-        self.0.is_closed()
+        self.0.as_ref().is_none_or(mpsc::Sender::is_closed)
     }
 
     /// Sends a message; `false` when the stream is gone.
     pub async fn send(&self, message: Message) -> bool {
-        self.0.send(Outgoing::Message(message)).await.is_ok()
+        match &self.0 {
+            Some(tx) => tx.send(Outgoing::Message(message)).await.is_ok(),
+            None => false,
+        }
     }
 
     /// Sends without waiting; gives the message back when the stream is full or gone.
     pub fn try_send(&self, message: Message) -> Result<(), Message> {
-        self.0.try_send(Outgoing::Message(message)).map_err(|e| match e.into_inner() {
+        let Some(tx) = &self.0 else { return Err(message) };
+        tx.try_send(Outgoing::Message(message)).map_err(|e| match e.into_inner() {
             Outgoing::Message(m) => m,
             Outgoing::CloseStream => unreachable!("only messages are sent here"),
         })
@@ -56,6 +70,8 @@ impl Outbound {
 
     /// Asks the transport to end the current HTTP connection of the stream.
     pub async fn close_stream(&self) {
-        let _ = self.0.send(Outgoing::CloseStream).await;
+        if let Some(tx) = &self.0 {
+            let _ = tx.send(Outgoing::CloseStream).await;
+        }
     }
 }

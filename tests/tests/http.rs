@@ -411,6 +411,21 @@ async fn stateless_mode_answers_json_without_sessions() {
 }
 
 #[tokio::test]
+async fn a_stateless_handler_asking_the_client_is_refused_at_once() {
+    // Stateless mode answers with JSON only, so a request to the client has no stream to
+    // travel on (and no initialize declared the capability): asking fails at once, as a
+    // result the model reads, instead of waiting out the request timeout.
+    let h = Http::start(HttpOptions::default().stateless(true)).await;
+    let started = std::time::Instant::now();
+    let r = h.post(None, Http::call(1, "ask", json!({}))).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let v: Value = r.json().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(v["id"], 1);
+    assert_eq!(v["result"]["isError"], true, "{v}");
+}
+
+#[tokio::test]
 async fn shutdown_closes_the_listener() {
     let h = Http::start(HttpOptions::default()).await;
     let s = h.init().await;

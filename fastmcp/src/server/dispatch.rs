@@ -48,7 +48,7 @@ impl Session {
             method = %request.method,
             revision = revision.name(),
             id = %request.id,
-            session = %self.id,
+            session = self.id(),
         );
         self.dispatch_request(revision, request, out, cancel).instrument(span)
     }

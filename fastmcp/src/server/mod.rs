@@ -394,9 +394,15 @@ impl Server {
     /// broadcasts, no count, no cancel at shutdown beyond its requests' own). For sessions
     /// that live for one request only; whoever holds it cancels what it runs when done.
     pub(crate) fn unlisted_session(&self, id: Option<String>, notify: Option<Outbound>) -> Arc<Session> {
-        let id = id.unwrap_or_else(|| format!("s{}", self.inner.session_counter.fetch_add(1, Ordering::Relaxed)));
+        let id = match id {
+            Some(id) => session::SessionId { text: id.into(), number: 0 },
+            None => session::SessionId {
+                text: std::sync::OnceLock::new(),
+                number: self.inner.session_counter.fetch_add(1, Ordering::Relaxed),
+            },
+        };
         Arc::new(Session {
-            id: id.clone(),
+            id,
             server: self.inner.clone(),
             state: Mutex::new(SessionState::default()),
             subscriptions: Mutex::new(HashSet::new()),

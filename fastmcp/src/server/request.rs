@@ -254,6 +254,22 @@ impl ClientRequest {
     }
 }
 
+/// `params` without its `arguments` object, and that object. Anything else under `arguments`
+/// stays where it is, so that decoding the params refuses it with the usual message.
+fn take_arguments(params: Option<Value>) -> (Option<Value>, Option<Map<String, Value>>) {
+    match params {
+        Some(Value::Object(mut params)) => match params.remove("arguments") {
+            Some(Value::Object(arguments)) => (Some(Value::Object(params)), Some(arguments)),
+            Some(other) => {
+                params.insert("arguments".to_owned(), other);
+                (Some(Value::Object(params)), None)
+            }
+            None => (Some(Value::Object(params)), None),
+        },
+        params => (params, None),
+    }
+}
+
 fn parse_body(method: &str, params: Option<Value>) -> Result<RequestBody, ErrorObject> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -313,8 +329,11 @@ fn parse_body(method: &str, params: Option<Value>) -> Result<RequestBody, ErrorO
         "resources/list" => list(ListKind::Resources, params)?,
         "resources/templates/list" => list(ListKind::ResourceTemplates, params)?,
         "tools/call" | "prompts/get" => {
+            // The arguments object is moved out, not decoded from a borrow (a deep copy, and
+            // the original dropped after it); the rest of the params is a few short strings.
+            let (params, taken) = take_arguments(params);
             let p: Named = parse_params(params)?;
-            let arguments = p.arguments.unwrap_or_default();
+            let arguments = taken.or(p.arguments).unwrap_or_default();
             let target = if method == "tools/call" {
                 CallTarget::Tool { name: p.name, arguments, task: p.task }
             } else {

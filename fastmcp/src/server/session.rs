@@ -25,9 +25,16 @@ pub(super) struct SessionState {
     pub(super) log_level: Option<LoggingLevel>,
 }
 
+/// A session's id: given (an HTTP session's), or numbered by the server and written out only
+/// when something first reads it (a one-request session is usually never asked).
+pub(super) struct SessionId {
+    pub(super) text: std::sync::OnceLock<String>,
+    pub(super) number: u64,
+}
+
 /// One client connection's protocol state.
 pub(crate) struct Session {
-    pub(super) id: String,
+    pub(super) id: SessionId,
     pub(super) server: Arc<ServerInner>,
     pub(super) state: Mutex<SessionState>,
     pub(super) subscriptions: Mutex<HashSet<String>>,
@@ -53,7 +60,7 @@ type NotifyLive = Box<dyn Fn() -> bool + Send + Sync>;
 
 impl Session {
     pub fn id(&self) -> &str {
-        &self.id
+        self.id.text.get_or_init(|| format!("s{}", self.id.number))
     }
     pub fn protocol_version(&self) -> Option<String> {
         lock(&self.state).protocol_version.clone()
@@ -98,7 +105,7 @@ impl Session {
                 Some(ip) => format!("{ANONYMOUS_OWNER}{ip}"),
                 None => format!("{ANONYMOUS_OWNER}unknown"),
             },
-            None => format!("session:{}", self.id),
+            None => format!("session:{}", self.id()),
         }
     }
     /// A one-request session without a principal: it can prove no identity.
@@ -191,47 +198,65 @@ impl Session {
     }
 
     fn handle_request(self: &Arc<Self>, req: Request, out: Outbound) {
-        if let Some(work) = self.prepare_request(req, out) {
-            self.server.tracker.spawn(work);
+        match self.prepare_request(req, out.clone()) {
+            Ok(work) => {
+                self.server.tracker.spawn(async move {
+                    if let Some(response) = work.await {
+                        let _ = out.send(Message::Response(response)).await;
+                    }
+                });
+            }
+            Err(response) => answer_now(response, out),
         }
     }
 
     /// A request served by the caller's own task rather than a task of its own: for a
-    /// transport that waits for the answer anyway (one stateless HTTP request), where a spawn
-    /// would only add a hand-off between threads. The same work as [`Session::handle`]:
-    /// limits, cancellation, timeout, panics caught, shutdown tracked.
+    /// transport that waits for the answer anyway (one HTTP request), where a spawn would only
+    /// add a hand-off between threads. The same work as [`Session::handle`] (limits,
+    /// cancellation, timeout, panics caught, shutdown tracked); the response goes to `out`.
     #[cfg_attr(not(feature = "http"), allow(dead_code))] // stdio and in-memory spawn
     pub(crate) fn serve_request(
         self: &Arc<Self>,
         req: Request,
         out: Outbound,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let work = self.prepare_request(req, out);
-        let tracker = self.server.tracker.clone();
+        let answer = self.answer_request(req, out.clone());
         async move {
-            if let Some(work) = work {
-                tracker.track_future(work).await;
+            if let Some(response) = answer.await {
+                let _ = out.send(Message::Response(response)).await;
             }
         }
     }
 
-    /// Parses and admits a request; what is answered at once (parse errors, inline methods,
-    /// limits) is sent here, the rest comes back as the work that answers it.
+    /// [`Session::serve_request`] for a caller that takes the response itself (stateless
+    /// HTTP): `out` carries only what the handler sends while it runs. `None` when the
+    /// request was cancelled (it gets no response).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn answer_request(
+        self: &Arc<Self>,
+        req: Request,
+        out: Outbound,
+    ) -> impl std::future::Future<Output = Option<Response>> + Send + 'static {
+        let work = self.prepare_request(req, out);
+        let tracker = self.server.tracker.clone();
+        async move {
+            match work {
+                Ok(work) => tracker.track_future(work).await,
+                Err(answered) => Some(answered),
+            }
+        }
+    }
+
+    /// Parses and admits a request. What is answered at once (parse errors, inline methods,
+    /// limits) is the error side; the rest comes back as the work that answers it (`None`
+    /// when the request is cancelled: it gets no response).
     fn prepare_request(
         self: &Arc<Self>,
         req: Request,
         out: Outbound,
-    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
-        tracing::debug!(session = %self.id, id = %req.id, method = %req.method, "request");
-        let answer_now = |id: RequestId, outcome: Result<Value, ErrorObject>, out: Outbound| {
-            let response = Message::Response(Response { id: Some(id), outcome });
-            // A full queue hands the message back: sent when there is room.
-            if let Err(response) = out.try_send(response) {
-                tokio::spawn(async move {
-                    let _ = out.send(response).await;
-                });
-            }
-        };
+    ) -> Result<impl std::future::Future<Output = Option<Response>> + Send + 'static, Response> {
+        tracing::debug!(session = self.id(), id = %req.id, method = %req.method, "request");
+        let answered = |id: RequestId, error: ErrorObject| Response { id: Some(id), outcome: Err(error) };
         // One typed parse; a request that does not parse is answered at once.
         let id = req.id.clone();
         let method = req.method.clone();
@@ -241,18 +266,14 @@ impl Session {
         });
         let (revision, request) = match parsed {
             Ok(parsed) => parsed,
-            Err(error) => {
-                answer_now(id, Err(error), out);
-                return None;
-            }
+            Err(error) => return Err(answered(id, error)),
         };
         // Cheap methods are answered inline; initialize must complete before anything else.
         if request.body.is_inline() {
-            let dispatched = self.clone().dispatch(revision, request, out.clone(), CancellationToken::new());
+            let dispatched = self.clone().dispatch(revision, request, out, CancellationToken::new());
             let outcome = futures::FutureExt::now_or_never(dispatched)
                 .unwrap_or_else(|| Err(ErrorObject::internal(format!("`{method}` could not be answered inline"))));
-            answer_now(id, outcome, out);
-            return None;
+            return Err(Response { id: Some(id), outcome });
         }
         // Not a child of the shutdown token: shutdown lets in-flight requests finish, and only
         // cancels them (cancel_all) once its wait runs out.
@@ -267,26 +288,22 @@ impl Session {
                         self.server.max_concurrent_requests
                     ),
                 );
-                drop(running);
-                answer_now(id, Err(err), out);
-                return None;
+                return Err(answered(id, err));
             }
             if running.contains_key(&id) {
                 let err =
                     ErrorObject::invalid_request(format!("request id {id} is already in use by a request in flight"));
-                drop(running);
-                answer_now(id, Err(err), out);
-                return None;
+                return Err(answered(id, err));
             }
             running.insert(id.clone(), cancel.clone());
         }
         let session = self.clone();
         // A listen stream lasts as long as the client keeps it.
         let timeout = if request.body.is_stream() { Duration::MAX } else { self.server.request_timeout };
-        Some(async move {
+        Ok(async move {
             // Boxed: the dispatch future is large, and unboxed it would be copied into the
             // task and moved again on every spawn.
-            let work = Box::pin(session.clone().dispatch(revision, request, out.clone(), cancel.clone()));
+            let work = Box::pin(session.clone().dispatch(revision, request, out, cancel.clone()));
             // Handlers are isolated where they are called; this catches a panic anywhere else
             // on the request's path, so the id is always answered and its slot freed.
             let work = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(work));
@@ -315,9 +332,7 @@ impl Session {
             };
             lock(&session.running).remove(&id);
             // A cancelled request gets no response (basic/utilities/cancellation).
-            if let Some(outcome) = outcome {
-                let _ = out.send(Message::Response(Response { id: Some(id), outcome })).await;
-            }
+            outcome.map(|outcome| Response { id: Some(id), outcome })
         })
     }
 
@@ -351,6 +366,16 @@ impl Session {
             },
             _ = cancel.cancelled() => Err(ClientRequestError::Closed),
         }
+    }
+}
+
+/// Sends a response decided at once. A full queue hands the message back: it is sent when
+/// there is room.
+fn answer_now(response: Response, out: Outbound) {
+    if let Err(response) = out.try_send(Message::Response(response)) {
+        tokio::spawn(async move {
+            let _ = out.send(response).await;
+        });
     }
 }
 

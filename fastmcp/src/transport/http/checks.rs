@@ -121,7 +121,7 @@ pub(super) async fn authenticate(options: &HttpOptions, headers: &HeaderMap) -> 
     if options.bearer_tokens.is_empty() && !has_jwt(options) {
         return Ok(None);
     }
-    let presented = header_str(headers, header::AUTHORIZATION.as_str())
+    let presented = header_str(headers, header::AUTHORIZATION)
         .and_then(|h| h.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
@@ -169,7 +169,7 @@ pub(super) async fn read_body(options: &HttpOptions, headers: &HeaderMap, body: 
     let limit = options.max_body_bytes;
     let too_large =
         || plain_error(StatusCode::PAYLOAD_TOO_LARGE, &format!("Payload Too Large: the limit is {limit} bytes"));
-    let declared = header_str(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }

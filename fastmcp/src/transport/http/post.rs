@@ -139,14 +139,14 @@ pub(super) async fn post(
     principal: Option<String>,
     peer: Option<std::net::IpAddr>,
 ) -> Response {
-    let accept = header_str(&headers, header::ACCEPT.as_str()).unwrap_or("*/*");
+    let accept = header_str(&headers, header::ACCEPT).unwrap_or("*/*");
     if !["application/json", "text/event-stream", "*/*", "application/*"].iter().any(|t| accept.contains(t)) {
         return plain_error(
             StatusCode::NOT_ACCEPTABLE,
             "Not Acceptable: accept application/json and text/event-stream",
         );
     }
-    let content_type = header_str(&headers, header::CONTENT_TYPE.as_str()).unwrap_or_default();
+    let content_type = header_str(&headers, header::CONTENT_TYPE).unwrap_or_default();
     if !content_type.to_ascii_lowercase().starts_with("application/json") {
         return plain_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -163,26 +163,31 @@ pub(super) async fn post(
     };
     let Message::Request(request) = message else {
         // Notifications and responses are the session's; they get no answer but 202.
-        route.session().handle(message, detached_outbound());
+        route.session().handle(message, Outbound::closed());
         return StatusCode::ACCEPTED.into_response();
     };
     let request_id = request.id.clone();
-    let (out, mut rx) = Outbound::channel();
     // The work runs in this handler (`inline.rs`) until its answer takes a stream.
     match route {
+        // The response alone, as JSON: what the handler sends meanwhile has no stream to go to,
+        // so it is refused at once (a request to the client fails instead of waiting).
         Route::Stateless(ephemeral) => {
-            let work = ephemeral.session.serve_request(request, out);
-            let (_, response) = tokio::join!(work, answer_json_only(request_id, rx));
+            let response = ephemeral.session.answer_request(request, Outbound::closed()).await;
             drop(ephemeral);
-            response
+            match response {
+                Some(response) => json_response(&Message::Response(response), None),
+                None => StatusCode::ACCEPTED.into_response(),
+            }
         }
         Route::Session { http, initialize } => {
+            let (out, mut rx) = Outbound::channel();
             let mut work = InlineWork::new(http.session.serve_request(request, out), WhenLeft::Continues);
             let first = work.first(&mut rx).await;
             work.detach();
             answer_in_session(&state, http, initialize, request_id, first, rx)
         }
         Route::Rev2026(ephemeral) => {
+            let (out, mut rx) = Outbound::channel();
             let mut work = InlineWork::new(ephemeral.session.serve_request(request, out), WhenLeft::Stops);
             let first = work.first(&mut rx).await;
             work.detach();
@@ -268,18 +273,6 @@ pub(super) fn answer_in_session(
             sse_response(conn, Some(&session_id), state.options.sse_keep_alive, None)
         }
     }
-}
-
-/// Stateless 2025-11-25: only the response is returned.
-pub(super) async fn answer_json_only(request_id: RequestId, mut rx: mpsc::Receiver<Outgoing>) -> Response {
-    while let Some(outgoing) = rx.recv().await {
-        if let Outgoing::Message(Message::Response(r)) = outgoing
-            && r.id.as_ref() == Some(&request_id)
-        {
-            return json_response(&Message::Response(r), None);
-        }
-    }
-    StatusCode::ACCEPTED.into_response()
 }
 
 /// 2026-07-28: JSON when the response comes first (errors with their HTTP status), otherwise

@@ -89,7 +89,7 @@ pub(super) fn check_rev2026_headers(
             for (prop, def) in props {
                 let Some(header) = def.get("x-mcp-header").and_then(Value::as_str) else { continue };
                 let value = args.and_then(|a| a.get(prop)).filter(|v| !v.is_null());
-                let sent = header_str(headers, &format!("mcp-param-{}", header.to_ascii_lowercase()));
+                let sent = header_str(headers, format!("mcp-param-{}", header.to_ascii_lowercase()));
                 match (value, sent) {
                     (None, None) => {}
                     (None, Some(_)) => {

@@ -146,7 +146,7 @@ pub(super) fn new_session(state: &Arc<HttpState>, message: &Message) -> Arc<Http
 }
 
 pub(super) fn get(state: Arc<HttpState>, headers: HeaderMap, principal: Option<String>) -> Response {
-    let accept = header_str(&headers, header::ACCEPT.as_str()).unwrap_or_default();
+    let accept = header_str(&headers, header::ACCEPT).unwrap_or_default();
     if !accept.contains("text/event-stream") && !accept.contains("*/*") {
         return plain_error(StatusCode::NOT_ACCEPTABLE, "Not Acceptable: GET needs Accept: text/event-stream");
     }
