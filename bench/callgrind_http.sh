@@ -2,7 +2,7 @@
 # Instructions per tools/call in an HTTP server (repeatable, unlike wall-clock figures): the
 # server runs under valgrind's callgrind, its counters are zeroed once it listens, one client
 # connection calls `add` for 1 s (warm-up), the counters are zeroed, it calls for 5 s more, then
-# the counters are dumped: Ir / calls.
+# the counters are dumped: Ir / calls, for the whole process and for the connection's task.
 #   bench/callgrind_http.sh                    # fastmcp stateless, and the floor server
 #   bench/callgrind_http.sh BIN [SERVER_FLAG] [LABEL] [LOAD_FLAGS]
 set -euo pipefail
@@ -23,10 +23,15 @@ measure() { # bin, server flag, label, load flags...
   callgrind_control -d >/dev/null 2>&1
   sleep 1
   kill "$SRV_PID"; wait "$SRV_PID" 2>/dev/null || true
-  local calls ir
+  local calls ir conn annotated
   calls=$(grep -o "([0-9]* ok" <<<"$res" | tr -dc "0-9")
-  ir=$(callgrind_annotate "$out.1" 2>/dev/null | grep "PROGRAM TOTALS" | awk '{gsub(",", "", $1); print $1}')
-  printf '%-24s %12s instructions / %6s calls = %6d per call\n' "$label" "$ir" "$calls" $((ir / calls))
+  annotated=$(callgrind_annotate --inclusive=yes "$out.1" 2>/dev/null)
+  ir=$(grep "PROGRAM TOTALS" <<<"$annotated" | awk '{gsub(",", "", $1); print $1}')
+  # The connection's own task (hyper's dispatcher, inclusive): the same work without the
+  # runtime's parking and waking, which varies with how fast the client calls again.
+  conn=$(grep -m1 "Dispatcher<D,Bs,I,T>::poll_catch" <<<"$annotated" | awk '{gsub(",", "", $1); print $1}')
+  printf '%-24s %12s instructions / %6s calls = %6d per call; %6d in the connection task\n' \
+    "$label" "$ir" "$calls" $((ir / calls)) $((${conn:-0} / calls))
 }
 if [ $# -gt 0 ]; then
   bin=$1; flag=${2:-}; label=${3:-$1}; shift $(($# < 3 ? $# : 3))

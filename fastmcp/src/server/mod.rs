@@ -385,15 +385,21 @@ impl Server {
     /// Opens a session whose unsolicited notifications (list changes, resource updates) go to
     /// `notify`. Transports call this once per connection.
     pub(crate) fn new_session(&self, id: Option<String>, notify: Option<Outbound>) -> Arc<Session> {
-        let session = self.unlisted_session(id, notify);
+        let session = self.make_session(id, notify, true);
         lock(&self.inner.sessions).insert(session.id().to_owned(), Arc::downgrade(&session));
         session
     }
 
     /// A session nobody else finds: not in the server's list (no lookups by id, no
     /// broadcasts, no count, no cancel at shutdown beyond its requests' own). For sessions
-    /// that live for one request only; whoever holds it cancels what it runs when done.
-    pub(crate) fn unlisted_session(&self, id: Option<String>, notify: Option<Outbound>) -> Arc<Session> {
+    /// that live for one request only, which the transport serves in its own handler: that
+    /// request ends (and is cancelled) with the handler, so it is not kept by id either.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn unlisted_session(&self) -> Arc<Session> {
+        self.make_session(None, None, false)
+    }
+
+    fn make_session(&self, id: Option<String>, notify: Option<Outbound>, tracked: bool) -> Arc<Session> {
         let id = match id {
             Some(id) => session::SessionId { text: id.into(), number: 0 },
             None => session::SessionId {
@@ -408,6 +414,7 @@ impl Server {
             subscriptions: Mutex::new(HashSet::new()),
             pending: Mutex::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
+            tracked,
             next_id: AtomicI64::new(0),
             notify: Mutex::new(notify),
             principal: Mutex::new(None),

@@ -40,6 +40,10 @@ pub(crate) struct Session {
     pub(super) subscriptions: Mutex<HashSet<String>>,
     pub(super) pending: Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>,
     pub(super) running: Mutex<HashMap<RequestId, CancellationToken>>,
+    /// Whether requests in flight are kept in `running` (for `notifications/cancelled`, the
+    /// in-flight limit and duplicate ids). Not for a one-request session served in its
+    /// transport's handler: nothing else reaches it, and its request ends with the handler.
+    pub(super) tracked: bool,
     pub(super) next_id: AtomicI64,
     pub(super) notify: Mutex<Option<Outbound>>,
     /// The authenticated principal of the connection (HTTP bearer auth).
@@ -278,7 +282,7 @@ impl Session {
         // Not a child of the shutdown token: shutdown lets in-flight requests finish, and only
         // cancels them (cancel_all) once its wait runs out.
         let cancel = CancellationToken::new();
-        {
+        if self.tracked {
             let mut running = lock(&self.running);
             if running.len() >= self.server.max_concurrent_requests {
                 let err = ErrorObject::new(
@@ -330,7 +334,9 @@ impl Session {
                     }
                 }),
             };
-            lock(&session.running).remove(&id);
+            if session.tracked {
+                lock(&session.running).remove(&id);
+            }
             // A cancelled request gets no response (basic/utilities/cancellation).
             outcome.map(|outcome| Response { id: Some(id), outcome })
         })

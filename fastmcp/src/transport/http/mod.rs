@@ -182,7 +182,10 @@ fn plain_error(status: StatusCode, message: &str) -> Response {
 }
 
 fn json_response(message: &Message, session: Option<&str>) -> Response {
-    let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], message.to_json()).into_response();
+    // Built directly: axum's tuple form parses the header value and sets a text content type
+    // first, on every response.
+    let mut resp = Response::new(Body::from(message.to_json()));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Some(id) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
         resp.headers_mut().insert(SESSION_HEADER, id);
     }

@@ -36,8 +36,7 @@ impl Ephemeral {
         peer: Option<std::net::IpAddr>,
         listed: bool,
     ) -> Ephemeral {
-        let session =
-            if listed { state.server.new_session(None, None) } else { state.server.unlisted_session(None, None) };
+        let session = if listed { state.server.new_session(None, None) } else { state.server.unlisted_session() };
         session.set_ephemeral();
         session.set_principal(principal);
         session.set_peer(peer);
