@@ -81,6 +81,21 @@ async fn finish_line(ms: u64) -> &'static str {
     "finished"
 }
 
+/// What each `watched` call's watcher saw: `true` when the call's cancellation reached it.
+static WATCHED: std::sync::Mutex<Vec<bool>> = std::sync::Mutex::new(Vec::new());
+
+/// Starts a watcher of its own cancellation (for 1 s), then works for `ms`.
+#[tool]
+async fn watched(ctx: Context, ms: u64) -> &'static str {
+    let watcher = ctx.clone();
+    tokio::spawn(async move {
+        let cancelled = tokio::time::timeout(Duration::from_secs(1), watcher.cancelled()).await.is_ok();
+        WATCHED.lock().unwrap().push(cancelled);
+    });
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    "watched"
+}
+
 /// Works for `ms`, then asks the user's name (as a task when the client allows it).
 #[tool(task = "optional")]
 async fn long_job(ctx: Context, ms: u64) -> Result<String, fastmcp::ClientRequestError> {
@@ -408,6 +423,20 @@ async fn stateless_mode_answers_json_without_sessions() {
     assert_eq!(r.status(), 405);
     let r = h.client.delete(&h.url).send().await.unwrap();
     assert_eq!(r.status(), 405);
+}
+
+#[tokio::test]
+async fn a_dropped_stateless_post_cancels_what_its_handler_started() {
+    // The call's own future is dropped with its POST; what the handler spawned learns of it
+    // through the call's cancellation, and a call that finishes cancels nothing.
+    let h = Http::start(HttpOptions::default().stateless(true)).await;
+    let post = h.post(None, Http::call(1, "watched", json!({"ms": 2000}))).send();
+    assert!(tokio::time::timeout(Duration::from_millis(200), post).await.is_err(), "answered too soon");
+    let v: Value =
+        h.post(None, Http::call(2, "watched", json!({"ms": 10}))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["result"]["content"][0]["text"], "watched");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(*WATCHED.lock().unwrap(), [true, false]);
 }
 
 #[tokio::test]

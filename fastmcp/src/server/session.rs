@@ -305,6 +305,9 @@ impl Session {
         // A listen stream lasts as long as the client keeps it.
         let timeout = if request.body.is_stream() { Duration::MAX } else { self.server.request_timeout };
         Ok(async move {
+            // An untracked request is not cancelled by `cancel_all`: dropping it (its handler
+            // gone) cancels its token instead, for whatever its handler started that watches it.
+            let dropped = (!session.tracked).then(|| cancel.clone().drop_guard());
             // Boxed: the dispatch future is large, and unboxed it would be copied into the
             // task and moved again on every spawn.
             let work = Box::pin(session.clone().dispatch(revision, request, out, cancel.clone()));
@@ -336,6 +339,9 @@ impl Session {
             };
             if session.tracked {
                 lock(&session.running).remove(&id);
+            }
+            if let Some(guard) = dropped {
+                guard.disarm();
             }
             // A cancelled request gets no response (basic/utilities/cancellation).
             outcome.map(|outcome| Response { id: Some(id), outcome })
