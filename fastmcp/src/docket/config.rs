@@ -34,7 +34,7 @@ pub struct DocketConfig {
     pub result_ttl: Duration,
     /// Runs one worker executes at once.
     pub concurrency: usize,
-    /// Runs of one fairness group (see [`Policy::group`]) one worker executes at once; 0 means
+    /// Runs of one fairness group (see [`Policy::group`](crate::docket::Policy::group)) one worker executes at once; 0 means
     /// half of `concurrency` (rounded up), the default unless `FASTMCP_DOCKET_GROUP_SHARE` is set.
     pub group_share: usize,
     /// For `rediss://`: a PEM file of the CA that signed the server's certificate, when it is

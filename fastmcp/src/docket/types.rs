@@ -137,13 +137,13 @@ pub struct Policy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,
     /// Fairness group (an MCP task's requester): one worker runs at most
-    /// [`DocketConfig::group_share`] runs of one group at once, so one group's long runs cannot
+    /// [`DocketConfig::group_share`](crate::docket::DocketConfig::group_share) runs of one group at once, so one group's long runs cannot
     /// take every slot; runs over the share wait their turn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
 }
 
-/// Options of [`Docket::add_with`].
+/// Options of [`Docket::add_with`](crate::docket::Docket::add_with).
 #[derive(Debug, Clone, Default)]
 pub struct AddOptions {
     /// Runs are idempotent by key while scheduled, queued or running.
@@ -167,7 +167,7 @@ pub struct AddOptions {
     pub group: Option<String>,
 }
 
-/// What [`Docket::add_with`] did.
+/// What [`Docket::add_with`](crate::docket::Docket::add_with) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Added {
     /// A new run was scheduled under this key.
