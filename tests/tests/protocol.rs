@@ -86,6 +86,13 @@ async fn sleepy() -> String {
     "woke".into()
 }
 
+/// Ends as soon as its call is cancelled, with an answer nobody should get.
+#[tool]
+async fn stops_when_cancelled(ctx: Context) -> &'static str {
+    ctx.cancelled().await;
+    "stopped"
+}
+
 static DROPPED_ON_DROP: AtomicBool = AtomicBool::new(false);
 struct DropOnDropFlag;
 impl Drop for DropOnDropFlag {
@@ -590,6 +597,23 @@ async fn cancellation_aborts_the_running_handler() {
     assert!(DROPPED.load(Ordering::SeqCst), "the handler future was dropped");
     // A cancelled request gets no response.
     assert!(tokio::time::timeout(Duration::from_millis(200), call).await.is_err());
+    c.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cancelled_call_whose_handler_ends_anyway_gets_no_response() {
+    // The handler sees the cancellation and returns: its answer must not be sent.
+    let c = Arc::new(client().await);
+    let id = c.next_request_id();
+    let call = {
+        let (c, id) = (c.clone(), id.clone());
+        tokio::spawn(async move {
+            c.request_with_id(id, "tools/call", json!({"name": "stops_when_cancelled", "arguments": {}})).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.cancel(&id);
+    assert!(tokio::time::timeout(Duration::from_millis(300), call).await.is_err(), "a response was sent");
     c.ping().await.unwrap();
 }
 
