@@ -205,7 +205,7 @@ pub(super) fn answer_in_session(
     first: Option<Outgoing>,
     mut rx: mpsc::Receiver<Outgoing>,
 ) -> Response {
-    let session_id = session.id.clone();
+    let session_id = session.id.as_str();
     match first {
         // The plain request/response case: answer with JSON, no stream.
         Some(Outgoing::Message(m @ Message::Response(_))) if !state.options.sse_always || is_initialize => {
@@ -213,11 +213,11 @@ pub(super) fn answer_in_session(
                 && let Message::Response(r) = &m
                 && r.outcome.is_err()
             {
-                lock(&state.sessions).remove(&session_id);
-                state.server.remove_session(&session_id);
+                lock(&state.sessions).remove(session_id);
+                state.server.remove_session(session_id);
                 return json_response(&m, None);
             }
-            json_response(&m, Some(&session_id))
+            json_response(&m, Some(session_id))
         }
         // SSE requested, but the result is already here: the whole stream is one complete body,
         // with no task or log behind it (nothing is left to resume).
@@ -232,7 +232,7 @@ pub(super) fn answer_in_session(
             let h = resp.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            if let Ok(id) = HeaderValue::from_str(&session_id) {
+            if let Ok(id) = HeaderValue::from_str(session_id) {
                 h.insert(SESSION_HEADER, id);
             }
             resp
@@ -269,7 +269,7 @@ pub(super) fn answer_in_session(
                     next = rx.recv().await;
                 }
             });
-            sse_response(conn, Some(&session_id), state.options.sse_keep_alive, None)
+            sse_response(conn, Some(session_id), state.options.sse_keep_alive, None)
         }
     }
 }
