@@ -870,20 +870,27 @@ pub fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
     elide(text, QUOTED_CHARS)
 }
 
+/// Decodes `T` from `from`; a failure comes back as the path at fault (`.` for the top level)
+/// and why. The common case decodes without tracking a path (tracking costs about as much as
+/// the decode); only a failure is decoded again, with the path, for the message.
+pub(crate) fn decode_naming_path<'de, T, D>(from: D) -> Result<T, (String, String)>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de, Error = serde_json::Error> + Copy,
+{
+    if let Ok(decoded) = T::deserialize(from) {
+        return Ok(decoded);
+    }
+    serde_path_to_error::deserialize(from).map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+}
+
 /// Decodes request params; failures name the offending field (-32602).
 pub(crate) fn parse_params<T: serde::de::DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
     let value = params.unwrap_or_else(|| serde_json::json!({}));
-    // The common case decodes without tracking a path; only a failure is decoded again, with
-    // the path, for the message.
-    if let Ok(parsed) = T::deserialize(&value) {
-        return Ok(parsed);
-    }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
+    decode_naming_path(&value).map_err(|(path, why)| {
         if path == "." {
-            ErrorObject::invalid_params(format!("Invalid params: {}", quoted(&e.into_inner().to_string())))
+            ErrorObject::invalid_params(format!("Invalid params: {}", quoted(&why)))
         } else {
-            let why = e.into_inner().to_string();
             ErrorObject::invalid_params(format!("Invalid params: `{}`: {}", quoted(&path), quoted(&why)))
         }
     })

@@ -578,16 +578,8 @@ impl FromCall for CurrentWorker {
 /// Decodes the arguments object into `T`; the error names the argument at fault
 /// ("argument `point.y`: missing field `y`").
 pub(crate) fn decode_arguments<T: DeserializeOwned>(args: &Map<String, Value>) -> Result<T, String> {
-    // The common case decodes without tracking a path (a third of the cost of a small call's
-    // arguments); only a failure is decoded again, with the path, for the message.
-    if let Ok(decoded) = T::deserialize(args) {
-        return Ok(decoded);
-    }
-    serde_path_to_error::deserialize::<_, T>(args).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." { inner.to_string() } else { format!("argument `{path}`: {inner}") }
-    })
+    crate::protocol::decode_naming_path(args)
+        .map_err(|(path, why)| if path == "." { why } else { format!("argument `{path}`: {why}") })
 }
 
 /// The whole arguments object decoded into one struct, whose schema is the tool's

@@ -204,11 +204,7 @@ impl Session {
     fn handle_request(self: &Arc<Self>, req: Request, out: Outbound) {
         match self.prepare_request(req, out.clone()) {
             Ok(work) => {
-                self.server.tracker.spawn(async move {
-                    if let Some(response) = work.await {
-                        let _ = out.send(Message::Response(response)).await;
-                    }
-                });
+                self.server.tracker.spawn(send_answer(work, out));
             }
             Err(response) => answer_now(response, out),
         }
@@ -224,12 +220,7 @@ impl Session {
         req: Request,
         out: Outbound,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let answer = self.answer_request(req, out.clone());
-        async move {
-            if let Some(response) = answer.await {
-                let _ = out.send(Message::Response(response)).await;
-            }
-        }
+        send_answer(self.answer_request(req, out.clone()), out)
     }
 
     /// [`Session::serve_request`] for a caller that takes the response itself (stateless
@@ -378,6 +369,13 @@ impl Session {
             },
             _ = cancel.cancelled() => Err(ClientRequestError::Closed),
         }
+    }
+}
+
+/// Sends the response `answer` comes to (a cancelled request has none) to `out`.
+async fn send_answer(answer: impl std::future::Future<Output = Option<Response>>, out: Outbound) {
+    if let Some(response) = answer.await {
+        let _ = out.send(Message::Response(response)).await;
     }
 }
 

@@ -19,7 +19,9 @@ pub(super) enum Route {
 }
 
 /// A session that lives for one request; dropping it ends the session (and cancels what it
-/// still runs: a client that goes away takes its request with it).
+/// still runs: a client that goes away takes its request with it). An unlisted session's
+/// request runs in the handler that holds it, so it ends with that handler (its own drop
+/// guard cancels it); nothing is left to cancel here.
 pub(super) struct Ephemeral {
     pub(super) server: Server,
     pub(super) session: Arc<Session>,
@@ -48,8 +50,6 @@ impl Drop for Ephemeral {
     fn drop(&mut self) {
         if self.listed {
             self.server.remove_session(self.session.id());
-        } else {
-            self.session.cancel_all();
         }
     }
 }
