@@ -75,3 +75,40 @@ impl Outbound {
         }
     }
 }
+
+/// A channel that one request after another can answer through, each through an
+/// [`Outbound`] of its own: creating a channel (an aligned allocation) and dropping it cost
+/// ~7% of a small HTTP call in a session. It keeps one sender itself, so the reading end
+/// stays open between requests.
+#[cfg(feature = "http")]
+#[derive(Debug)]
+pub(crate) struct ReusableChannel {
+    kept: mpsc::Sender<Outgoing>,
+    /// The reading end.
+    pub(crate) rx: mpsc::Receiver<Outgoing>,
+}
+
+#[cfg(feature = "http")]
+impl ReusableChannel {
+    pub(crate) fn new() -> ReusableChannel {
+        let (kept, rx) = mpsc::channel(OUTBOUND_CAPACITY);
+        ReusableChannel { kept, rx }
+    }
+
+    /// Where one request writes.
+    pub(crate) fn outbound(&self) -> Outbound {
+        Outbound(Some(self.kept.clone()))
+    }
+
+    /// The reading end alone, which ends (`None`) once every [`Outbound`] given out is gone.
+    pub(crate) fn into_receiver(self) -> mpsc::Receiver<Outgoing> {
+        self.rx
+    }
+
+    /// Whether the channel can serve another request: no [`Outbound`] given out is left (a
+    /// handler that kept its own past its request could otherwise write into a later one;
+    /// none can be made anew, as every one is a clone of a live one) and nothing is queued.
+    pub(crate) fn reusable(&self) -> bool {
+        self.kept.strong_count() == 1 && self.rx.is_empty()
+    }
+}

@@ -37,6 +37,16 @@ async fn ask(ctx: Context) -> Result<String, fastmcp::ClientRequestError> {
     Ok(format!("hello {}", answer.content.unwrap_or_default()["name"].as_str().unwrap_or("?")))
 }
 
+/// Answers at once, and logs `ms` later from a task that kept its context.
+#[tool]
+async fn lingering(ctx: Context, ms: u64) -> &'static str {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        ctx.info("late").await;
+    });
+    "answered"
+}
+
 /// Sleeps.
 #[tool]
 async fn slow(ms: u64) -> String {
@@ -452,6 +462,34 @@ async fn a_stateless_handler_asking_the_client_is_refused_at_once() {
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert_eq!(v["id"], 1);
     assert_eq!(v["result"]["isError"], true, "{v}");
+}
+
+#[tokio::test]
+async fn what_a_handler_sends_after_its_answer_does_not_reach_the_next_request() {
+    // A session's requests reuse one answer channel, but only when nothing can still write to
+    // it: the log sent by the first call's leftover task, while the second call runs, must
+    // not become the start of the second call's answer.
+    let h = Http::start(HttpOptions::default()).await;
+    let s = h.init().await;
+    let r = h.post(Some(&s), Http::call(1, "lingering", json!({"ms": 100}))).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(r.json::<Value>().await.unwrap()["result"]["content"][0]["text"], "answered");
+    let r = h.post(Some(&s), Http::call(2, "slow", json!({"ms": 400}))).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/json", "the late log opened a stream");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["id"].as_i64(), &v["result"]["content"][0]["text"]), (Some(2), &json!("slept 400")));
+    // Sequential calls that leave nothing behind are answered as before.
+    for id in 3..6 {
+        let v: Value = h
+            .post(Some(&s), Http::call(id, "add", json!({"a": id, "b": 1})))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!((v["id"].as_i64(), &v["result"]["structuredContent"]), (Some(id), &json!({"result": id + 1})));
+    }
 }
 
 #[tokio::test]

@@ -485,7 +485,7 @@ impl FastMcp {
                 session_counter: AtomicU64::new(0),
                 listeners: Mutex::new(HashMap::new()),
                 listener_counter: AtomicU64::new(0),
-                state_key: crate::server::rev2026::StateKey::from_env(),
+                state_key: OnceLock::new(),
             }),
         })
     }

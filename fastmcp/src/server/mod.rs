@@ -108,8 +108,9 @@ pub(crate) struct ServerInner {
     /// Open `subscriptions/listen` streams (2026-07-28).
     listeners: Mutex<HashMap<u64, Listener>>,
     listener_counter: AtomicU64,
-    /// Authenticates `requestState` (2026-07-28 multi round-trip input).
-    state_key: crate::server::rev2026::StateKey,
+    /// Authenticates `requestState` (2026-07-28 multi round-trip input). Made on first use:
+    /// drawing a random key and preparing the HMAC is start-up work most sessions never need.
+    state_key: OnceLock<crate::server::rev2026::StateKey>,
 }
 
 /// One `subscriptions/listen` stream and what it asked for.
@@ -152,7 +153,7 @@ impl ServerInner {
         &self.tasks
     }
     pub(crate) fn state_key(&self) -> &crate::server::rev2026::StateKey {
-        &self.state_key
+        self.state_key.get_or_init(crate::server::rev2026::StateKey::from_env)
     }
     pub(crate) fn add_listener(self: &Arc<Self>, listener: Listener) -> ListenerGuard {
         let key = self.listener_counter.fetch_add(1, Ordering::Relaxed);

@@ -285,12 +285,17 @@ impl Session {
                 );
                 return Err(answered(id, err));
             }
-            if running.contains_key(&id) {
-                let err =
-                    ErrorObject::invalid_request(format!("request id {id} is already in use by a request in flight"));
-                return Err(answered(id, err));
+            match running.entry(id.clone()) {
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    let err = ErrorObject::invalid_request(format!(
+                        "request id {id} is already in use by a request in flight"
+                    ));
+                    return Err(answered(id, err));
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(cancel.clone());
+                }
             }
-            running.insert(id.clone(), cancel.clone());
         }
         let session = self.clone();
         // A listen stream lasts as long as the client keeps it.

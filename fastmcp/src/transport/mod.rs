@@ -19,4 +19,6 @@ mod http_conn;
 pub mod memory;
 pub mod stdio;
 
+#[cfg(feature = "http")]
+pub(crate) use crate::outbound::ReusableChannel;
 pub use crate::outbound::{Outbound, Outgoing};

@@ -42,7 +42,7 @@ use sse::*;
 use crate::protocol::{ErrorObject, Message, RequestId, SUPPORTED_PROTOCOL_VERSIONS};
 use crate::server::{FastMcp, Server, ServerError, Session};
 use crate::sync::{lock, read};
-use crate::transport::{Outbound, Outgoing};
+use crate::transport::{Outbound, Outgoing, ReusableChannel};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;

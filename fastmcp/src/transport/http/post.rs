@@ -179,11 +179,12 @@ pub(super) async fn post(
             }
         }
         Route::Session { http, initialize } => {
-            let (out, mut rx) = Outbound::channel();
-            let mut work = InlineWork::new(http.session.serve_request(request, out), WhenLeft::Continues);
-            let first = work.first(&mut rx).await;
+            let mut channel = http.answer_channel();
+            let mut work =
+                InlineWork::new(http.session.serve_request(request, channel.outbound()), WhenLeft::Continues);
+            let first = work.first(&mut channel.rx).await;
             work.detach();
-            answer_in_session(&state, http, initialize, request_id, first, rx)
+            answer_in_session(&state, http, initialize, request_id, first, channel)
         }
         Route::Rev2026(ephemeral) => {
             let (out, mut rx) = Outbound::channel();
@@ -203,7 +204,7 @@ pub(super) fn answer_in_session(
     is_initialize: bool,
     request_id: RequestId,
     first: Option<Outgoing>,
-    mut rx: mpsc::Receiver<Outgoing>,
+    channel: ReusableChannel,
 ) -> Response {
     let session_id = session.id.as_str();
     match first {
@@ -217,11 +218,13 @@ pub(super) fn answer_in_session(
                 state.server.remove_session(session_id);
                 return json_response(&m, None);
             }
+            session.recycle(channel);
             json_response(&m, Some(session_id))
         }
         // SSE requested, but the result is already here: the whole stream is one complete body,
         // with no task or log behind it (nothing is left to resume).
         Some(Outgoing::Message(m @ Message::Response(_))) => {
+            session.recycle(channel);
             let stream_id = session.next_stream.fetch_add(1, Ordering::Relaxed);
             let mut body = Vec::with_capacity(256);
             if session.primes() {
@@ -238,6 +241,8 @@ pub(super) fn answer_in_session(
             resp
         }
         first => {
+            // The stream ends when the work's `Outbound` is gone: no sender is kept for it.
+            let mut rx = channel.into_receiver();
             let log = session.new_stream(&state.options);
             if session.primes() {
                 let retry = state.options.sse_retry;

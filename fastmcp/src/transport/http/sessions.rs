@@ -16,9 +16,28 @@ pub(super) struct HttpSession {
     pub(super) protocol_version: Mutex<String>,
     /// Bytes held by this session's stream logs.
     pub(super) log_bytes: Arc<std::sync::atomic::AtomicUsize>,
+    /// The answer channel of a request answered with JSON, kept for the session's next
+    /// request. One at most: a client that sends one request at a time reuses it, and a
+    /// session holds no more than one idle channel.
+    spare_channel: Mutex<Option<ReusableChannel>>,
 }
 
 impl HttpSession {
+    /// A channel for one request's answer: the spare one, or a new one.
+    pub(super) fn answer_channel(&self) -> ReusableChannel {
+        lock(&self.spare_channel).take().unwrap_or_else(ReusableChannel::new)
+    }
+
+    /// Keeps a request's answer channel for the next request, if nothing can still write to it.
+    pub(super) fn recycle(&self, channel: ReusableChannel) {
+        if channel.reusable() {
+            let mut spare = lock(&self.spare_channel);
+            if spare.is_none() {
+                *spare = Some(channel);
+            }
+        }
+    }
+
     pub(super) fn stream(&self, id: u64) -> Option<Arc<StreamLog>> {
         lock(&self.streams).get(&id).cloned()
     }
@@ -122,6 +141,7 @@ pub(super) fn new_session(state: &Arc<HttpState>, message: &Message) -> Arc<Http
         next_stream: AtomicU64::new(1),
         protocol_version: Mutex::new(version),
         log_bytes: Arc::default(),
+        spare_channel: Mutex::new(None),
     });
     let standalone = StreamLog::new(
         0,
