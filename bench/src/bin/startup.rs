@@ -1,15 +1,15 @@
 //! Start-up and idle-memory benchmark of stdio servers, side by side.
 //!
 //!     bench/startup.sh                 # fastmcp's quickstart vs rmcp 3.11 vs a bare process
-//!     startup [--runs N] --server LABEL=COMMAND [--server LABEL=COMMAND]...
+//!     startup [--runs N] --server LABEL=COMMAND [--server LABEL=COMMAND]... [--anchor LABEL=COMMAND]...
 //!     startup [--runs N] -- SERVER [ARGS]     # one server
 //!
 //! For each run: spawn the server, write `initialize` to its stdin, and time until the reply
 //! line arrives on stdout. Servers take turns run by run, so machine noise falls on all of them
 //! alike. After the last run, each server's resident memory (VmRSS) is read once it has sat
-//! idle for 200 ms after initialize, and its CPU use over 3 idle seconds. With several servers,
-//! the first one's median and idle RSS are printed as ratios to each of the others (the
-//! anchors).
+//! idle for 200 ms after initialize, and its CPU use over 3 idle seconds. Each `--server`'s
+//! median and idle RSS are then printed as ratios to each `--anchor`; without any `--anchor`,
+//! the first server is compared with each of the others.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -76,20 +76,28 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut runs = 200;
     let mut servers = Vec::new();
+    let mut anchors = 0;
     while !args.is_empty() {
         let arg = args.remove(0);
         match arg.as_str() {
             "--runs" => runs = args.remove(0).parse().expect("--runs N"),
-            "--server" => {
+            "--server" | "--anchor" => {
                 let spec = args.remove(0);
-                let (label, command) = spec.split_once('=').expect("--server LABEL=COMMAND");
+                let (label, command) = spec.split_once('=').expect("--server/--anchor LABEL=COMMAND");
                 let mut words = command.split_whitespace().map(str::to_owned);
                 let program = words.next().expect("a command");
-                servers.push((label.to_owned(), program, words.collect()));
+                let entry = (label.to_owned(), program, words.collect());
+                // Anchors go last, in their order: `servers[..len - anchors]` are compared.
+                if arg == "--anchor" {
+                    servers.push(entry);
+                    anchors += 1;
+                } else {
+                    servers.insert(servers.len() - anchors, entry);
+                }
             }
             "--" => {
                 let program = args.remove(0);
-                servers.push((program.clone(), program, std::mem::take(&mut args)));
+                servers.insert(servers.len() - anchors, (program.clone(), program, std::mem::take(&mut args)));
             }
             other => panic!("unknown argument {other}; usage: startup [--runs N] --server LABEL=COMMAND..."),
         }
@@ -138,14 +146,16 @@ fn main() {
             s.idle_cpu_ticks.map_or("n/a".into(), |t| format!("{} ms", t * 10)),
         );
     }
-    if let Some((ours, anchors)) = servers.split_first() {
+    let compared = if anchors == 0 { servers.len().min(1) } else { servers.len() - anchors };
+    let (ours, anchors) = servers.split_at(compared);
+    for server in ours {
         for anchor in anchors {
-            let rss = ours.idle_rss_kib.zip(anchor.idle_rss_kib).map(|(a, b)| a as f64 / b as f64);
+            let rss = server.idle_rss_kib.zip(anchor.idle_rss_kib).map(|(a, b)| a as f64 / b as f64);
             println!(
                 "{} / {}: start-up median {:.2}x, idle RSS {}",
-                ours.label,
+                server.label,
                 anchor.label,
-                ms(ours.median()) / ms(anchor.median()),
+                ms(server.median()) / ms(anchor.median()),
                 rss.map_or("n/a".into(), |r| format!("{r:.2}x")),
             );
         }
