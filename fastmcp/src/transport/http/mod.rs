@@ -142,6 +142,7 @@ impl Server {
             options,
             sessions: Mutex::new(HashMap::new()),
             open_streams: Arc::default(),
+            spare_channels: Arc::default(),
         });
         {
             // At shutdown the standalone GET streams end (they would hold the connections open
@@ -170,6 +171,8 @@ struct HttpState {
     sessions: Mutex<HashMap<String, Arc<HttpSession>>>,
     /// GET streams open now (bounded by `max_sse_streams`).
     open_streams: Arc<std::sync::atomic::AtomicUsize>,
+    /// Sessions holding a spare answer channel now (bounded by `MAX_SPARE_CHANNELS`).
+    spare_channels: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 fn json_error(status: StatusCode, id: Option<RequestId>, error: ErrorObject) -> Response {
@@ -343,6 +346,43 @@ mod tests {
         let (almost, wrong) = (median(&mut a), median(&mut w));
         let ratio = almost.max(wrong) / almost.min(wrong);
         assert!(ratio < 3.0, "almost-right {almost:.6}s vs wrong-first-byte {wrong:.6}s: {ratio:.1}x");
+    }
+
+    #[tokio::test]
+    async fn spare_answer_channels_are_bounded_per_endpoint() {
+        let state = Arc::new(HttpState {
+            server: FastMcp::new("spares").build().unwrap(),
+            options: HttpOptions::default(),
+            sessions: Mutex::new(HashMap::new()),
+            open_streams: Arc::default(),
+            spare_channels: Arc::default(),
+        });
+        let spares = || state.spare_channels.load(Ordering::Relaxed);
+        let init = Message::decode(br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#).unwrap();
+        let sessions: Vec<_> = (0..MAX_SPARE_CHANNELS + 2).map(|_| new_session(&state, &init)).collect();
+        for s in &sessions {
+            let channel = s.answer_channel();
+            s.recycle(channel);
+        }
+        assert_eq!(spares(), MAX_SPARE_CHANNELS);
+        assert_eq!(sessions.iter().filter(|s| s.has_spare()).count(), MAX_SPARE_CHANNELS);
+        // A spare in use is not counted; once returned, it is again.
+        let channel = sessions[0].answer_channel();
+        assert_eq!(spares(), MAX_SPARE_CHANNELS - 1);
+        sessions[0].recycle(channel);
+        assert_eq!(spares(), MAX_SPARE_CHANNELS);
+        // A channel that something can still write to is not kept.
+        let last = &sessions[MAX_SPARE_CHANNELS];
+        assert!(!last.has_spare());
+        let channel = sessions[1].answer_channel();
+        let kept_by_a_handler = channel.outbound();
+        last.recycle(channel);
+        assert!(!last.has_spare(), "kept with an Outbound still out");
+        drop(kept_by_a_handler);
+        // Ended sessions give their places back.
+        lock(&state.sessions).clear();
+        drop(sessions);
+        assert_eq!(spares(), 0);
     }
 
     #[test]

@@ -17,25 +17,57 @@ pub(super) struct HttpSession {
     /// Bytes held by this session's stream logs.
     pub(super) log_bytes: Arc<std::sync::atomic::AtomicUsize>,
     /// The answer channel of a request answered with JSON, kept for the session's next
-    /// request. One at most: a client that sends one request at a time reuses it, and a
-    /// session holds no more than one idle channel.
+    /// request. One at most: a client that sends one request at a time reuses it.
     spare_channel: Mutex<Option<ReusableChannel>>,
+    /// How many sessions of the endpoint hold a spare now.
+    spare_count: Arc<std::sync::atomic::AtomicUsize>,
 }
+
+impl Drop for HttpSession {
+    fn drop(&mut self) {
+        if self.spare_channel.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).is_some() {
+            self.spare_count.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// At most this many sessions of an endpoint keep a spare answer channel at once (~3.4 kB
+/// each): sessions opened by the thousand and left idle do not each hold one. The others
+/// create a channel per request, as all did before.
+pub(super) const MAX_SPARE_CHANNELS: usize = 1024;
 
 impl HttpSession {
     /// A channel for one request's answer: the spare one, or a new one.
     pub(super) fn answer_channel(&self) -> ReusableChannel {
-        lock(&self.spare_channel).take().unwrap_or_else(ReusableChannel::new)
+        match lock(&self.spare_channel).take() {
+            Some(channel) => {
+                self.spare_count.fetch_sub(1, Ordering::Relaxed);
+                channel
+            }
+            None => ReusableChannel::new(),
+        }
     }
 
-    /// Keeps a request's answer channel for the next request, if nothing can still write to it.
+    /// Keeps a request's answer channel for the next request, if nothing can still write to
+    /// it and the endpoint's spares are not all taken.
     pub(super) fn recycle(&self, channel: ReusableChannel) {
-        if channel.reusable() {
-            let mut spare = lock(&self.spare_channel);
-            if spare.is_none() {
+        if !channel.reusable() {
+            return;
+        }
+        let mut spare = lock(&self.spare_channel);
+        if spare.is_none() {
+            if self.spare_count.fetch_add(1, Ordering::Relaxed) < MAX_SPARE_CHANNELS {
                 *spare = Some(channel);
+            } else {
+                self.spare_count.fetch_sub(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Whether the session holds a spare answer channel now.
+    #[cfg(test)]
+    pub(super) fn has_spare(&self) -> bool {
+        lock(&self.spare_channel).is_some()
     }
 
     pub(super) fn stream(&self, id: u64) -> Option<Arc<StreamLog>> {
@@ -142,6 +174,7 @@ pub(super) fn new_session(state: &Arc<HttpState>, message: &Message) -> Arc<Http
         protocol_version: Mutex::new(version),
         log_bytes: Arc::default(),
         spare_channel: Mutex::new(None),
+        spare_count: state.spare_channels.clone(),
     });
     let standalone = StreamLog::new(
         0,
