@@ -493,6 +493,26 @@ async fn what_a_handler_sends_after_its_answer_does_not_reach_the_next_request()
 }
 
 #[tokio::test]
+async fn a_call_cancelled_in_a_session_ends_its_post() {
+    // notifications/cancelled stops the handler. The call gets no response, and its POST
+    // ends instead of waiting for one; the session goes on.
+    let h = Http::start(HttpOptions::default()).await;
+    let s = h.init().await;
+    let post = tokio::spawn(h.post(Some(&s), Http::call(9, "hang", json!({}))).send());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 9}});
+    assert_eq!(h.post(Some(&s), cancel.to_string()).send().await.unwrap().status(), 202);
+    let body =
+        tokio::time::timeout(Duration::from_secs(5), async { post.await.unwrap().unwrap().text().await.unwrap() })
+            .await
+            .expect("the cancelled call's POST ended");
+    assert!(!body.contains("\"result\""), "{body}");
+    let v: Value =
+        h.post(Some(&s), Http::call(10, "add", json!({"a": 1, "b": 2}))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["result"]["structuredContent"], json!({"result": 3}));
+}
+
+#[tokio::test]
 async fn shutdown_closes_the_listener() {
     let h = Http::start(HttpOptions::default()).await;
     let s = h.init().await;

@@ -31,12 +31,16 @@ impl InlineWork {
     }
 
     /// The first message the work sends (its response, or a notification before it): polls
-    /// the work meanwhile. `None` when it ended without sending anything.
+    /// the work meanwhile. `None` when it ended without sending anything (a cancelled
+    /// request).
     pub(super) async fn first(&mut self, rx: &mut mpsc::Receiver<Outgoing>) -> Option<Outgoing> {
         tokio::select! {
             biased;
             first = rx.recv() => first,
-            () = &mut *self => rx.recv().await,
+            // Once the work has ended, all it sent is queued: what is not there now will not
+            // come. (Waiting for the channel to close instead would wait forever on a
+            // session's reusable channel, which keeps a sender of its own.)
+            () = &mut *self => rx.try_recv().ok(),
         }
     }
 
