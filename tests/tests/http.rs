@@ -170,6 +170,11 @@ impl Http {
         json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}})
             .to_string()
     }
+
+    /// A `tools/call` answered with JSON, as JSON.
+    async fn call_json(&self, session: Option<&str>, id: i64, tool: &str, args: Value) -> Value {
+        self.post(session, Http::call(id, tool, args)).send().await.unwrap().json().await.unwrap()
+    }
 }
 
 /// (id, data) of each SSE event in a complete body.
@@ -442,8 +447,7 @@ async fn a_dropped_stateless_post_cancels_what_its_handler_started() {
     let h = Http::start(HttpOptions::default().stateless(true)).await;
     let post = h.post(None, Http::call(1, "watched", json!({"ms": 2000}))).send();
     assert!(tokio::time::timeout(Duration::from_millis(200), post).await.is_err(), "answered too soon");
-    let v: Value =
-        h.post(None, Http::call(2, "watched", json!({"ms": 10}))).send().await.unwrap().json().await.unwrap();
+    let v = h.call_json(None, 2, "watched", json!({"ms": 10})).await;
     assert_eq!(v["result"]["content"][0]["text"], "watched");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(*WATCHED.lock().unwrap(), [true, false]);
@@ -480,14 +484,7 @@ async fn what_a_handler_sends_after_its_answer_does_not_reach_the_next_request()
     assert_eq!((v["id"].as_i64(), &v["result"]["content"][0]["text"]), (Some(2), &json!("slept 400")));
     // Sequential calls that leave nothing behind are answered as before.
     for id in 3..6 {
-        let v: Value = h
-            .post(Some(&s), Http::call(id, "add", json!({"a": id, "b": 1})))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = h.call_json(Some(&s), id, "add", json!({"a": id, "b": 1})).await;
         assert_eq!((v["id"].as_i64(), &v["result"]["structuredContent"]), (Some(id), &json!({"result": id + 1})));
     }
 }
@@ -507,8 +504,7 @@ async fn a_call_cancelled_in_a_session_ends_its_post() {
             .await
             .expect("the cancelled call's POST ended");
     assert!(!body.contains("\"result\""), "{body}");
-    let v: Value =
-        h.post(Some(&s), Http::call(10, "add", json!({"a": 1, "b": 2}))).send().await.unwrap().json().await.unwrap();
+    let v = h.call_json(Some(&s), 10, "add", json!({"a": 1, "b": 2})).await;
     assert_eq!(v["result"]["structuredContent"], json!({"result": 3}));
 }
 
